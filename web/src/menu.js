@@ -1,0 +1,120 @@
+// The left menu mirrors the module tree of seed 000 (DB4407/T 81—2021 表1). Entries whose
+// issue has not landed yet carry `coming`: the 建设中 page names what will be built there
+// and the requirement IDs it answers.
+
+export const menu = [
+  { title: '门户', path: '/portal', icon: 'DataBoard' },
+  { title: '个人首页', path: '/home', icon: 'User' },
+  {
+    title: '随机抽查',
+    icon: 'Aim',
+    children: [
+      {
+        title: '年度计划',
+        path: '/random/plans',
+        coming: {
+          refs: 'PLAN-1～PLAN-3',
+          features: ['年度计划的新增、编辑、删除、查询', '分发与回收：仅已分发的计划可用于制定抽查任务', '联合抽查年度计划向社会公示'],
+        },
+      },
+      {
+        title: '抽查任务',
+        path: '/random/tasks',
+        coming: {
+          refs: 'TASK-1～TASK-7，DRAW-1～DRAW-11',
+          features: ['按任务类型新增、编辑、删除、导出抽查任务', '提交审核、审核通过或退回、催办', '随机抽取检查对象与执法检查人员，抽取过程可公开复核'],
+        },
+      },
+      {
+        title: '部门工作',
+        path: '/random/works',
+        coming: {
+          refs: 'WORK-1～WORK-9',
+          features: ['本部门抽查工作列表与详情、进度与剩余天数', '接收、催办、导出抽查工作，执法人员变更', '审核检查结果与申诉请求'],
+        },
+      },
+      {
+        title: '我的检查',
+        path: '/random/jobs',
+        coming: {
+          refs: 'JOB-1～JOB-9',
+          features: ['我的抽查作业列表与详情', '提交检查结果（检查时间、是否合格、检查情况、附件、结果类别）', '检查记录表打印、结果申诉'],
+        },
+      },
+      {
+        title: '结果公示',
+        path: '/random/publication',
+        coming: {
+          refs: 'PUB-1～PUB-3，VERIFY-1',
+          features: ['已完成检查的结果列表，查询与导出', '20 个工作日内公示的期限跟踪', '抽取过程的公开复核'],
+        },
+      },
+    ],
+  },
+  {
+    title: '智能监管',
+    path: '/smart',
+    icon: 'Warning',
+    coming: {
+      refs: 'SMART-1～SMART-7',
+      features: ['抽查异常对象库', '任务执行审计', '预警告警', '检查人员变更记录', '计划执行情况、任务执行情况', '企业被检情况与监管意见反馈'],
+    },
+  },
+  {
+    title: '网络监管',
+    path: '/network',
+    icon: 'MapLocation',
+    coming: {
+      refs: 'NET-1～NET-3，GIS-3',
+      features: ['无照经营表单：按时间范围筛选并导出 Excel', '巡检路线图示：在电子地图上创建巡检点，连点成线形成巡检路线', '监管任务情况：实时查看巡检进度'],
+    },
+  },
+  {
+    title: '数据展现',
+    path: '/stats',
+    icon: 'TrendCharts',
+    coming: {
+      refs: 'STAT-1～STAT-10',
+      features: ['抽查任务统计、部门工作开展情况', '检查人员执行情况与执法热力图', '检查结果统计图', '联合抽查、单部门抽查、事项、抽查对象等统计表及导出'],
+    },
+  },
+  {
+    title: '基础信息',
+    icon: 'Files',
+    children: [
+      { title: '市场主体', path: '/base/subjects' },
+      { title: '场地场所', path: '/base/venues' },
+      { title: '产品', path: '/base/products' },
+      { title: '执法检查人员', path: '/base/inspectors' },
+      { title: '抽查事项清单', path: '/base/items' },
+      { title: '行政区划', path: '/base/divisions' },
+      { title: '执法机关与部门', path: '/base/authorities' },
+      { title: '科室', path: '/base/sections' },
+      { title: '企业类型', path: '/base/enterprise-types' },
+      { title: '行业分类', path: '/base/industries' },
+      { title: '批量导入', path: '/base/import' },
+    ],
+  },
+  {
+    title: '系统管理',
+    path: '/system',
+    icon: 'Setting',
+    coming: {
+      refs: 'SYS-1～SYS-10，AUTH-1～AUTH-7',
+      features: ['组织机构、角色与用户管理', '数据字典、系统公告、问题反馈', '登录日志与分级授权管理'],
+    },
+  },
+]
+
+// Every leaf entry that is still 建设中, flattened for the router.
+export function comingEntries() {
+  const out = []
+  const walk = (items, parent) => {
+    for (const it of items) {
+      if (it.children) walk(it.children, it.title)
+      else if (it.coming) out.push({ ...it, group: parent })
+    }
+  }
+  walk(menu, null)
+  return out
+}
