@@ -1,0 +1,201 @@
+// Browser test of the web shell (BASE-1..4): the menu, a 建设中 page, the registry counts,
+// and the 市场主体 list → search → detail → server-side field error round trip.
+// Started by tests/e2e/run.sh with TWINDRAW_URL pointing at a served demo city.
+// playwright-core is resolved from web/node_modules (one `npm ci` in web/ installs it).
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const require = createRequire(new URL('../../web/package.json', import.meta.url))
+const { chromium } = require('playwright-core')
+
+const BASE = process.env.TWINDRAW_URL
+if (!BASE) {
+  console.error('TWINDRAW_URL is not set (run through tests/e2e/run.sh)')
+  process.exit(1)
+}
+const shotDir = process.env.E2E_SCREENSHOT_DIR || mkdtempSync(join(tmpdir(), 'twindraw-e2e-shots-'))
+const keepShots = !!process.env.E2E_SCREENSHOT_DIR
+const TIMEOUT = 15000
+
+// USCC characters (GB 32100): changing the last one always breaks the check digit.
+const USCC_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY'
+function flipLast(code) {
+  const last = code.at(-1)
+  const i = USCC_CHARS.indexOf(last)
+  return code.slice(0, -1) + USCC_CHARS[(i + 1) % USCC_CHARS.length]
+}
+
+async function apiGet(path) {
+  const res = await fetch(BASE + path)
+  assert.equal(res.status, 200, `GET ${path} answered ${res.status}`)
+  return res.json()
+}
+
+// Text of the cells of one column of the visible list, by header label.
+async function columnTexts(page, label) {
+  const headers = await page.locator('.entity-table .el-table__header th').allInnerTexts()
+  const idx = headers.findIndex((h) => h.trim() === label)
+  assert.ok(idx >= 0, `column “${label}” not found in ${JSON.stringify(headers)}`)
+  return page.locator(`.entity-table .el-table__body tr.el-table__row td:nth-child(${idx + 1})`).allInnerTexts()
+}
+
+async function waitListLoaded(page) {
+  await page.locator('.entity-table .el-table__body tr.el-table__row').first().waitFor({ timeout: TIMEOUT })
+  await page.waitForFunction(() => !document.querySelector('.entity-table .el-loading-mask'), null, { timeout: TIMEOUT })
+}
+
+const state = {}
+const tests = [
+  [
+    '菜单显示基础信息，未上线模块显示建设中页面',
+    async (page) => {
+      await page.goto(BASE + '/portal')
+      const menu = page.locator('.side-menu')
+      await menu.getByText('基础信息', { exact: true }).waitFor({ timeout: TIMEOUT })
+      for (const entry of ['门户', '个人首页', '随机抽查', '智能监管', '网络监管', '数据展现', '系统管理']) {
+        assert.ok(await menu.getByText(entry, { exact: true }).first().isVisible(), `menu entry ${entry} visible`)
+      }
+      assert.ok(await menu.getByText('市场主体', { exact: true }).isVisible(), '基础信息 is open with 市场主体')
+      await menu.getByText('随机抽查', { exact: true }).click()
+      await menu.getByText('年度计划', { exact: true }).click()
+      await page.waitForURL(/\/random\/plans$/, { timeout: TIMEOUT })
+      await page.getByText('建设中', { exact: true }).first().waitFor({ timeout: TIMEOUT })
+      await page.getByText('「年度计划」功能建设中').waitFor({ timeout: TIMEOUT })
+      assert.match(await page.locator('.coming').innerText(), /分发与回收/)
+    },
+  ],
+  [
+    '门户显示名录库数量',
+    async (page) => {
+      const stats = await apiGet('/api/stats/registry')
+      assert.ok(stats.subjects >= 300, `demo city has ${stats.subjects} subjects`)
+      await page.goto(BASE + '/portal')
+      const card = page.locator('[data-stat="subjects"] .stat-value')
+      await page.waitForFunction(
+        (want) => document.querySelector('[data-stat="subjects"] .stat-value')?.textContent.trim() === want,
+        stats.subjects.toLocaleString('zh-CN'),
+        { timeout: TIMEOUT },
+      )
+      assert.equal((await card.innerText()).trim(), stats.subjects.toLocaleString('zh-CN'))
+    },
+  ],
+  [
+    '市场主体列表按名称关键字搜索并打开详情',
+    async (page) => {
+      const meta = await apiGet('/api/meta/entities')
+      const subjects = meta.entities.find((e) => e.name === 'subjects')
+      assert.ok(subjects, 'metadata describes subjects')
+      state.nameLabel = subjects.fields.find((f) => f.name === subjects.display).label
+      state.usccLabel = subjects.fields.find((f) => f.name === 'uscc').label
+
+      await page.goto(BASE + '/portal')
+      await page.locator('.side-menu').getByText('市场主体', { exact: true }).click()
+      await page.waitForURL(/\/base\/subjects$/, { timeout: TIMEOUT })
+      await waitListLoaded(page)
+      await page.getByText('基础信息 / 市场主体').waitFor({ timeout: TIMEOUT })
+      const names = await columnTexts(page, state.nameLabel)
+      assert.ok(names.length > 0 && names[0].trim(), 'the first page lists subjects')
+      const name = names[0].trim()
+      const chars = [...name]
+      const keyword = chars.length > 6 ? chars.slice(2, Math.min(chars.length - 2, 8)).join('') : name
+      state.name = name
+
+      await page.locator('.search-box input').fill(keyword)
+      await page.locator('.search-box input').press('Enter')
+      await page.waitForURL((u) => new URL(u).searchParams.get('q') === keyword, { timeout: TIMEOUT })
+      await waitListLoaded(page)
+      const found = (await columnTexts(page, state.nameLabel)).map((s) => s.trim())
+      assert.ok(found.includes(name), `searching “${keyword}” lists “${name}”: ${JSON.stringify(found)}`)
+
+      const row = page.locator('.entity-table .el-table__body tr.el-table__row', { hasText: name }).first()
+      await row.click()
+      await page.waitForURL(/\/base\/subjects\/[^/]+$/, { timeout: TIMEOUT })
+      await page.locator('.form-title', { hasText: name }).waitFor({ timeout: TIMEOUT })
+      state.id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop())
+    },
+  ],
+  [
+    '错误的统一社会信用代码保存后在字段下显示服务器的错误信息',
+    async (page) => {
+      assert.ok(state.id, 'the previous test opened a subject')
+      await page.goto(`${BASE}/base/subjects/${encodeURIComponent(state.id)}`)
+      const item = page.locator('.el-form-item[data-field="uscc"]')
+      const input = item.locator('input')
+      await input.waitFor({ timeout: TIMEOUT })
+      assert.equal((await item.locator('.el-form-item__label').innerText()).trim(), state.usccLabel)
+      const original = await input.inputValue()
+      assert.match(original, /^[0-9A-HJ-NPQRTUWXY]{18}$/, 'the demo subject has a well-formed code')
+      const wrong = flipLast(original)
+      await input.fill(wrong)
+
+      const answer = page.waitForResponse(
+        (r) => r.request().method() === 'PUT' && r.url().includes(`/api/subjects/`),
+        { timeout: TIMEOUT },
+      )
+      await page.locator('.save-button').click()
+      const res = await answer
+      assert.ok(res.status() >= 400 && res.status() < 500, `the server refuses the code (HTTP ${res.status()})`)
+      const body = await res.json()
+      const err = body.error
+      const fieldErr = err.field === 'uscc' ? err : (err.errors || []).find((e) => e.field === 'uscc')
+      assert.ok(fieldErr && fieldErr.message, `the error names the uscc field: ${JSON.stringify(body)}`)
+
+      const shown = item.locator('.el-form-item__error')
+      await shown.waitFor({ timeout: TIMEOUT })
+      assert.equal((await shown.innerText()).trim(), fieldErr.message)
+      assert.equal(await input.inputValue(), wrong, 'the wrong value stays in the form for correction')
+
+      const stored = await apiGet(`/api/subjects/${encodeURIComponent(state.id)}`)
+      assert.equal(stored.uscc, original, 'the stored code is unchanged')
+    },
+  ],
+]
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+})
+let passed = 0
+let failed = 0
+try {
+  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1440, height: 900 } })
+  const page = await context.newPage()
+  const consoleErrors = []
+  page.on('pageerror', (e) => consoleErrors.push(String(e)))
+  for (const [i, [name, fn]] of tests.entries()) {
+    const started = Date.now()
+    consoleErrors.length = 0
+    try {
+      await fn(page)
+      assert.deepEqual(consoleErrors, [], 'no uncaught errors in the page')
+      passed++
+      console.log(`ok ${i + 1} - ${name} (${Date.now() - started} ms)`)
+      if (keepShots) await page.screenshot({ path: join(shotDir, `${i + 1}-ok.png`), fullPage: true })
+    } catch (e) {
+      failed++
+      const shot = join(shotDir, `${i + 1}-failed.png`)
+      await page.screenshot({ path: shot, fullPage: true }).catch(() => {})
+      console.log(`not ok ${i + 1} - ${name}`)
+      console.log(String(e.stack || e).replace(/^/gm, '    '))
+      console.log(`    page: ${page.url()}  screenshot: ${shot}`)
+    }
+  }
+  await context.close()
+} finally {
+  await browser.close()
+}
+console.log(`${passed} passed, ${failed} failed`)
+process.exit(failed ? 1 : 0)
