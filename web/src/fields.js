@@ -62,10 +62,13 @@ export function checkField(field, v) {
     if (field.max_len && [...v].length > field.max_len) return `${field.label}不能超过 ${field.max_len} 个字符`
     if (field.pattern) {
       let re = null
-      try {
-        re = new RegExp(field.pattern, 'u')
-      } catch {
-        re = null
+      for (const flags of ['u', '']) {
+        try {
+          re = new RegExp(field.pattern, flags)
+          break
+        } catch {
+          re = null
+        }
       }
       if (re && !re.test(v)) return `${field.label}格式不正确`
     }
