@@ -1,0 +1,37 @@
+// GET /healthz, GET /readyz, GET /api/openapi.json.
+#include "geo/pg-migrate.hpp"
+#include "server/app.hpp"
+
+namespace twindraw::server {
+
+void register_system_routes(Router& router, App& app) {
+    router.add({"GET", "/healthz", "public", "进程存活检查", "系统",
+                [](const Request&) { return Response::json(200, {{"status", "ok"}}); }});
+
+    router.add({"GET", "/readyz", "public", "就绪检查：数据库可连接且迁移为最新", "系统", [&app](const Request&) {
+                    int have = 0;
+                    try {
+                        auto lease = app.pool.acquire("readyz", std::chrono::seconds(2));
+                        have = pg::current_version(*lease);
+                    } catch (const std::exception&) {
+                        return error_response(503, "db_unavailable", "数据库无法连接");
+                    }
+                    if (have != pg::latest_version())
+                        return Response::json(503, {{"error",
+                                                     {{"code", "migrations_pending"},
+                                                      {"message", "数据库结构版本与程序不一致，请运行 twindraw migrate"},
+                                                      {"database_version", have},
+                                                      {"binary_version", pg::latest_version()}}}});
+                    return Response::json(200, {{"status", "ready"}, {"schema_version", have}});
+                }});
+
+    router.add({"GET", "/api/openapi.json", "public", "本接口的 OpenAPI 3 描述", "系统",
+                [&router](const Request&) { return Response::json(200, openapi_document(router)); }});
+}
+
+void register_all(Router& router, App& app) {
+    register_system_routes(router, app);
+    register_registry_routes(router, app);
+}
+
+}  // namespace twindraw::server

@@ -1,0 +1,47 @@
+// Route table: method + pattern ("/api/{entity}/{id}") + the permission it needs +
+// a summary for the OpenAPI document. Matching prefers literal segments over
+// parameters, so "/api/imports/{id}" wins over "/api/{entity}/{id}".
+#pragma once
+
+#include "server/http-types.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace twindraw::server {
+
+using Handler = std::function<Response(const Request&)>;
+
+struct Route {
+    std::string method;
+    std::string pattern;
+    std::string permission;  // e.g. "registry.read"; "public" for open routes
+    std::string summary;     // Chinese, for the OpenAPI document
+    std::string tag;
+    Handler handler;
+    // Query parameters and request body are described for OpenAPI.
+    std::vector<std::string> query_params = {};
+    std::string request_body = {};  // media type, or empty
+};
+
+class Router {
+public:
+    void add(Route route);
+    const std::vector<Route>& routes() const { return routes_; }
+
+    struct Match {
+        const Route* route = nullptr;
+        std::map<std::string, std::string> params;
+        bool path_known = false;  // some route has this path but another method (405)
+    };
+    Match match(const std::string& method, const std::string& path) const;
+
+private:
+    std::vector<Route> routes_;
+};
+
+std::vector<std::string> split_path(const std::string& path);
+
+}  // namespace twindraw::server

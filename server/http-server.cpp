@@ -1,0 +1,170 @@
+#include "server/http-server.hpp"
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+
+namespace twindraw::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string mime_of(const fs::path& p) {
+    static const std::map<std::string, std::string> types = {
+        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+        {".json", "application/json; charset=utf-8"}, {".svg", "image/svg+xml"},
+        {".png", "image/png"}, {".jpg", "image/jpeg"}, {".ico", "image/x-icon"},
+        {".woff", "font/woff"}, {".woff2", "font/woff2"}, {".ttf", "font/ttf"},
+        {".txt", "text/plain; charset=utf-8"}, {".map", "application/json"}};
+    auto it = types.find(p.extension().string());
+    return it == types.end() ? "application/octet-stream" : it->second;
+}
+
+std::optional<Response> static_file(const std::string& web_dir, const std::string& path) {
+    if (web_dir.empty()) return std::nullopt;
+    std::error_code ec;
+    fs::path root = fs::weakly_canonical(fs::path(web_dir), ec);
+    if (ec || !fs::is_directory(root)) return std::nullopt;
+    for (const auto& seg : split_path(path))
+        if (seg == ".." || seg == ".") return std::nullopt;
+    fs::path file = fs::weakly_canonical(root / fs::path(path).relative_path(), ec);
+    bool is_asset = !ec && fs::is_regular_file(file) &&
+                    file.string().compare(0, root.string().size(), root.string()) == 0;
+    if (!is_asset) file = root / "index.html";  // client-side route
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    Response r;
+    r.body = buf.str();
+    r.content_type = mime_of(file);
+    // Vite puts content hashes in asset names; index.html must always be fresh.
+    bool hashed = is_asset && path.rfind("/assets/", 0) == 0;
+    r.headers.emplace_back("Cache-Control", hashed ? "public, max-age=31536000, immutable" : "no-cache");
+    return r;
+}
+
+}  // namespace
+
+Response dispatch(const Router& router, const std::string& web_dir, Request& req) {
+    try {
+        auto m = router.match(req.method, req.path);
+        if (m.route) {
+            req.params = std::move(m.params);
+            return m.route->handler(req);
+        }
+        if (m.path_known) return error_response(405, "method_not_allowed", "不支持该请求方法");
+        bool api = req.path.rfind("/api/", 0) == 0 || req.path == "/api" || req.path.rfind("/ogc", 0) == 0;
+        if (!api && (req.method == "GET" || req.method == "HEAD"))
+            if (auto r = static_file(web_dir, req.path)) return *r;
+        return error_response(404, "not_found", "请求的地址不存在");
+    } catch (const std::exception& e) {
+        Response r = error_response(e);
+        if (r.status >= 500)
+            std::cerr << nlohmann::json({{"level", "error"}, {"path", req.path}, {"what", e.what()}}).dump() << std::endl;
+        return r;
+    }
+}
+
+namespace {
+
+class PistacheHandler : public Pistache::Http::Handler {
+public:
+    HTTP_PROTOTYPE(PistacheHandler)
+
+    PistacheHandler(const Router* router, const ServerOptions* options) : router_(router), options_(options) {}
+
+    void onRequest(const Pistache::Http::Request& preq, Pistache::Http::ResponseWriter writer) override {
+        const auto started = std::chrono::steady_clock::now();
+        Request req;
+        req.method = Pistache::Http::methodString(preq.method());
+        req.path = url_decode(preq.resource(), false);
+        std::string raw_query = preq.query().as_str();
+        if (!raw_query.empty() && raw_query[0] == '?') raw_query.erase(0, 1);
+        req.query = parse_query(raw_query);
+        for (const auto& h : preq.headers().rawList()) {
+            std::string name = h.first;
+            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            req.headers[name] = h.second.value();
+        }
+        req.body = preq.body();
+        req.peer = preq.address().host();
+
+        Response res = dispatch(*router_, options_->web_dir, req);
+
+        for (const auto& [k, v] : res.headers) writer.headers().addRaw(Pistache::Http::Header::Raw(k, v));
+        if (!res.content_type.empty())
+            writer.headers().add<Pistache::Http::Header::ContentType>(Pistache::Http::Mime::MediaType(res.content_type));
+        writer.headers().addRaw(Pistache::Http::Header::Raw("X-Content-Type-Options", "nosniff"));
+        auto code = static_cast<Pistache::Http::Code>(res.status);
+        const size_t bytes = res.body.size();
+        if (req.method == "HEAD")
+            writer.send(code);
+        else
+            writer.send(code, res.body);
+        if (options_->access_log) {
+            double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+            nlohmann::json line = {{"ts", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch()).count()},
+                                   {"method", req.method}, {"path", req.path},     {"status", res.status},
+                                   {"ms", static_cast<long long>(ms * 1000) / 1000.0}, {"bytes", bytes},
+                                   {"peer", req.peer}};
+            static std::mutex log_mutex;
+            std::lock_guard lock(log_mutex);
+            std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n' << std::flush;
+        }
+    }
+
+private:
+    const Router* router_;
+    const ServerOptions* options_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+    const Router& router;
+    ServerOptions options;
+    std::unique_ptr<Pistache::Http::Endpoint> endpoint;
+};
+
+HttpServer::HttpServer(const Router& router, ServerOptions options)
+    : impl_(new Impl{router, std::move(options), nullptr}) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() {
+    Pistache::Address addr(impl_->options.address, Pistache::Port(impl_->options.port));
+    impl_->endpoint = std::make_unique<Pistache::Http::Endpoint>(addr);
+    auto opts = Pistache::Http::Endpoint::options()
+                    .threads(impl_->options.threads)
+                    .flags(Pistache::Tcp::Options::ReuseAddr)
+                    .maxRequestSize(impl_->options.max_request_bytes)
+                    .maxResponseSize(512u * 1024u * 1024u)
+                    .headerTimeout(std::chrono::seconds(30))
+                    .bodyTimeout(std::chrono::seconds(300));
+    impl_->endpoint->init(opts);
+    impl_->endpoint->setHandler(std::make_shared<PistacheHandler>(&impl_->router, &impl_->options));
+    impl_->endpoint->serveThreaded();
+}
+
+std::uint16_t HttpServer::port() const {
+    return impl_->endpoint ? static_cast<std::uint16_t>(impl_->endpoint->getPort()) : 0;
+}
+
+void HttpServer::stop() {
+    if (impl_ && impl_->endpoint) {
+        impl_->endpoint->shutdown();
+        impl_->endpoint.reset();
+    }
+}
+
+}  // namespace twindraw::server

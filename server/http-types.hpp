@@ -1,0 +1,56 @@
+// Our own request/response types, so handlers and routing are tested without
+// Pistache or a socket, and the error model is applied in one place.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <exception>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace twindraw::server {
+
+struct Request {
+    std::string method;  // "GET", ...
+    std::string path;    // decoded, without the query
+    std::map<std::string, std::string> query;   // decoded
+    std::map<std::string, std::string> params;  // path parameters, filled by the router
+    std::map<std::string, std::string> headers; // lower-case names
+    std::string body;
+    std::string peer;
+
+    std::optional<std::string> header(const std::string& lower_name) const;
+    std::optional<std::string> query_value(const std::string& name) const;
+    /// The body parsed as a JSON object; Error(BadRequest, "bad_json") otherwise.
+    nlohmann::json json_body() const;
+};
+
+struct Response {
+    int status = 200;
+    std::string body;
+    std::string content_type = "application/json; charset=utf-8";
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    static Response json(int status, const nlohmann::json& value);
+    static Response no_content();
+    /// A file download with a UTF-8 file name (RFC 6266/5987).
+    static Response download(std::string bytes, std::string content_type, const std::string& filename);
+};
+
+/// The JSON error model: {"error":{"code","message","field"[,"errors"]}} with the
+/// HTTP status for the exception's kind. Unknown exceptions become a generic 500
+/// whose message says nothing about internals; the caller logs the detail.
+Response error_response(const std::exception& e);
+Response error_response(int status, const std::string& code, const std::string& message,
+                        const std::string& field = {});
+
+/// Percent-decoding of URL components ('+' as space when form is true).
+std::string url_decode(const std::string& s, bool form);
+
+/// Parses "a=1&b=%E4%B8%AD" into a map (later duplicates win).
+std::map<std::string, std::string> parse_query(const std::string& raw);
+
+}  // namespace twindraw::server

@@ -1,0 +1,98 @@
+// twindraw: the command line. Thin: parses options and calls the layers.
+#include "geo/error.hpp"
+#include "geo/pg-migrate.hpp"
+#include "server/app.hpp"
+#include "server/http-server.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+using namespace twindraw;
+
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? v : fallback;
+}
+
+int wait_for_stop_signal() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    int sig = 0;
+    sigwait(&set, &sig);
+    return sig;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Block the stop signals before any thread starts, so only sigwait sees them.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    CLI::App cli{"TwinDraw 双随机、一公开监管平台"};
+    cli.require_subcommand(1);
+    std::string database = env_or("TWINDRAW_DATABASE_URL", "");
+    cli.add_option("--database", database, "PostgreSQL 连接串（默认取 TWINDRAW_DATABASE_URL 或 libpq 环境变量）");
+
+    auto* serve = cli.add_subcommand("serve", "启动 HTTP 服务");
+    server::ServerOptions sopt;
+    sopt.port = static_cast<std::uint16_t>(std::stoi(env_or("TWINDRAW_PORT", "8080")));
+    sopt.web_dir = env_or("TWINDRAW_WEB_DIR", "web/dist");
+    std::string data_dir = env_or("TWINDRAW_DATA_DIR", "var");
+    size_t pool_size = 8;
+    serve->add_option("--address", sopt.address, "监听地址")->capture_default_str();
+    serve->add_option("--port", sopt.port, "监听端口（0 表示任选空闲端口）")->capture_default_str();
+    serve->add_option("--threads", sopt.threads, "HTTP 工作线程数")->capture_default_str();
+    serve->add_option("--web-dir", sopt.web_dir, "前端静态文件目录")->capture_default_str();
+    serve->add_option("--data-dir", data_dir, "数据目录（上传文件等）")->capture_default_str();
+    serve->add_option("--pool-size", pool_size, "数据库连接池大小")->capture_default_str();
+
+    auto* migrate = cli.add_subcommand("migrate", "执行数据库迁移");
+
+    CLI11_PARSE(cli, argc, argv);
+
+    try {
+        if (*migrate) {
+            pqxx::connection conn(database);
+            auto applied = pg::migrate(conn, [](const pg::Migration& m) {
+                std::cout << "已执行迁移 " << m.version << " " << m.name << std::endl;
+            });
+            std::cout << "数据库结构版本：" << pg::latest_version() << (applied.empty() ? "（已是最新）" : "") << std::endl;
+            return 0;
+        }
+        if (*serve) {
+            pg::Pool pool(database, pool_size);
+            server::App app{pool, sopt.web_dir, data_dir};
+            server::Router router;
+            server::register_all(router, app);
+            server::HttpServer http(router, sopt);
+            http.start();
+            std::cerr << nlohmann::json({{"level", "info"}, {"msg", "listening"}, {"address", sopt.address},
+                                         {"port", http.port()}, {"database", pg::redact_url(database)}})
+                             .dump()
+                      << std::endl;
+            int sig = wait_for_stop_signal();
+            std::cerr << nlohmann::json({{"level", "info"}, {"msg", "stopping"}, {"signal", sig}}).dump() << std::endl;
+            http.stop();
+            return 0;
+        }
+        return 0;
+    } catch (const Error& e) {
+        std::cerr << "错误：" << e.message() << "（" << e.code() << "）" << std::endl;
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "错误：" << e.what() << std::endl;
+        return 1;
+    }
+}
