@@ -17,6 +17,15 @@ export function choiceLabel(field, value) {
   return c ? c.label : null
 }
 
+// A server timestamp (ISO 8601 with offset) in the browser's local time: YYYY-MM-DD HH:mm:ss.
+export function formatTimestamp(t) {
+  if (!t) return ''
+  const d = new Date(t)
+  if (Number.isNaN(d.getTime())) return String(t)
+  const p = (n) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
+}
+
 export function formatPoint(p) {
   if (!p || p.lon === undefined || p.lat === undefined || p.lon === null || p.lat === null) return ''
   return `${Number(p.lon).toFixed(6)}, ${Number(p.lat).toFixed(6)}`
@@ -43,7 +52,7 @@ export function displayValue(field, row) {
     case 'id_array':
       return Array.isArray(v) ? v.join('、') : String(v)
     default:
-      if (field.name.endsWith('_at') && typeof v === 'string') return v.replace('T', ' ').replace(/(\.\d+)?([+-]\d\d(:?\d\d)?|Z)$/, '')
+      if (field.name.endsWith('_at') && typeof v === 'string') return formatTimestamp(v)
       return String(v)
   }
 }
