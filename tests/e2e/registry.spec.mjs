@@ -3,7 +3,8 @@
 // Started by tests/e2e/run.sh with TWINDRAW_URL pointing at a served demo city.
 // playwright-core is resolved from web/node_modules (one `npm ci` in web/ installs it).
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
+import { randomInt } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,10 +23,18 @@ const TIMEOUT = 15000
 
 // USCC characters (GB 32100): changing the last one always breaks the check digit.
 const USCC_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY'
+const USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 function flipLast(code) {
   const last = code.at(-1)
   const i = USCC_CHARS.indexOf(last)
   return code.slice(0, -1) + USCC_CHARS[(i + 1) % USCC_CHARS.length]
+}
+// A fresh valid code (GB 32100 check digit) for an enterprise in the given county.
+function newUscc(county) {
+  let body = '91' + county
+  while (body.length < 17) body += USCC_CHARS[randomInt(10)]
+  const sum = [...body].reduce((t, c, i) => t + USCC_CHARS.indexOf(c) * USCC_WEIGHTS[i], 0)
+  return body + USCC_CHARS[(31 - (sum % 31)) % 31]
 }
 
 async function apiGet(path) {
@@ -152,6 +161,41 @@ const tests = [
       assert.equal(stored.uscc, original, 'the stored code is unchanged')
     },
   ],
+  [
+    '批量导入CSV显示进度、计数和错误行',
+    async (page) => {
+      const meta = await apiGet('/api/meta/entities')
+      const fields = meta.entities.find((e) => e.name === 'subjects').fields
+      const label = (name) => fields.find((f) => f.name === name).label
+      const sample = (await apiGet('/api/subjects?page=1&page_size=1')).items[0]
+      const county = sample.division_code
+      const good = newUscc(county.slice(0, 6))
+      const csv = [
+        [label('uscc'), label('name'), label('division_code')].join(','),
+        [good, '端到端测试导入商贸有限公司', county].join(','),
+        [flipLast(newUscc(county.slice(0, 6))), '端到端测试错误代码有限公司', county].join(','),
+      ].join('\r\n')
+      const file = join(shotDir, 'e2e-import.csv')
+      writeFileSync(file, csv + '\r\n')
+
+      await page.goto(BASE + '/base/import')
+      await page.locator('.import-page input[type=file]').setInputFiles(file)
+      await page.getByRole('button', { name: '开始导入' }).click()
+      const panel = page.locator('.job-panel')
+      await panel.getByText('已完成', { exact: true }).waitFor({ timeout: 60000 })
+      const count = async (key) => (await panel.locator(`[data-count="${key}"]`).innerText()).trim()
+      assert.equal(await count('inserted'), '1', 'one row inserted')
+      assert.equal(await count('rejected'), '1', 'one row rejected')
+      assert.equal(await count('total'), '2', 'two data rows read')
+      const errorRows = await panel.locator('.el-table__body tr.el-table__row').allInnerTexts()
+      assert.ok(errorRows.some((r) => r.includes('uscc')), `the rejected row names the uscc field: ${JSON.stringify(errorRows)}`)
+      const href = await panel.getByRole('link', { name: '下载错误报告' }).getAttribute('href')
+      const report = await fetch(BASE + href)
+      assert.equal(report.status, 200, `error report ${href}`)
+      const found = await apiGet(`/api/subjects?q=${good}`)
+      assert.equal(found.total, 1, 'the imported subject is in the library')
+    },
+  ],
 ]
 
 const browser = await chromium.launch({
@@ -197,5 +241,6 @@ try {
 } finally {
   await browser.close()
 }
+if (!failed && !keepShots) rmSync(shotDir, { recursive: true, force: true })
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed ? 1 : 0)

@@ -61,8 +61,8 @@ export const api = {
   post: (path, body) => request('POST', path, { body }),
   put: (path, body) => request('PUT', path, { body }),
   del: (path) => request('DELETE', path),
-  upload: (path, file) =>
-    request('POST', path, { raw: file, headers: { 'Content-Type': file.type || 'application/octet-stream' } }),
+  upload: (path, file, type) =>
+    request('POST', path, { raw: file, headers: { 'Content-Type': type || file.type || 'application/octet-stream' } }),
 }
 
 // Query string from an object, leaving out empty values.
