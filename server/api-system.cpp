@@ -31,6 +31,7 @@ void register_system_routes(Router& router, App& app) {
 
 void register_all(Router& router, App& app) {
     register_system_routes(router, app);
+    register_import_routes(router, app);
     register_registry_routes(router, app);
 }
 

@@ -8,15 +8,19 @@
 
 namespace twindraw::server {
 
+class ImportQueue;
+
 struct App {
     pg::Pool& pool;
     std::string web_dir;        // built front end (web/dist)
     std::string data_dir;       // var/: uploads and other server-side files
     size_t max_upload_bytes = 100u * 1024u * 1024u;
+    ImportQueue* imports = nullptr;  // runs uploaded imports in the background
 };
 
 void register_system_routes(Router& router, App& app);
 void register_registry_routes(Router& router, App& app);
+void register_import_routes(Router& router, App& app);
 
 /// Registers every route of the application. The router must outlive its use and
 /// must not be moved afterwards (the OpenAPI route refers to it).

@@ -76,6 +76,20 @@ Response dispatch(const Router& router, const std::string& web_dir, Request& req
 
 namespace {
 
+// Pistache 0.0.5 does not send headers added with addRaw(); a header object with a
+// run-time name is serialised like its typed ones.
+class NamedHeader : public Pistache::Http::Header::Header {
+public:
+    NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
+    const char* name() const override { return name_.c_str(); }
+    uint64_t hash() const override { return Pistache::Http::Header::detail::hash(name_.c_str()); }
+    void write(std::ostream& os) const override { os << value_; }
+
+private:
+    std::string name_;
+    std::string value_;
+};
+
 class PistacheHandler : public Pistache::Http::Handler {
 public:
     HTTP_PROTOTYPE(PistacheHandler)
@@ -100,10 +114,10 @@ public:
 
         Response res = dispatch(*router_, options_->web_dir, req);
 
-        for (const auto& [k, v] : res.headers) writer.headers().addRaw(Pistache::Http::Header::Raw(k, v));
+        for (const auto& [k, v] : res.headers) writer.headers().add(std::make_shared<NamedHeader>(k, v));
         if (!res.content_type.empty())
             writer.headers().add<Pistache::Http::Header::ContentType>(Pistache::Http::Mime::MediaType(res.content_type));
-        writer.headers().addRaw(Pistache::Http::Header::Raw("X-Content-Type-Options", "nosniff"));
+        writer.headers().add(std::make_shared<NamedHeader>("X-Content-Type-Options", "nosniff"));
         auto code = static_cast<Pistache::Http::Code>(res.status);
         const size_t bytes = res.body.size();
         if (req.method == "HEAD")

@@ -2,6 +2,8 @@
 #include "geo/error.hpp"
 #include "geo/pg-migrate.hpp"
 #include "server/app.hpp"
+#include "server/cli.hpp"
+#include "server/import-queue.hpp"
 #include "server/http-server.hpp"
 
 #include <CLI/CLI.hpp>
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
     serve->add_option("--pool-size", pool_size, "数据库连接池大小")->capture_default_str();
 
     auto* migrate = cli.add_subcommand("migrate", "执行数据库迁移");
+    cli::register_data_commands(cli);
 
     CLI11_PARSE(cli, argc, argv);
 
@@ -73,7 +76,9 @@ int main(int argc, char** argv) {
         }
         if (*serve) {
             pg::Pool pool(database, pool_size);
+            server::ImportQueue imports(pool);
             server::App app{pool, sopt.web_dir, data_dir};
+            app.imports = &imports;
             server::Router router;
             server::register_all(router, app);
             server::HttpServer http(router, sopt);
@@ -87,7 +92,7 @@ int main(int argc, char** argv) {
             http.stop();
             return 0;
         }
-        return 0;
+        return cli::run_data_commands(database) < 0 ? 2 : 0;
     } catch (const Error& e) {
         std::cerr << "错误：" << e.message() << "（" << e.code() << "）" << std::endl;
         return 2;
