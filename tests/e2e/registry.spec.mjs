@@ -170,10 +170,11 @@ const tests = [
       const sample = (await apiGet('/api/subjects?page=1&page_size=1')).items[0]
       const county = sample.division_code
       const good = newUscc(county.slice(0, 6))
+      const { lon, lat } = sample.location
       const csv = [
-        [label('uscc'), label('name'), label('division_code')].join(','),
-        [good, '端到端测试导入商贸有限公司', county].join(','),
-        [flipLast(newUscc(county.slice(0, 6))), '端到端测试错误代码有限公司', county].join(','),
+        [label('uscc'), label('name'), label('division_code'), '经度', '纬度'].join(','),
+        [good, '端到端测试导入商贸有限公司', county, lon, lat].join(','),
+        [flipLast(newUscc(county.slice(0, 6))), '端到端测试错误代码有限公司', county, lon, lat].join(','),
       ].join('\r\n')
       const file = join(shotDir, 'e2e-import.csv')
       writeFileSync(file, csv + '\r\n')
@@ -182,7 +183,14 @@ const tests = [
       await page.locator('.import-page input[type=file]').setInputFiles(file)
       await page.getByRole('button', { name: '开始导入' }).click()
       const panel = page.locator('.job-panel')
-      await panel.getByText('已完成', { exact: true }).waitFor({ timeout: 60000 })
+      const status = panel.locator('.job-status')
+      await page.waitForFunction(
+        () => ['已完成', '失败'].includes(document.querySelector('.job-panel .job-status')?.textContent.trim()),
+        null,
+        { timeout: 60000 },
+      )
+      const message = (await panel.locator('.job-message').count()) ? await panel.locator('.job-message').innerText() : ''
+      assert.equal((await status.innerText()).trim(), '已完成', `the import finished: ${message}`)
       const count = async (key) => (await panel.locator(`[data-count="${key}"]`).innerText()).trim()
       assert.equal(await count('inserted'), '1', 'one row inserted')
       assert.equal(await count('rejected'), '1', 'one row rejected')
