@@ -196,7 +196,10 @@ const tests = [
       assert.equal(await count('rejected'), '1', 'one row rejected')
       assert.equal(await count('total'), '2', 'two data rows read')
       const errorRows = await panel.locator('.el-table__body tr.el-table__row').allInnerTexts()
-      assert.ok(errorRows.some((r) => r.includes('uscc')), `the rejected row names the uscc field: ${JSON.stringify(errorRows)}`)
+      assert.ok(
+        errorRows.some((r) => r.includes(label('uscc'))),
+        `the rejected row names the ${label('uscc')} field: ${JSON.stringify(errorRows)}`,
+      )
       const href = await panel.getByRole('link', { name: '下载错误报告' }).getAttribute('href')
       const report = await fetch(BASE + href)
       assert.equal(report.status, 200, `error report ${href}`)
