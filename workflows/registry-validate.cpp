@@ -1,5 +1,6 @@
 #include "workflows/registry-validate.hpp"
 
+#include "geo/division-code.hpp"
 #include "workflows/uscc.hpp"
 
 #include <regex>
@@ -52,6 +53,10 @@ void check_text(const Field& f, const std::string& s, std::vector<FieldError>& o
         case uscc::Problem::None:
             return;
         }
+    }
+    if (f.check == "division" && !division::parse(s)) {
+        out.push_back({f.name, "bad_format", f.label + "不是有效的 GB/T 2260 行政区划代码"});
+        return;
     }
     if (!f.pattern.empty() && !std::regex_search(s, std::regex(f.pattern)))
         out.push_back({f.name, "bad_format", f.label + "格式不正确"});

@@ -80,6 +80,14 @@ TEST(RegistryValidate, InspectorTagsAndDates) {
     EXPECT_TRUE(has(validate(prod, {{"issued_on", "2024-02-30x"}}, true), "issued_on", "bad_format"));
 }
 
+TEST(RegistryValidate, DivisionCodesFollowGbt2260) {
+    auto s = good_subject();
+    s["division_code"] = "500003";  // county part without a prefecture part
+    EXPECT_TRUE(has(validate(subjects(), s, false), "division_code", "bad_format"));
+    s["division_code"] = "500103001";  // a town is fine
+    EXPECT_TRUE(validate(subjects(), s, false).empty());
+}
+
 TEST(RegistryValidate, ChinaBoundingBox) {
     EXPECT_TRUE(inside_china(106.55, 29.56));   // 重庆
     EXPECT_TRUE(inside_china(87.6, 43.8));      // 乌鲁木齐
