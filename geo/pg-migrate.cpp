@@ -3,6 +3,7 @@
 #include "geo/error.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace twindraw::pg {
 
@@ -49,13 +50,22 @@ std::vector<int> migrate(pqxx::connection& conn, const std::function<void(const 
         }
     } unlock{conn};
 
-    const int have = current_version(conn);
-    if (have > latest_version())
-        throw conflict("db_newer", "数据库版本（" + std::to_string(have) + "）高于本程序支持的版本（" +
-                                       std::to_string(latest_version()) + "），请升级 twindraw");
+    std::set<int> have;
+    {
+        pqxx::read_transaction tx(conn);
+        for (const auto& row : tx.exec("SELECT version FROM schema_migrations")) have.insert(row[0].as<int>());
+    }
+    std::set<int> known;
+    for (const auto& m : embedded_migrations()) known.insert(m.version);
+    for (int v : have)
+        if (!known.count(v))
+            throw conflict("db_newer", "数据库含有本程序不认识的迁移（版本 " + std::to_string(v) +
+                                           "），数据库比程序新，请升级 twindraw");
+    // Every known migration that is missing is applied, in order, even one numbered
+    // below a version already present (branches that landed out of order).
     std::vector<int> applied;
     for (const auto& m : embedded_migrations()) {
-        if (m.version <= have) continue;
+        if (have.count(m.version)) continue;
         pqxx::work tx(conn);
         tx.exec(m.sql);
         tx.exec_params("INSERT INTO schema_migrations(version, name) VALUES ($1, $2)", m.version, m.name);

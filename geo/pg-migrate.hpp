@@ -26,8 +26,9 @@ int latest_version();
 /// The newest version recorded in the database, or 0 for an empty one.
 int current_version(pqxx::connection& conn);
 
-/// Applies what is missing and returns the versions applied. Throws
-/// Error(Conflict, "db_newer") when the database is ahead of the binary.
+/// Applies every known migration the database lacks, in version order, and returns
+/// the versions applied. Throws Error(Conflict, "db_newer") when the database has a
+/// migration this binary does not know.
 /// Concurrent runs are serialised with an advisory lock.
 std::vector<int> migrate(pqxx::connection& conn,
                          const std::function<void(const Migration&)>& on_apply = {});

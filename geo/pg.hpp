@@ -4,6 +4,8 @@
 // (unique, foreign key, check violations) to twindraw::Error.
 #pragma once
 
+#include "geo/pg-context.hpp"
+
 #include <pqxx/pqxx>
 
 #include <chrono>
@@ -87,8 +89,7 @@ public:
     /// Borrows a connection and sets application_name to "twindraw:<purpose>".
     /// Throws Error(Unavailable) when none frees up within the timeout or the
     /// database cannot be reached.
-    Lease acquire(std::string_view purpose,
-                  std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    Lease acquire(std::string_view purpose, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
     const std::string& url() const { return url_; }
 
@@ -105,10 +106,12 @@ private:
 };
 
 /// Runs fn in one read-write transaction on a leased connection and commits it.
+/// The thread's actor (pg-context.hpp) is set in the transaction first.
 template <typename Fn>
 auto with_transaction(Pool& pool, std::string_view purpose, Fn&& fn) {
     auto lease = pool.acquire(purpose);
     pqxx::work tx(*lease);
+    apply_actor(tx);
     if constexpr (std::is_void_v<decltype(fn(tx))>) {
         fn(tx);
         tx.commit();
@@ -117,6 +120,15 @@ auto with_transaction(Pool& pool, std::string_view purpose, Fn&& fn) {
         tx.commit();
         return result;
     }
+}
+
+/// Runs fn in one read-only transaction, with the thread's actor set.
+template <typename Fn>
+auto with_read(Pool& pool, std::string_view purpose, Fn&& fn) {
+    auto lease = pool.acquire(purpose);
+    pqxx::read_transaction tx(*lease);
+    apply_actor(tx);
+    return fn(tx);
 }
 
 }  // namespace twindraw::pg

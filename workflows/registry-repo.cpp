@@ -10,16 +10,23 @@ namespace {
 
 using pg::quote_ident;
 
-std::string col(const std::string& name) { return "t." + quote_ident(name); }
+std::string col(const std::string& name) {
+    return "t." + quote_ident(name);
+}
 
 // SQL cast for a parameter bound to a field of this type.
 std::string placeholder_cast(const Field& f) {
     switch (f.type) {
-    case FieldType::Int: return "::bigint";
-    case FieldType::Decimal: return "::numeric";
-    case FieldType::Bool: return "::boolean";
-    case FieldType::Date: return "::date";
-    default: return "";
+        case FieldType::Int:
+            return "::bigint";
+        case FieldType::Decimal:
+            return "::numeric";
+        case FieldType::Bool:
+            return "::boolean";
+        case FieldType::Date:
+            return "::date";
+        default:
+            return "";
     }
 }
 
@@ -44,7 +51,8 @@ std::string row_json(const Entity& e) {
     for (const auto& f : e.fields) {
         if (f.type == FieldType::Point) {
             add(f.name,
-                "CASE WHEN t.geom IS NULL THEN NULL ELSE json_build_object('lon', ST_X(t.geom), 'lat', ST_Y(t.geom)) END");
+                "CASE WHEN t.geom IS NULL THEN NULL ELSE json_build_object('lon', ST_X(t.geom), 'lat', ST_Y(t.geom)) "
+                "END");
             continue;
         }
         add(f.name, col(f.name));
@@ -108,7 +116,8 @@ std::string where_clause(const Entity& e, const ListQuery& q, pg::Params& p) {
 std::string order_clause(const Entity& e, const ListQuery& q) {
     std::string sort = q.sort.empty() ? e.default_sort : q.sort;
     const Field* f = e.field(sort);
-    if (!f || !(f->sortable || sort == e.key)) throw bad_request("bad_sort", "不支持按该字段排序：" + sort.substr(0, 60), "sort");
+    if (!f || !(f->sortable || sort == e.key))
+        throw bad_request("bad_sort", "不支持按该字段排序：" + sort.substr(0, 60), "sort");
     std::string dir = q.desc ? " DESC" : " ASC";
     std::string order = " ORDER BY " + col(sort) + dir + " NULLS LAST";
     if (sort != e.key) order += ", " + col(e.key) + dir;
@@ -155,7 +164,8 @@ void check_references(pqxx::work& tx, const Entity& e, const nlohmann::json& bod
         }
         std::string sql = "SELECT 1 FROM " + quote_ident(r.table) + " r WHERE r." + quote_ident(r.key) +
                           "::text = " + p.next(to_text(*it));
-        if (pg::exec(tx, sql, p).empty()) errors.push_back({f.name, "unknown_reference", f.label + "不存在，请重新选择"});
+        if (pg::exec(tx, sql, p).empty())
+            errors.push_back({f.name, "unknown_reference", f.label + "不存在，请重新选择"});
     }
     if (!errors.empty()) throw ValidationError(std::move(errors));
 }
@@ -208,16 +218,17 @@ ListResult list(pg::Pool& pool, const Entity& e, const ListQuery& q) {
     pg::Params p;
     std::string where = where_clause(e, q, p);
     std::string order = order_clause(e, q);
-    auto lease = pool.acquire("registry-list");
-    pqxx::read_transaction tx(*lease);
-    ListResult out;
-    out.total = pg::exec(tx, "SELECT count(*) FROM " + quote_ident(e.table) + " t" + where, p)[0][0].as<long long>();
-    pg::Params pp = p;
-    std::string sql = "SELECT " + row_json(e) + "::text FROM " + quote_ident(e.table) + " t" + where + order +
-                      " LIMIT " + pp.next(std::to_string(q.page_size)) + "::bigint OFFSET " +
-                      pp.next(std::to_string((q.page - 1) * q.page_size)) + "::bigint";
-    for (const auto& row : pg::exec(tx, sql, pp)) out.items.push_back(nlohmann::json::parse(row[0].c_str()));
-    return out;
+    return pg::with_read(pool, "registry-list", [&](pqxx::read_transaction& tx) {
+        ListResult out;
+        out.total =
+            pg::exec(tx, "SELECT count(*) FROM " + quote_ident(e.table) + " t" + where, p)[0][0].as<long long>();
+        pg::Params pp = p;
+        std::string sql = "SELECT " + row_json(e) + "::text FROM " + quote_ident(e.table) + " t" + where + order +
+                          " LIMIT " + pp.next(std::to_string(q.page_size)) + "::bigint OFFSET " +
+                          pp.next(std::to_string((q.page - 1) * q.page_size)) + "::bigint";
+        for (const auto& row : pg::exec(tx, sql, pp)) out.items.push_back(nlohmann::json::parse(row[0].c_str()));
+        return out;
+    });
 }
 
 void for_each(pg::Pool& pool, const Entity& e, const ListQuery& q, long long limit,
@@ -225,20 +236,19 @@ void for_each(pg::Pool& pool, const Entity& e, const ListQuery& q, long long lim
     pg::Params p;
     std::string where = where_clause(e, q, p);
     std::string order = order_clause(e, q);
-    auto lease = pool.acquire("registry-export");
-    pqxx::read_transaction tx(*lease);
-    long long total = pg::exec(tx, "SELECT count(*) FROM " + quote_ident(e.table) + " t" + where, p)[0][0].as<long long>();
-    if (total > limit)
-        throw Error(Error::Kind::TooLarge, "export_too_large",
-                    "导出行数（" + std::to_string(total) + "）超过上限 " + std::to_string(limit) + "，请先筛选");
-    std::string sql = "SELECT " + row_json(e) + "::text FROM " + quote_ident(e.table) + " t" + where + order;
-    for (const auto& row : pg::exec(tx, sql, p)) fn(nlohmann::json::parse(row[0].c_str()));
+    pg::with_read(pool, "registry-export", [&](pqxx::read_transaction& tx) {
+        long long total =
+            pg::exec(tx, "SELECT count(*) FROM " + quote_ident(e.table) + " t" + where, p)[0][0].as<long long>();
+        if (total > limit)
+            throw Error(Error::Kind::TooLarge, "export_too_large",
+                        "导出行数（" + std::to_string(total) + "）超过上限 " + std::to_string(limit) + "，请先筛选");
+        std::string sql = "SELECT " + row_json(e) + "::text FROM " + quote_ident(e.table) + " t" + where + order;
+        for (const auto& row : pg::exec(tx, sql, p)) fn(nlohmann::json::parse(row[0].c_str()));
+    });
 }
 
 nlohmann::json get(pg::Pool& pool, const Entity& e, const std::string& key) {
-    auto lease = pool.acquire("registry-get");
-    pqxx::read_transaction tx(*lease);
-    return fetch(tx, e, key);
+    return pg::with_read(pool, "registry-get", [&](pqxx::read_transaction& tx) { return fetch(tx, e, key); });
 }
 
 nlohmann::json create(pg::Pool& pool, const Entity& e, const nlohmann::json& raw) {
@@ -282,8 +292,8 @@ nlohmann::json update(pg::Pool& pool, const Entity& e, const std::string& key, c
                 sets += (sets.empty() ? "" : ", ") + quote_ident(c) + " = " + v;
             }
             if (!sets.empty()) {
-                std::string sql = "UPDATE " + quote_ident(e.table) + " t SET " + sets + " WHERE " + col(e.key) +
-                                  " = " + key_param(e, p, key) + " RETURNING " + col(e.key) + "::text";
+                std::string sql = "UPDATE " + quote_ident(e.table) + " t SET " + sets + " WHERE " + col(e.key) + " = " +
+                                  key_param(e, p, key) + " RETURNING " + col(e.key) + "::text";
                 auto r = pg::exec(tx, sql, p);
                 if (r.empty()) throw not_found(e.label + "不存在");
                 return fetch(tx, e, r[0][0].c_str());
@@ -300,22 +310,22 @@ nlohmann::json update(pg::Pool& pool, const Entity& e, const std::string& key, c
 void remove(pg::Pool& pool, const Entity& e, const std::string& key) {
     pg::with_transaction(pool, "registry-delete", [&](pqxx::work& tx) {
         pg::Params p;
-        std::string sql = "DELETE FROM " + quote_ident(e.table) + " t WHERE " + col(e.key) + " = " +
-                          key_param(e, p, key);
+        std::string sql =
+            "DELETE FROM " + quote_ident(e.table) + " t WHERE " + col(e.key) + " = " + key_param(e, p, key);
         if (pg::exec(tx, sql, p).affected_rows() == 0) throw not_found(e.label + "不存在");
     });
 }
 
 nlohmann::json counts(pg::Pool& pool) {
-    auto lease = pool.acquire("registry-counts");
-    pqxx::read_transaction tx(*lease);
-    auto r = tx.exec1(
-        "SELECT (SELECT count(*) FROM market_subject), (SELECT count(*) FROM venue),"
-        " (SELECT count(*) FROM product), (SELECT count(*) FROM inspector),"
-        " (SELECT count(*) FROM inspection_item), (SELECT count(*) FROM authority)");
-    return {{"subjects", r[0].as<long long>()}, {"venues", r[1].as<long long>()},
-            {"products", r[2].as<long long>()}, {"inspectors", r[3].as<long long>()},
-            {"items", r[4].as<long long>()},    {"authorities", r[5].as<long long>()}};
+    return pg::with_read(pool, "registry-counts", [&](pqxx::read_transaction& tx) -> nlohmann::json {
+        auto r = tx.exec1(
+            "SELECT (SELECT count(*) FROM market_subject), (SELECT count(*) FROM venue),"
+            " (SELECT count(*) FROM product), (SELECT count(*) FROM inspector),"
+            " (SELECT count(*) FROM inspection_item), (SELECT count(*) FROM authority)");
+        return {{"subjects", r[0].as<long long>()}, {"venues", r[1].as<long long>()},
+                {"products", r[2].as<long long>()}, {"inspectors", r[3].as<long long>()},
+                {"items", r[4].as<long long>()},    {"authorities", r[5].as<long long>()}};
+    });
 }
 
 }  // namespace twindraw::registry

@@ -3,6 +3,7 @@
 #include "geo/division-code.hpp"
 #include "workflows/uscc.hpp"
 
+#include <map>
 #include <regex>
 
 namespace twindraw::registry {
@@ -14,6 +15,14 @@ size_t utf8_length(const std::string& s) {
     for (unsigned char c : s)
         if ((c & 0xC0) != 0x80) ++n;
     return n;
+}
+
+// Compiled once per pattern: validation runs for every imported row.
+const std::regex& compiled(const std::string& pattern) {
+    thread_local std::map<std::string, std::regex> cache;
+    auto it = cache.find(pattern);
+    if (it == cache.end()) it = cache.emplace(pattern, std::regex(pattern)).first;
+    return it->second;
 }
 
 bool is_date(const std::string& s) {
@@ -58,7 +67,7 @@ void check_text(const Field& f, const std::string& s, std::vector<FieldError>& o
         out.push_back({f.name, "bad_format", f.label + "不是有效的 GB/T 2260 行政区划代码"});
         return;
     }
-    if (!f.pattern.empty() && !std::regex_search(s, std::regex(f.pattern)))
+    if (!f.pattern.empty() && !std::regex_search(s, compiled(f.pattern)))
         out.push_back({f.name, "bad_format", f.label + "格式不正确"});
 }
 
@@ -103,7 +112,7 @@ std::vector<FieldError> validate(const Entity& e, const nlohmann::json& obj, boo
                 check_text(f, v.get<std::string>(), out);
             break;
         case FieldType::Int: {
-            if (!v.is_number_integer() && !(v.is_string() && std::regex_match(v.get<std::string>(), std::regex("^-?[0-9]{1,18}$")))) {
+            if (!v.is_number_integer() && !(v.is_string() && std::regex_match(v.get<std::string>(), compiled("^-?[0-9]{1,18}$")))) {
                 out.push_back({f.name, "bad_type", f.label + "应为整数"});
                 break;
             }
@@ -114,7 +123,7 @@ std::vector<FieldError> validate(const Entity& e, const nlohmann::json& obj, boo
             break;
         }
         case FieldType::Decimal:
-            if (!v.is_number() && !(v.is_string() && std::regex_match(v.get<std::string>(), std::regex(R"(^-?\d{1,12}(\.\d{1,6})?$)"))))
+            if (!v.is_number() && !(v.is_string() && std::regex_match(v.get<std::string>(), compiled(R"(^-?\d{1,12}(\.\d{1,6})?$)"))))
                 out.push_back({f.name, "bad_type", f.label + "应为数字"});
             break;
         case FieldType::Bool:

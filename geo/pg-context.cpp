@@ -1,0 +1,34 @@
+#include "geo/pg-context.hpp"
+
+namespace twindraw::pg {
+
+namespace {
+thread_local const Actor* current = nullptr;
+
+std::string id_text(long long id) {
+    return id > 0 ? std::to_string(id) : std::string();
+}
+}  // namespace
+
+ActorScope::ActorScope(Actor actor) : previous_(current), actor_(std::move(actor)) {
+    current = &actor_;
+}
+
+ActorScope::~ActorScope() {
+    current = previous_;
+}
+
+const Actor* current_actor() {
+    return current;
+}
+
+void apply_actor(pqxx::transaction_base& tx) {
+    const Actor empty;
+    const Actor& a = current ? *current : empty;
+    tx.exec_params(
+        "SELECT set_config('twindraw.user_id', $1, true), set_config('twindraw.identity_id', $2, true),"
+        " set_config('twindraw.unit_id', $3, true), set_config('twindraw.address', $4, true)",
+        id_text(a.user_id), id_text(a.identity_id), id_text(a.unit_id), a.address);
+}
+
+}  // namespace twindraw::pg
