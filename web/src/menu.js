@@ -82,29 +82,87 @@ export const menu = [
     title: '基础信息',
     icon: 'Files',
     children: [
-      { title: '市场主体', path: '/base/subjects' },
-      { title: '场地场所', path: '/base/venues' },
-      { title: '产品', path: '/base/products' },
-      { title: '执法检查人员', path: '/base/inspectors' },
-      { title: '抽查事项清单', path: '/base/items' },
-      { title: '行政区划', path: '/base/divisions' },
-      { title: '执法机关与部门', path: '/base/authorities' },
-      { title: '科室', path: '/base/sections' },
-      { title: '企业类型', path: '/base/enterprise-types' },
-      { title: '行业分类', path: '/base/industries' },
-      { title: '批量导入', path: '/base/import' },
+      { title: '市场主体', path: '/base/subjects', perm: 'registry.read' },
+      { title: '场地场所', path: '/base/venues', perm: 'registry.read' },
+      { title: '产品', path: '/base/products', perm: 'registry.read' },
+      { title: '执法检查人员', path: '/base/inspectors', perm: 'registry.read' },
+      { title: '抽查事项清单', path: '/base/items', perm: 'registry.read' },
+      { title: '行政区划', path: '/base/divisions', perm: 'registry.read' },
+      { title: '执法机关与部门', path: '/base/authorities', perm: 'registry.read' },
+      { title: '科室', path: '/base/sections', perm: 'registry.read' },
+      { title: '企业类型', path: '/base/enterprise-types', perm: 'registry.read' },
+      { title: '行业分类', path: '/base/industries', perm: 'registry.read' },
+      { title: '批量导入', path: '/base/import', perm: 'registry.import' },
     ],
   },
   {
     title: '系统管理',
-    path: '/system',
     icon: 'Setting',
-    coming: {
-      refs: 'SYS-1～SYS-10，AUTH-1～AUTH-7',
-      features: ['组织机构、角色与用户管理', '数据字典、系统公告、问题反馈', '登录日志与分级授权管理'],
-    },
+    children: [
+      { title: '组织机构', path: '/system/org', perm: 'system.org' },
+      { title: '用户管理', path: '/system/users', perm: 'system.users' },
+      { title: '角色管理', path: '/system/roles', perm: 'system.roles' },
+      {
+        title: '数据字典',
+        path: '/system/dictionary',
+        perm: 'system.users',
+        coming: {
+          refs: 'SYS-4',
+          features: ['数据字典分类新增', '字典条目的新增、编辑、删除', '关键字搜索'],
+        },
+      },
+      {
+        title: '系统公告',
+        path: '/system/announcements',
+        perm: 'system.users',
+        coming: {
+          refs: 'SYS-5，HOME-1',
+          features: ['系统公告的新增、删除、编辑、搜索', '公告在个人首页向全体用户展示'],
+        },
+      },
+      {
+        title: '问题反馈',
+        path: '/system/feedback',
+        perm: 'system.users',
+        coming: {
+          refs: 'SYS-6',
+          features: ['查看、回复、关闭、删除用户反馈的问题', '技术问题 2 个工作日、业务问题 5 个工作日内答复的期限提示'],
+        },
+      },
+      { title: '登录日志', path: '/system/login-log', perm: 'system.loginlog' },
+    ],
   },
+  { title: '审计日志', path: '/audit', icon: 'Document', perm: 'audit.read' },
 ]
+
+// The menu as the current identity may see it: leaves whose permission it lacks are left
+// out, and so is a group left empty.
+export function visibleMenu(can) {
+  const out = []
+  for (const it of menu) {
+    if (it.children) {
+      const children = it.children.filter((c) => can(c.perm))
+      if (children.length) out.push({ ...it, children })
+    } else if (can(it.perm)) out.push(it)
+  }
+  return out
+}
+
+// The permission a path needs, from the menu entry owning it (/base/subjects/42 →
+// /base/subjects → registry.read).
+export function permForPath(path) {
+  let best = null
+  const walk = (items) => {
+    for (const it of items) {
+      if (it.children) walk(it.children)
+      else if (it.perm && (path === it.path || path.startsWith(it.path + '/'))) {
+        if (!best || it.path.length > best.path.length) best = it
+      }
+    }
+  }
+  walk(menu)
+  return best ? best.perm : null
+}
 
 // Every leaf entry that is still 建设中, flattened for the router.
 export function comingEntries() {

@@ -1,5 +1,7 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { comingEntries } from './menu.js'
+import { auth, forgetSession, loadMe } from './auth.js'
+import { setSessionHandlers } from './api.js'
 import PortalPage from './pages/PortalPage.vue'
 import HomePage from './pages/HomePage.vue'
 import EntityList from './pages/EntityList.vue'
@@ -7,29 +9,84 @@ import EntityForm from './pages/EntityForm.vue'
 import ImportPage from './pages/ImportPage.vue'
 import ComingPage from './pages/ComingPage.vue'
 import NotFoundPage from './pages/NotFoundPage.vue'
+import LoginPage from './pages/LoginPage.vue'
+import ChangePasswordPage from './pages/ChangePasswordPage.vue'
+import OrgPage from './pages/system/OrgPage.vue'
+import UsersPage from './pages/system/UsersPage.vue'
+import RolesPage from './pages/system/RolesPage.vue'
+import LoginLogPage from './pages/system/LoginLogPage.vue'
+import AuditPage from './pages/system/AuditPage.vue'
 
+// meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
+// meta.bare: a page drawn without the menu and header (login, forced password change);
+// meta.public: reachable without a session.
 const routes = [
   { path: '/', redirect: '/portal' },
+  { path: '/login', component: LoginPage, meta: { title: '登录', bare: true, public: true } },
+  { path: '/change-password', component: ChangePasswordPage, meta: { title: '修改密码', bare: true } },
   { path: '/portal', component: PortalPage, meta: { title: '门户' } },
   { path: '/home', component: HomePage, meta: { title: '个人首页' } },
-  { path: '/base/import', component: ImportPage, meta: { title: '批量导入' } },
-  { path: '/base/:entity', component: EntityList, props: true },
-  { path: '/base/:entity/new', component: EntityForm, props: (r) => ({ entity: r.params.entity, id: null }) },
-  { path: '/base/:entity/:id', component: EntityForm, props: true },
+  { path: '/base/import', component: ImportPage, meta: { title: '批量导入', perm: 'registry.import' } },
+  { path: '/base/:entity', component: EntityList, props: true, meta: { perm: 'registry.read' } },
+  {
+    path: '/base/:entity/new',
+    component: EntityForm,
+    props: (r) => ({ entity: r.params.entity, id: null }),
+    meta: { perm: 'registry.write' },
+  },
+  { path: '/base/:entity/:id', component: EntityForm, props: true, meta: { perm: 'registry.read' } },
+  { path: '/system/org', component: OrgPage, meta: { title: '组织机构', perm: 'system.org' } },
+  { path: '/system/users', component: UsersPage, meta: { title: '用户管理', perm: 'system.users' } },
+  { path: '/system/roles', component: RolesPage, meta: { title: '角色管理', perm: 'system.roles' } },
+  { path: '/system/login-log', component: LoginLogPage, meta: { title: '登录日志', perm: 'system.loginlog' } },
+  { path: '/audit', component: AuditPage, meta: { title: '审计日志', perm: 'audit.read' } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,
     props: { entry: e },
-    meta: { title: e.title },
+    meta: { title: e.title, perm: e.perm },
   })),
   { path: '/:rest(.*)*', component: NotFoundPage, meta: { title: '页面不存在' } },
 ]
 
 const router = createRouter({ history: createWebHistory('/'), routes })
 
+// Every page but the login page needs a session once the server has the accounts module
+// (AUTH-1); a session whose password must be changed goes to the change page first.
+router.beforeEach(async (to) => {
+  let user = null
+  try {
+    user = await loadMe()
+  } catch {
+    // The server could not be reached: let the page show its own error.
+    return true
+  }
+  if (!auth.installed) return to.path === '/login' || to.path === '/change-password' ? '/portal' : true
+  if (to.meta.public) return true
+  if (!user) return { path: '/login', query: to.fullPath === '/' || to.fullPath === '/portal' ? {} : { redirect: to.fullPath } }
+  if (user.must_change_password && to.path !== '/change-password') {
+    return { path: '/change-password', query: { redirect: to.fullPath } }
+  }
+  return true
+})
+
 router.afterEach((to) => {
   const t = to.meta?.title
   document.title = t ? `${t} - TwinDraw 双随机一公开监管平台` : 'TwinDraw 双随机一公开监管平台'
+})
+
+// Any API call answering 401 ends the session here too: back to the login page, keeping
+// the page that was wanted.
+setSessionHandlers({
+  onUnauthenticated() {
+    forgetSession()
+    const cur = router.currentRoute.value
+    if (!cur.meta.public) router.replace({ path: '/login', query: { redirect: cur.fullPath } })
+  },
+  onPasswordChange() {
+    const cur = router.currentRoute.value
+    if (cur.path !== '/change-password') router.replace({ path: '/change-password', query: { redirect: cur.fullPath } })
+  },
 })
 
 export default router
