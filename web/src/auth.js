@@ -115,6 +115,19 @@ export const DATA_SCOPES = [
   { value: 'self', label: '仅本人' },
 ]
 
+// An identity's role name: {role:{code,name}} from /api/auth/me, role_name in user lists.
+export function roleName(i) {
+  if (!i) return ''
+  if (i.role_name) return i.role_name
+  if (i.role && typeof i.role === 'object') return i.role.name || i.role.code || ''
+  return i.role || ''
+}
+
+export function identityText(i) {
+  if (!i) return ''
+  return [i.unit_name, i.section_name, roleName(i)].filter(Boolean).join(' · ')
+}
+
 export function dataScopeLabel(v) {
   return DATA_SCOPES.find((s) => s.value === v)?.label || v || ''
 }
