@@ -62,6 +62,20 @@ std::string quote_ident(std::string_view name) {
     return out;
 }
 
+std::string array_literal(const std::vector<std::string>& values) {
+    std::string out = "{";
+    for (size_t i = 0; i < values.size(); ++i) {
+        if (i) out += ',';
+        out += '"';
+        for (char c : values[i]) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
 std::string like_escape(std::string_view text) {
     std::string out;
     out.reserve(text.size() + 2);

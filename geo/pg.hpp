@@ -54,6 +54,10 @@ pqxx::result exec(pqxx::transaction_base& tx, const std::string& sql, const Para
 /// static descriptors, never from requests; this is the single quoting helper.
 std::string quote_ident(std::string_view name);
 
+/// A PostgreSQL array literal ({"a","b"}) of text values, for a $n::text[] parameter
+/// (also castable to bigint[] when the values are integers).
+std::string array_literal(const std::vector<std::string>& values);
+
 /// Escapes % _ and \ for use inside a LIKE pattern parameter.
 std::string like_escape(std::string_view text);
 

@@ -235,20 +235,6 @@ std::string road_address(Rng& rng) {
     return std::string(rng.pick(kRoadWords)) + rng.pick(kRoadKinds) + std::to_string(rng.between(1, 399)) + "号";
 }
 
-// A PostgreSQL array literal for text[] / bigint[] parameters.
-std::string array_literal(const std::vector<std::string>& values) {
-    std::string out = "{";
-    for (size_t i = 0; i < values.size(); ++i) {
-        if (i) out += ',';
-        out += '"';
-        for (char c : values[i]) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
 
 // ---------------------------------------------------------------------------------
 // The city's structure.
@@ -465,7 +451,7 @@ struct Builder {
             p.add(*section);
         else
             p.null();
-        p.add(category).add(array_literal(quals)).add(array_literal(specs));
+        p.add(category).add(pg::array_literal(quals)).add(pg::array_literal(specs));
         if (std::string(category) == "expert") {
             p.null();
         } else {

@@ -42,21 +42,6 @@ nlohmann::json read_json(const fs::path& path) {
     }
 }
 
-// A PostgreSQL array literal of text values, for unnest($n::text[]).
-std::string text_array(const std::vector<std::string>& values) {
-    std::string out = "{";
-    for (size_t i = 0; i < values.size(); ++i) {
-        if (i) out += ',';
-        out += '"';
-        for (char c : values[i]) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    out += '}';
-    return out;
-}
 
 std::string str(const nlohmann::json& o, const char* key, const fs::path& path) {
     if (!o.is_object() || !o.contains(key) || !o[key].is_string()) throw bad(path, std::string("缺少字段 ") + key);
@@ -125,7 +110,10 @@ DivisionRows read_divisions(const fs::path& dir) {
 
 int upsert_divisions(pqxx::work& tx, const DivisionRows& rows) {
     pg::Params p;
-    p.add(text_array(rows.code)).add(text_array(rows.name)).add(text_array(rows.level)).add(text_array(rows.parent));
+    p.add(pg::array_literal(rows.code))
+        .add(pg::array_literal(rows.name))
+        .add(pg::array_literal(rows.level))
+        .add(pg::array_literal(rows.parent));
     // Foreign keys are checked at the end of the statement, so parents and children may
     // arrive in any order within it.
     pg::exec(tx,
@@ -182,7 +170,7 @@ int load_county_geometries(pqxx::work& tx, const fs::path& map_file) {
         wkts.push_back(echarts::to_wkt(wgs));
     }
     pg::Params p;
-    p.add(text_array(codes)).add(text_array(wkts));
+    p.add(pg::array_literal(codes)).add(pg::array_literal(wkts));
     pg::exec(tx,
              "WITH src AS ("
              "  SELECT code, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_GeomFromText(wkt, 4326)), 3)) AS g"
@@ -226,7 +214,10 @@ int load_industries(pqxx::work& tx, const fs::path& csv) {
         parent.push_back(cells[3]);
     }
     pg::Params p;
-    p.add(text_array(code)).add(text_array(name)).add(text_array(level)).add(text_array(parent));
+    p.add(pg::array_literal(code))
+        .add(pg::array_literal(name))
+        .add(pg::array_literal(level))
+        .add(pg::array_literal(parent));
     pg::exec(tx,
              "INSERT INTO industry(code, name, level, parent_code) "
              "SELECT code, name, level::smallint, NULLIF(parent, '') "
@@ -277,7 +268,7 @@ int load_calendar(pqxx::work& tx, const fs::path& package_dir) {
     }
     const std::vector<std::string> year_list(years.begin(), years.end());
     pg::Params p;
-    p.add(text_array(d)).add(text_array(k)).add(text_array(n));
+    p.add(pg::array_literal(d)).add(pg::array_literal(k)).add(pg::array_literal(n));
     pg::exec(tx,
              "INSERT INTO work_calendar(day, kind, name) "
              "SELECT day::date, kind, name FROM unnest($1::text[], $2::text[], $3::text[]) AS t(day, kind, name) "
@@ -288,12 +279,12 @@ int load_calendar(pqxx::work& tx, const fs::path& package_dir) {
     pg::exec(tx,
              "DELETE FROM work_calendar WHERE extract(year FROM day)::int = ANY($1::int[]) "
              "AND day <> ALL($2::date[])",
-             pg::Params().add(text_array(year_list)).add(text_array(d)));
+             pg::Params().add(pg::array_literal(year_list)).add(pg::array_literal(d)));
     pg::exec(tx,
              "INSERT INTO work_calendar_year(year, source) SELECT y::int, $2 FROM unnest($1::text[]) AS t(y) "
              "ON CONFLICT (year) DO UPDATE SET source = EXCLUDED.source "
              "WHERE work_calendar_year.source IS DISTINCT FROM EXCLUDED.source",
-             pg::Params().add(text_array(year_list)).add(source));
+             pg::Params().add(pg::array_literal(year_list)).add(source));
     return static_cast<int>(d.size());
 }
 
