@@ -32,6 +32,7 @@ void register_system_routes(Router& router, App& app) {
 void register_all(Router& router, App& app) {
     register_system_routes(router, app);
     register_import_routes(router, app);
+    register_audit_routes(router, app);
     register_registry_routes(router, app);
 }
 

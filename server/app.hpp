@@ -21,6 +21,7 @@ struct App {
 void register_system_routes(Router& router, App& app);
 void register_registry_routes(Router& router, App& app);
 void register_import_routes(Router& router, App& app);
+void register_audit_routes(Router& router, App& app);
 
 /// Registers every route of the application. The router must outlive its use and
 /// must not be moved afterwards (the OpenAPI route refers to it).
