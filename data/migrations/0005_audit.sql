@@ -105,31 +105,71 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- At commit, once per pending row in capture order: append it to the chain.
+-- TRUNCATE fires no row triggers; so that it too leaves no change unrecorded, each
+-- row it removes is captured as a delete (same arguments as audit_capture).
+CREATE FUNCTION audit_capture_truncate() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public AS $$
+DECLARE
+  v_keys   text[] := string_to_array(TG_ARGV[0], ',');
+  v_ignore text[] := string_to_array(coalesce(TG_ARGV[1], ''), ',');
+  v_redact text[] := string_to_array(coalesce(TG_ARGV[2], ''), ',');
+  v_row    jsonb;
+  v_before jsonb;
+  v_entity_id text;
+  k text;
+BEGIN
+  FOR v_row IN EXECUTE format('SELECT to_jsonb(t) FROM %s t', TG_RELID::regclass) LOOP
+    v_before := v_row - v_ignore;
+    SELECT string_agg(coalesce(v_row ->> key, ''), ',' ORDER BY ord) INTO v_entity_id
+      FROM unnest(v_keys) WITH ORDINALITY AS t(key, ord);
+    FOREACH k IN ARRAY v_redact LOOP
+      IF v_before ? k THEN v_before := jsonb_set(v_before, ARRAY[k], '"[已隐藏]"'); END IF;
+    END LOOP;
+    INSERT INTO audit_pending(at, user_id, identity_id, unit_id, address, action, entity, entity_id, before, after)
+    VALUES (clock_timestamp(),
+            nullif(current_setting('twindraw.user_id', true), '')::bigint,
+            nullif(current_setting('twindraw.identity_id', true), '')::bigint,
+            nullif(current_setting('twindraw.unit_id', true), '')::bigint,
+            nullif(current_setting('twindraw.address', true), ''),
+            'delete', TG_TABLE_NAME, coalesce(v_entity_id, ''), v_before, NULL);
+  END LOOP;
+  RETURN NULL;
+END $$;
+
+-- At commit. Fired once per pending row, but the first call appends all of the
+-- transaction's pending rows (the only ones it can see: a committed transaction leaves
+-- none) in capture order, updating the chain head once; later calls find their row
+-- gone. One head update per transaction, not per row, keeps a 20,000-row import linear.
 CREATE FUNCTION audit_append() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public AS $$
 DECLARE
   v_id   bigint;
-  v_prev bytea;
   v_hash bytea;
+  p      audit_pending%ROWTYPE;
 BEGIN
-  SELECT last_id + 1, last_hash INTO v_id, v_prev FROM audit_chain WHERE singleton FOR UPDATE;
-  v_hash := sha256(v_prev || convert_to(audit_canonical(v_id, NEW.at, NEW.user_id, NEW.identity_id, NEW.unit_id,
-                                                         NEW.address, NEW.action, NEW.entity, NEW.entity_id,
-                                                         NEW.before, NEW.after), 'UTF8'));
-  INSERT INTO audit_log(id, at, user_id, identity_id, unit_id, address, action, entity, entity_id, before, after,
-                        prev_hash, hash)
-  VALUES (v_id, NEW.at, NEW.user_id, NEW.identity_id, NEW.unit_id, NEW.address, NEW.action, NEW.entity,
-          NEW.entity_id, NEW.before, NEW.after, v_prev, v_hash);
+  IF NOT EXISTS (SELECT 1 FROM audit_pending WHERE seq = NEW.seq) THEN
+    RETURN NULL;
+  END IF;
+  SELECT last_id, last_hash INTO v_id, v_hash FROM audit_chain WHERE singleton FOR UPDATE;
+  FOR p IN SELECT * FROM audit_pending ORDER BY seq LOOP
+    v_id := v_id + 1;
+    INSERT INTO audit_log(id, at, user_id, identity_id, unit_id, address, action, entity, entity_id, before, after,
+                          prev_hash, hash)
+    VALUES (v_id, p.at, p.user_id, p.identity_id, p.unit_id, p.address, p.action, p.entity, p.entity_id,
+            p.before, p.after, v_hash,
+            sha256(v_hash || convert_to(audit_canonical(v_id, p.at, p.user_id, p.identity_id, p.unit_id, p.address,
+                                                        p.action, p.entity, p.entity_id, p.before, p.after), 'UTF8')))
+    RETURNING hash INTO v_hash;
+  END LOOP;
   UPDATE audit_chain SET last_id = v_id, last_hash = v_hash WHERE singleton;
-  DELETE FROM audit_pending WHERE seq = NEW.seq;
+  DELETE FROM audit_pending;
   RETURN NULL;
 END $$;
 
 CREATE CONSTRAINT TRIGGER audit_pending_append AFTER INSERT ON audit_pending
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION audit_append();
 
--- Attaches the capture trigger to a key table (again: replaces it). Later migrations
+-- Attaches the capture triggers to a key table (again: replaces them). Later migrations
 -- creating key data call it: SELECT audit_attach('plan');
 CREATE FUNCTION audit_attach(tbl regclass, ignore text[] DEFAULT '{}', redact text[] DEFAULT '{}')
 RETURNS void LANGUAGE plpgsql AS $$
@@ -145,8 +185,12 @@ BEGIN
     RAISE EXCEPTION 'audit_attach: table % has no primary key', tbl;
   END IF;
   EXECUTE format('DROP TRIGGER IF EXISTS audit_capture ON %s', tbl);
+  EXECUTE format('DROP TRIGGER IF EXISTS audit_capture_truncate ON %s', tbl);
   EXECUTE format('CREATE TRIGGER audit_capture AFTER INSERT OR UPDATE OR DELETE ON %s'
                  ' FOR EACH ROW EXECUTE FUNCTION audit_capture(%L, %L, %L)',
+                 tbl, v_keys, array_to_string(ignore || '{updated_at}'::text[], ','), array_to_string(redact, ','));
+  EXECUTE format('CREATE TRIGGER audit_capture_truncate BEFORE TRUNCATE ON %s'
+                 ' FOR EACH STATEMENT EXECUTE FUNCTION audit_capture_truncate(%L, %L, %L)',
                  tbl, v_keys, array_to_string(ignore || '{updated_at}'::text[], ','), array_to_string(redact, ','));
 END $$;
 

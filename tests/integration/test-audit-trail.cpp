@@ -290,3 +290,33 @@ TEST_F(AuditTrail, VerifyCommandExitsZeroWhenIntactAndThreeNamingTheRow) {
     EXPECT_EQ(rc, 3) << out;
     EXPECT_NE(out.find("第 2 条（edited）"), std::string::npos) << out;
 }
+
+TEST_F(AuditTrail, TruncateIsRecordedAsOneDeletePerRow) {
+    sql("INSERT INTO enterprise_type(code, name) VALUES ('9320', '甲类'), ('9321', '乙类')");
+    long long types = 0;
+    {
+        pqxx::connection c(db.url());
+        pqxx::read_transaction tx(c);
+        types = tx.exec1("SELECT count(*) FROM enterprise_type")[0].as<long long>();
+    }
+    sql("TRUNCATE enterprise_type CASCADE");
+    EXPECT_EQ(count("entity = 'enterprise_type' AND action = 'delete'"), types);
+    EXPECT_EQ(count("entity = 'enterprise_type' AND action = 'delete' AND entity_id = '9321'"
+                    " AND before ->> 'name' = '乙类' AND after IS NULL"),
+              1);
+    EXPECT_FALSE(verify().broken);
+}
+
+TEST_F(AuditTrail, LargeTransactionIsChainedInOrder) {
+    sql("INSERT INTO division(code, name, level, parent_code)"
+        " SELECT (500103000 + g)::text, '街道' || g, 4, '500103' FROM generate_series(1, 5000) g");
+    auto result = verify();
+    EXPECT_FALSE(result.broken) << result.broken->message;
+    EXPECT_EQ(result.rows, 5002);
+    // Capture order is kept: the ids of the transaction's rows follow the codes inserted.
+    pqxx::connection c(db.url());
+    pqxx::read_transaction tx(c);
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM audit_log WHERE id > 2 AND entity_id <> (500103000 + id - 2)::text")[0]
+                  .as<long long>(),
+              0);
+}
