@@ -17,6 +17,9 @@ public:
         TooLarge,       // body or file over its limit (413)
         Unsupported,    // wrong media type (415)
         Invalid,        // well-formed but fails validation (422)
+        Unauthorized,   // no valid session or bad credentials (401)
+        Forbidden,      // signed in but not allowed (403)
+        TooMany,        // too many attempts, locked for a while (429)
         Unavailable,    // a dependency (the database) is not reachable (503)
         Internal        // our own fault (500); the message shown is generic
     };
@@ -45,6 +48,9 @@ inline Error invalid(std::string code, std::string message, std::string field = 
 }
 inline Error not_found(std::string message = "记录不存在") {
     return {Error::Kind::NotFound, "not_found", std::move(message)};
+}
+inline Error forbidden(std::string code, std::string message) {
+    return {Error::Kind::Forbidden, std::move(code), std::move(message)};
 }
 inline Error conflict(std::string code, std::string message, std::string field = {}) {
     return {Error::Kind::Conflict, std::move(code), std::move(message), std::move(field)};

@@ -1,6 +1,7 @@
 // GET /healthz, GET /readyz, GET /api/openapi.json.
 #include "geo/pg-migrate.hpp"
 #include "server/app.hpp"
+#include "server/auth-gate.hpp"
 
 namespace twindraw::server {
 
@@ -30,6 +31,9 @@ void register_system_routes(Router& router, App& app) {
 }
 
 void register_all(Router& router, App& app) {
+    if (!app.authenticator) app.authenticator = std::make_shared<SessionAuthenticator>(app.pool);
+    register_auth_routes(router, app);
+    register_account_routes(router, app);
     register_system_routes(router, app);
     register_import_routes(router, app);
     register_audit_routes(router, app);

@@ -3,6 +3,10 @@
 
 #include "geo/pg.hpp"
 #include "server/http-router.hpp"
+#include "server/http-server.hpp"
+#include "workflows/account-sessions.hpp"
+
+#include <memory>
 
 #include <string>
 
@@ -10,18 +14,31 @@ namespace twindraw::server {
 
 class ImportQueue;
 
+struct AuthSettings {
+    accounts::SessionPolicy sessions;
+    accounts::LockoutPolicy lockout;
+    bool cookie_secure = false;    // add "Secure" to the session cookie (behind HTTPS)
+    std::string sms_gateway_url;   // empty: no SMS codes (AUTH-2, AUTH-3)
+};
+
 struct App {
     pg::Pool& pool;
     std::string web_dir;        // built front end (web/dist)
     std::string data_dir;       // var/: uploads and other server-side files
     size_t max_upload_bytes = 100u * 1024u * 1024u;
     ImportQueue* imports = nullptr;  // runs uploaded imports in the background
+    AuthSettings auth = {};          // sessions, lockout, cookies, SMS gateway
+    // Resolves sessions for dispatch(); register_all creates it when null. Pass it to
+    // dispatch() and ServerOptions::authenticator.
+    std::shared_ptr<Authenticator> authenticator = nullptr;
 };
 
 void register_system_routes(Router& router, App& app);
 void register_registry_routes(Router& router, App& app);
 void register_import_routes(Router& router, App& app);
 void register_audit_routes(Router& router, App& app);
+void register_auth_routes(Router& router, App& app);
+void register_account_routes(Router& router, App& app);
 
 /// Registers every route of the application. The router must outlive its use and
 /// must not be moved afterwards (the OpenAPI route refers to it).

@@ -1,5 +1,7 @@
 #include "server/http-server.hpp"
 
+#include "geo/pg-context.hpp"
+
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 
@@ -54,11 +56,35 @@ std::optional<Response> static_file(const std::string& web_dir, const std::strin
 
 }  // namespace
 
-Response dispatch(const Router& router, const std::string& web_dir, Request& req) {
+Response dispatch(const Router& router, const std::string& web_dir, Request& req, const Authenticator* authenticator) {
     try {
         auto m = router.match(req.method, req.path);
         if (m.route) {
             req.params = std::move(m.params);
+            const std::string& permission = m.route->permission;
+            if (permission != "public") {
+                if (!req.principal && authenticator) req.principal = authenticator->authenticate(req);
+                if (!req.principal) return error_response(401, "unauthenticated", "请先登录或登录已过期");
+                const Principal& who = *req.principal;
+                if (who.stage != "ok" && permission != "session")
+                    return error_response(403, "password_change_required", "请先修改初始密码");
+                const bool safe = req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS";
+                if (who.via_cookie && !safe) {
+                    auto sent = req.header("x-csrf-token");
+                    if (!sent || who.csrf_token.empty() || *sent != who.csrf_token)
+                        return error_response(403, "csrf", "请求缺少有效的 CSRF 令牌，请刷新页面后重试");
+                }
+                if (permission != "session" && permission != "authenticated" && !who.has(permission))
+                    return error_response(403, "forbidden", "没有执行该操作的权限");
+            }
+            pg::Actor actor;
+            if (req.principal) {
+                actor.user_id = req.principal->user_id;
+                actor.identity_id = req.principal->identity_id;
+                actor.unit_id = req.principal->unit_id;
+            }
+            actor.address = req.peer;
+            pg::ActorScope scope(std::move(actor));
             return m.route->handler(req);
         }
         if (m.path_known) return error_response(405, "method_not_allowed", "不支持该请求方法");
@@ -112,7 +138,7 @@ public:
         req.body = preq.body();
         req.peer = preq.address().host();
 
-        Response res = dispatch(*router_, options_->web_dir, req);
+        Response res = dispatch(*router_, options_->web_dir, req, options_->authenticator);
 
         for (const auto& [k, v] : res.headers) writer.headers().add(std::make_shared<NamedHeader>(k, v));
         if (!res.content_type.empty())

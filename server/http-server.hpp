@@ -8,9 +8,18 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace twindraw::server {
+
+/// Finds the caller of a request from its credentials (session cookie or bearer
+/// token); nullopt when there are none or they are not valid any more.
+class Authenticator {
+public:
+    virtual ~Authenticator() = default;
+    virtual std::optional<Principal> authenticate(const Request& req) const = 0;
+};
 
 struct ServerOptions {
     std::string address = "127.0.0.1";
@@ -19,10 +28,20 @@ struct ServerOptions {
     size_t max_request_bytes = 110u * 1024u * 1024u;  // uploads; JSON bodies are capped at 1 MB
     std::string web_dir = "web/dist";
     bool access_log = true;
+    const Authenticator* authenticator = nullptr;  // see dispatch()
 };
 
-/// Runs the full request pipeline without a socket: routing, handler, error model.
-Response dispatch(const Router& router, const std::string& web_dir, Request& req);
+/// Runs the full request pipeline without a socket: routing, access control, handler,
+/// error model. Access control: a route whose permission is "public" is open; any
+/// other needs req.principal, which the authenticator fills from the request's
+/// credentials (without an authenticator only a principal set by the caller counts):
+/// none → 401 "unauthenticated"; a session that must first change its password may
+/// only use "session" routes → 403 "password_change_required"; a cookie session's
+/// non-GET request without the matching X-CSRF-Token → 403 "csrf"; a permission the
+/// principal lacks ("authenticated" and "session" need none) → 403 "forbidden". The
+/// handler runs inside a pg::ActorScope of the principal and the peer address.
+Response dispatch(const Router& router, const std::string& web_dir, Request& req,
+                  const Authenticator* authenticator = nullptr);
 
 class HttpServer {
 public:

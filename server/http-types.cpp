@@ -7,6 +7,12 @@
 
 namespace twindraw::server {
 
+bool Principal::has(const std::string& permission) const {
+    for (const auto& p : permissions)
+        if (p == permission) return true;
+    return false;
+}
+
 std::optional<std::string> Request::header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
     if (it == headers.end()) return std::nullopt;
@@ -74,6 +80,9 @@ int status_of(Error::Kind k) {
     case Error::Kind::TooLarge: return 413;
     case Error::Kind::Unsupported: return 415;
     case Error::Kind::Invalid: return 422;
+    case Error::Kind::Unauthorized: return 401;
+    case Error::Kind::Forbidden: return 403;
+    case Error::Kind::TooMany: return 429;
     case Error::Kind::Unavailable: return 503;
     case Error::Kind::Internal: return 500;
     }

@@ -13,6 +13,23 @@
 
 namespace twindraw::server {
 
+/// The signed-in caller of a request, filled by dispatch() from the session cookie
+/// or bearer token before the handler runs (never from anything the client sends
+/// directly).
+struct Principal {
+    long long session_id = 0;
+    long long user_id = 0;
+    long long identity_id = 0;
+    long long unit_id = 0;
+    std::string stage;        // "ok" | "password_change"
+    std::string csrf_token;
+    std::string data_scope;   // "all" | "district" | "unit_tree" | "unit" | "self" | ""
+    std::vector<std::string> permissions;
+    bool via_cookie = false;  // cookie credentials need the CSRF header on changes
+
+    bool has(const std::string& permission) const;
+};
+
 struct Request {
     std::string method;  // "GET", ...
     std::string path;    // decoded, without the query
@@ -21,6 +38,7 @@ struct Request {
     std::map<std::string, std::string> headers; // lower-case names
     std::string body;
     std::string peer;
+    std::optional<Principal> principal;
 
     std::optional<std::string> header(const std::string& lower_name) const;
     std::optional<std::string> query_value(const std::string& name) const;

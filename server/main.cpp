@@ -60,6 +60,13 @@ int main(int argc, char** argv) {
     serve->add_option("--web-dir", sopt.web_dir, "前端静态文件目录")->capture_default_str();
     serve->add_option("--data-dir", data_dir, "数据目录（上传文件等）")->capture_default_str();
     serve->add_option("--pool-size", pool_size, "数据库连接池大小")->capture_default_str();
+    server::AuthSettings auth;
+    auth.sms_gateway_url = env_or("TWINDRAW_SMS_GATEWAY_URL", "");
+    long long idle_minutes = 30, absolute_hours = 12;
+    serve->add_flag("--cookie-secure", auth.cookie_secure, "会话 Cookie 加 Secure 属性（经 HTTPS 访问时）");
+    serve->add_option("--sms-gateway-url", auth.sms_gateway_url, "短信网关地址（POST JSON {phone,text}）");
+    serve->add_option("--session-idle-minutes", idle_minutes, "会话空闲超时（分钟）")->capture_default_str()->check(CLI::Range(1, 24 * 60));
+    serve->add_option("--session-max-hours", absolute_hours, "会话最长有效期（小时）")->capture_default_str()->check(CLI::Range(1, 24 * 30));
 
     auto* migrate = cli.add_subcommand("migrate", "执行数据库迁移");
     cli::register_data_commands(cli);
@@ -82,7 +89,11 @@ int main(int argc, char** argv) {
             server::App app{pool, sopt.web_dir, data_dir};
             app.imports = &imports;
             server::Router router;
+            auth.sessions.idle = std::chrono::minutes(idle_minutes);
+            auth.sessions.absolute = std::chrono::hours(absolute_hours);
+            app.auth = auth;
             server::register_all(router, app);
+            sopt.authenticator = app.authenticator.get();
             server::HttpServer http(router, sopt);
             http.start();
             std::cerr << nlohmann::json({{"level", "info"}, {"msg", "listening"}, {"address", sopt.address},

@@ -6,6 +6,7 @@
 #include "server/app.hpp"
 #include "server/http-server.hpp"
 #include "server/import-queue.hpp"
+#include "workflows/account-password.hpp"
 #include "workflows/registry-schema.hpp"
 
 #include <curl/curl.h>
@@ -51,7 +52,15 @@ protected:
         if (q != std::string::npos) req.query = parse_query(target.substr(q + 1));
         req.body = body;
         req.headers["content-type"] = content_type;
-        return dispatch(router, "", req);
+        // A system administrator's principal: these tests are about the registry; the
+        // access checks have their own (test-auth-api.cpp).
+        Principal admin;
+        admin.user_id = 1;
+        admin.stage = "ok";
+        admin.data_scope = "all";
+        admin.permissions = {"registry.read", "registry.write", "registry.import"};
+        req.principal = admin;
+        return dispatch(router, "", req, app->authenticator.get());
     }
 
     static nlohmann::json parse(const Response& r) { return nlohmann::json::parse(r.body); }
@@ -285,9 +294,15 @@ size_t collect(char* data, size_t size, size_t n, void* out) {
     return size * n;
 }
 
-long http(const std::string& url, std::string* body, const std::string& post = {}, bool is_post = false) {
+long http(const std::string& url, std::string* body, const std::string& post = {}, bool is_post = false,
+          const std::string& bearer = {}) {
     CURL* c = curl_easy_init();
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_slist* headers = nullptr;
+    if (!bearer.empty()) {
+        headers = curl_slist_append(headers, ("Authorization: Bearer " + bearer).c_str());
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
@@ -298,6 +313,7 @@ long http(const std::string& url, std::string* body, const std::string& post = {
     long status = 0;
     if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(c);
+    curl_slist_free_all(headers);
     return status;
 }
 }  // namespace
@@ -308,6 +324,25 @@ TEST_F(RegistryApi, HttpEndpointServesHealthReadinessLimitsAndStops) {
     opt.threads = 2;
     opt.max_request_bytes = 4 * 1024 * 1024;
     opt.access_log = false;
+    opt.authenticator = app->authenticator.get();
+    // A real account and a bearer session, so the socket path runs the access checks.
+    {
+        pqxx::connection c(db.url());
+        pqxx::work tx(c);
+        tx.exec("INSERT INTO authority(name, kind, division_code) VALUES ('重庆市市场监督管理局', 'market_bureau', '500000')");
+        tx.exec_params("INSERT INTO app_user(account, name, password_hash, must_change_password) VALUES ('admin', '管理员', $1, false)",
+                       accounts::hash_password("Twindraw@2026"));
+        tx.exec("INSERT INTO user_identity(user_id, authority_id, role_id, is_default)"
+                " SELECT u.id, a.id, r.id, true FROM app_user u, authority a, role r WHERE r.code = 'system_admin'");
+        tx.commit();
+    }
+    Request login;
+    login.method = "POST";
+    login.path = "/api/auth/login";
+    login.body = R"({"account":"admin","password":"Twindraw@2026","client":"mobile"})";
+    auto logged_in = dispatch(router, "", login, app->authenticator.get());
+    ASSERT_EQ(logged_in.status, 200) << logged_in.body;
+    const std::string token = nlohmann::json::parse(logged_in.body)["token"];
     HttpServer server(router, opt);
     server.start();
     ASSERT_NE(server.port(), 0);
@@ -319,13 +354,15 @@ TEST_F(RegistryApi, HttpEndpointServesHealthReadinessLimitsAndStops) {
     body.clear();
     ASSERT_EQ(http(base + "/readyz", &body), 200) << body;
     body.clear();
-    ASSERT_EQ(http(base + "/api/subjects?q=%E9%87%8D%E5%BA%86", &body), 200) << body;
+    EXPECT_EQ(http(base + "/api/subjects", &body), 401) << body;  // no session over the socket either
+    body.clear();
+    ASSERT_EQ(http(base + "/api/subjects?q=%E9%87%8D%E5%BA%86", &body, {}, false, token), 200) << body;
     EXPECT_EQ(nlohmann::json::parse(body)["total"], 0);
 
     // Bigger than a JSON body may be but within the endpoint's limit: our JSON 413.
     body.clear();
     std::string big = "{\"name\":\"" + std::string(1024 * 1024 + 10, 'x') + "\"}";
-    EXPECT_EQ(http(base + "/api/subjects", &body, big, true), 413);
+    EXPECT_EQ(http(base + "/api/subjects", &body, big, true, token), 413);
     EXPECT_EQ(nlohmann::json::parse(body)["error"]["code"], "body_too_large");
     // Beyond the endpoint's own limit Pistache refuses it before any handler runs.
     body.clear();

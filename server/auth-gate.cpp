@@ -1,0 +1,57 @@
+#include "server/auth-gate.hpp"
+
+#include "workflows/account-sessions.hpp"
+
+namespace twindraw::server {
+
+std::optional<Credential> request_credential(const Request& req) {
+    if (auto auth = req.header("authorization")) {
+        const std::string prefix = "Bearer ";
+        if (auth->size() > prefix.size() && auth->compare(0, prefix.size(), prefix) == 0)
+            return Credential{auth->substr(prefix.size()), false};
+    }
+    if (auto cookies = req.header("cookie")) {
+        const std::string& c = *cookies;
+        size_t pos = 0;
+        while (pos < c.size()) {
+            size_t end = c.find(';', pos);
+            if (end == std::string::npos) end = c.size();
+            std::string part = c.substr(pos, end - pos);
+            size_t first = part.find_first_not_of(' ');
+            if (first != std::string::npos) part.erase(0, first);
+            const std::string name = std::string(kSessionCookie) + "=";
+            if (part.compare(0, name.size(), name) == 0 && part.size() > name.size())
+                return Credential{part.substr(name.size()), true};
+            pos = end + 1;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<Principal> SessionAuthenticator::authenticate(const Request& req) const {
+    auto cred = request_credential(req);
+    if (!cred) return std::nullopt;
+    auto s = accounts::resolve_session(pool_, cred->token);
+    if (!s) return std::nullopt;
+    Principal p;
+    p.session_id = s->session_id;
+    p.user_id = s->user_id;
+    p.identity_id = s->identity_id;
+    p.unit_id = s->unit_id;
+    p.stage = s->stage;
+    p.csrf_token = s->csrf_token;
+    p.data_scope = s->data_scope;
+    p.permissions = std::move(s->permissions);
+    p.via_cookie = cred->via_cookie;
+    return p;
+}
+
+std::string session_cookie(const std::string& token, bool secure) {
+    return std::string(kSessionCookie) + "=" + token + "; HttpOnly; SameSite=Strict; Path=/" + (secure ? "; Secure" : "");
+}
+
+std::string cleared_session_cookie(bool secure) {
+    return std::string(kSessionCookie) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0" + (secure ? "; Secure" : "");
+}
+
+}  // namespace twindraw::server
