@@ -1,25 +1,11 @@
-// Browser test of the web shell (BASE-1..4): the menu, a 建设中 page, the registry counts,
-// and the 市场主体 list → search → detail → server-side field error round trip.
-// Started by tests/e2e/run.sh with TWINDRAW_URL pointing at a served demo city.
-// playwright-core is resolved from web/node_modules (one `npm ci` in web/ installs it).
+// Browser tests of the registry pages (BASE-1..4): the menu, a 建设中 page, the registry
+// counts, the 市场主体 list → search → detail → server-side field error round trip, and a
+// batch import. Run by main.mjs after an administrator has logged in.
 import assert from 'node:assert/strict'
 import { randomInt } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-
-const require = createRequire(new URL('../../web/package.json', import.meta.url))
-const { chromium } = require('playwright-core')
-
-const BASE = process.env.TWINDRAW_URL
-if (!BASE) {
-  console.error('TWINDRAW_URL is not set (run through tests/e2e/run.sh)')
-  process.exit(1)
-}
-const shotDir = process.env.E2E_SCREENSHOT_DIR || mkdtempSync(join(tmpdir(), 'twindraw-e2e-shots-'))
-const keepShots = !!process.env.E2E_SCREENSHOT_DIR
-const TIMEOUT = 15000
+import { BASE, TIMEOUT, apiGet, shotDir } from './harness.mjs'
 
 // USCC characters (GB 32100): changing the last one always breaks the check digit.
 const USCC_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY'
@@ -37,12 +23,6 @@ function newUscc(county) {
   return body + USCC_CHARS[(31 - (sum % 31)) % 31]
 }
 
-async function apiGet(path) {
-  const res = await fetch(BASE + path)
-  assert.equal(res.status, 200, `GET ${path} answered ${res.status}`)
-  return res.json()
-}
-
 // Text of the cells of one column of the visible list, by header label.
 async function columnTexts(page, label) {
   const headers = await page.locator('.entity-table .el-table__header th').allInnerTexts()
@@ -57,7 +37,7 @@ async function waitListLoaded(page) {
 }
 
 const state = {}
-const tests = [
+export const registryTests = [
   [
     '菜单显示基础信息，未上线模块显示建设中页面',
     async (page) => {
@@ -201,57 +181,10 @@ const tests = [
         `the rejected row names the ${label('uscc')} field: ${JSON.stringify(errorRows)}`,
       )
       const href = await panel.getByRole('link', { name: '下载错误报告' }).getAttribute('href')
-      const report = await fetch(BASE + href)
-      assert.equal(report.status, 200, `error report ${href}`)
+      const report = await page.request.get(BASE + href)
+      assert.equal(report.status(), 200, `error report ${href}`)
       const found = await apiGet(`/api/subjects?q=${good}`)
       assert.equal(found.total, 1, 'the imported subject is in the library')
     },
   ],
 ]
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-})
-let passed = 0
-let failed = 0
-try {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1440, height: 900 } })
-  const page = await context.newPage()
-  const consoleErrors = []
-  page.on('pageerror', (e) => consoleErrors.push(String(e)))
-  for (const [i, [name, fn]] of tests.entries()) {
-    const started = Date.now()
-    consoleErrors.length = 0
-    try {
-      await fn(page)
-      assert.deepEqual(consoleErrors, [], 'no uncaught errors in the page')
-      passed++
-      console.log(`ok ${i + 1} - ${name} (${Date.now() - started} ms)`)
-      if (keepShots) await page.screenshot({ path: join(shotDir, `${i + 1}-ok.png`), fullPage: true })
-    } catch (e) {
-      failed++
-      const shot = join(shotDir, `${i + 1}-failed.png`)
-      await page.screenshot({ path: shot, fullPage: true }).catch(() => {})
-      console.log(`not ok ${i + 1} - ${name}`)
-      console.log(String(e.stack || e).replace(/^/gm, '    '))
-      console.log(`    page: ${page.url()}  screenshot: ${shot}`)
-    }
-  }
-  await context.close()
-} finally {
-  await browser.close()
-}
-if (!failed && !keepShots) rmSync(shotDir, { recursive: true, force: true })
-console.log(`${passed} passed, ${failed} failed`)
-process.exit(failed ? 1 : 0)

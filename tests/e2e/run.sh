@@ -82,5 +82,5 @@ until curl -fsS -o /dev/null --max-time 2 "$BASE_URL/readyz" 2>/dev/null; do
 done
 echo "e2e: server ready on $BASE_URL"
 
-TWINDRAW_URL=$BASE_URL CHROMIUM=$CHROMIUM node "$HERE/registry.spec.mjs"
+TWINDRAW_URL=$BASE_URL CHROMIUM=$CHROMIUM node "$HERE/main.mjs"
 STATUS=0

@@ -1,0 +1,128 @@
+// Shared pieces of the browser tests: the server URL, the accounts, logging in through
+// the login page (with the forced first password change), API calls with the browser's
+// session, and the runner that prints "N passed, M failed".
+// playwright-core is resolved from web/node_modules (one `npm ci` in web/ installs it).
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const require = createRequire(new URL('../../web/package.json', import.meta.url))
+const { chromium } = require('playwright-core')
+
+export const BASE = process.env.TWINDRAW_URL
+if (!BASE) {
+  console.error('TWINDRAW_URL is not set (run through tests/e2e/run.sh)')
+  process.exit(1)
+}
+export const shotDir = process.env.E2E_SCREENSHOT_DIR || mkdtempSync(join(tmpdir(), 'twindraw-e2e-shots-'))
+const keepShots = !!process.env.E2E_SCREENSHOT_DIR
+export const TIMEOUT = 15000
+
+// The demo city's accounts all start with this password and must change it at first login.
+export const INITIAL_PASSWORD = 'Twindraw@2026'
+// Passwords the tests change to: ≥10 characters, 3 classes, without the account name.
+export const accounts = {
+  admin: { account: 'admin', password: INITIAL_PASSWORD, next: 'Qz7#river-Lamp' },
+  leader: { account: 'leader', password: INITIAL_PASSWORD, next: 'Hx4!orchid-Bay' },
+}
+
+// The page of the test run, for API calls that share its cookie session.
+let current = null
+
+// GET with the browser's session cookie; asserts 200 and answers the JSON.
+export async function apiGet(path) {
+  assert.ok(current, 'no page yet')
+  const res = await current.request.get(BASE + path)
+  assert.equal(res.status(), 200, `GET ${path} answered ${res.status()}`)
+  return res.json()
+}
+
+// Logs in through the login page as who; on the forced password-change page sets the
+// account's next password. Ends on the page that was wanted (default /portal).
+export async function login(page, who, wanted = '/portal') {
+  await page.goto(BASE + wanted)
+  // Someone still signed in (a failed test before) logs out first.
+  if ((await page.request.get(BASE + '/api/auth/me')).status() === 200) {
+    await page.locator('.user-menu .account-name').waitFor({ timeout: TIMEOUT })
+    await logout(page)
+    await page.goto(BASE + wanted)
+  }
+  await page.waitForURL(/\/login(\?|$)/, { timeout: TIMEOUT })
+  await page.locator('.login-form input[name=account]').fill(who.account)
+  await page.locator('.login-form input[name=password]').fill(who.password)
+  await page.locator('.login-button').click()
+  await page.waitForURL((u) => !new URL(u).pathname.startsWith('/login'), { timeout: TIMEOUT })
+  if (new URL(page.url()).pathname === '/change-password') {
+    await changeFirstPassword(page, who)
+  }
+  await page.waitForURL((u) => new URL(u).pathname === wanted.split('?')[0], { timeout: TIMEOUT })
+  await page.locator('.user-menu .user-name').waitFor({ timeout: TIMEOUT })
+}
+
+export async function changeFirstPassword(page, who) {
+  await page.locator('input[name=old_password]').fill(who.password)
+  await page.locator('input[name=new_password]').fill(who.next)
+  await page.locator('input[name=confirm]').fill(who.next)
+  await page.locator('.pw-submit').click()
+  await page.waitForURL((u) => new URL(u).pathname !== '/change-password', { timeout: TIMEOUT })
+  who.password = who.next
+}
+
+export async function logout(page) {
+  await page.locator('.user-menu .account-name').click()
+  await page.getByRole('menuitem', { name: '退出登录' }).click()
+  await page.waitForURL(/\/login(\?|$)/, { timeout: TIMEOUT })
+}
+
+// Runs the tests in order on one browser page; prints TAP-like lines and the summary.
+export async function run(tests) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+  let passed = 0
+  let failed = 0
+  try {
+    const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1440, height: 900 } })
+    const page = await context.newPage()
+    current = page
+    const consoleErrors = []
+    page.on('pageerror', (e) => consoleErrors.push(String(e)))
+    for (const [i, [name, fn]] of tests.entries()) {
+      const started = Date.now()
+      consoleErrors.length = 0
+      try {
+        await fn(page)
+        assert.deepEqual(consoleErrors, [], 'no uncaught errors in the page')
+        passed++
+        console.log(`ok ${i + 1} - ${name} (${Date.now() - started} ms)`)
+        if (keepShots) await page.screenshot({ path: join(shotDir, `${i + 1}-ok.png`), fullPage: true })
+      } catch (e) {
+        failed++
+        const shot = join(shotDir, `${i + 1}-failed.png`)
+        await page.screenshot({ path: shot, fullPage: true }).catch(() => {})
+        console.log(`not ok ${i + 1} - ${name}`)
+        console.log(String(e.stack || e).replace(/^/gm, '    '))
+        console.log(`    page: ${page.url()}  screenshot: ${shot}`)
+      }
+    }
+    await context.close()
+  } finally {
+    await browser.close()
+  }
+  if (!failed && !keepShots) rmSync(shotDir, { recursive: true, force: true })
+  console.log(`${passed} passed, ${failed} failed`)
+  return failed
+}

@@ -1,0 +1,27 @@
+// The browser test run (started by run.sh): login and permissions first, then the
+// registry pages as the administrator. Prints "N passed, M failed" and exits non-zero on
+// any failure. A server built without the accounts module (GET /api/auth/me → 404) has no
+// login: the registry tests then run on their own and the run says so.
+import { BASE, accounts, login, run } from './harness.mjs'
+import { authTests } from './auth.spec.mjs'
+import { registryTests } from './registry.spec.mjs'
+
+const me = await fetch(BASE + '/api/auth/me')
+let tests
+if (me.status === 404) {
+  console.log('e2e: the server has no accounts module (GET /api/auth/me answered 404): login tests not run')
+  tests = registryTests
+} else {
+  tests = [
+    ...authTests,
+    [
+      '管理员以新密码登录',
+      async (page) => {
+        await login(page, accounts.admin, '/portal')
+      },
+    ],
+    ...registryTests,
+  ]
+}
+const failed = await run(tests)
+process.exit(failed ? 1 : 0)
