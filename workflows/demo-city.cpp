@@ -1,5 +1,7 @@
 #include "workflows/demo-city.hpp"
 
+#include "workflows/account-password.hpp"
+
 #include "geo/error.hpp"
 #include "geo/point-sampler.hpp"
 #include "workflows/uscc.hpp"
@@ -486,6 +488,51 @@ struct Builder {
 
 }  // namespace
 
+// Demo accounts (AUTH-1, SYS-8), all with the initial password kDemoPassword that must
+// be changed at first login: one per built-in role, the inspectors linked to
+// inspector rows of 渝中区. One hash serves them all: the password is public anyway.
+constexpr const char* kDemoPassword = "Twindraw@2026";
+
+static void add_demo_accounts(pqxx::work& tx, long long city_id) {
+    const std::string hash = accounts::hash_password(kDemoPassword);
+    const std::string yuzhong = "(SELECT id FROM authority WHERE division_code = '500103' AND kind = 'market_bureau' ORDER BY id LIMIT 1)";
+    const std::string office = "(SELECT id FROM authority WHERE left(division_code, 6) = '500103' AND kind = 'sub_office' ORDER BY id LIMIT 1)";
+    struct Account {
+        const char* account;
+        const char* name;
+        const char* role;
+        std::string unit;
+    } accounts_list[] = {
+        {"admin", "系统管理员", "system_admin", std::to_string(city_id)},
+        {"yz_admin", "渝中区管理员", "district_admin", yuzhong},
+        {"yz_office_admin", "解放碑所管理员", "unit_admin", office},
+        {"yz_assigner", "渝中区任务分配员", "task_assigner", yuzhong},
+        {"yz_reviewer", "渝中区任务审核员", "task_reviewer", yuzhong},
+        {"yz_head", "渝中区部门负责人", "department_head", yuzhong},
+        {"leader", "市局领导", "leader", std::to_string(city_id)},
+    };
+    for (const auto& a : accounts_list) {
+        pg::exec(tx,
+                 "WITH u AS (INSERT INTO app_user(account, name, password_hash, must_change_password)"
+                 " VALUES ($1, $2, $3, true) RETURNING id)"
+                 " INSERT INTO user_identity(user_id, authority_id, role_id, is_default)"
+                 " SELECT u.id, " + a.unit + ", r.id, true FROM u, role r WHERE r.code = $4",
+                 pg::Params().add(a.account).add(a.name).add(hash).add(a.role));
+    }
+    // Three inspectors of 渝中区 with accounts inspector1..3, linked to their rows.
+    pg::exec(tx,
+             "WITH i AS (SELECT id, name, phone, certificate_no, authority_id, section_id,"
+             "                  row_number() OVER (ORDER BY id) AS n"
+             "             FROM inspector WHERE authority_id = " + yuzhong + " AND category = 'law_enforcement'"
+             "            ORDER BY id LIMIT 3),"
+             " u AS (INSERT INTO app_user(account, name, phone, password_hash, must_change_password, inspector_id, certificate_no)"
+             "       SELECT 'inspector' || n, name, phone, $1, true, id, certificate_no FROM i RETURNING id, inspector_id)"
+             " INSERT INTO user_identity(user_id, authority_id, section_id, role_id, is_default)"
+             " SELECT u.id, i.authority_id, i.section_id, r.id, true FROM u JOIN i ON i.id = u.inspector_id, role r"
+             " WHERE r.code = 'inspector'",
+             pg::Params().add(hash));
+}
+
 Summary generate(pg::Pool& pool, const Options& opt,
                  const std::function<void(long long done, long long total)>& progress) {
     if (opt.enterprises < 0 || opt.enterprises > 99'999'999)
@@ -502,7 +549,10 @@ Summary generate(pg::Pool& pool, const Options& opt,
     if (opt.replace) {
         try {
             pqxx::subtransaction sub(tx, "demo-truncate");
-            sub.exec("TRUNCATE market_subject, inspector, section, inspection_item, authority RESTART IDENTITY");
+            // Accounts hang on units and inspectors, so they go too (the demo ones are
+            // created again below).
+            sub.exec("TRUNCATE market_subject, inspector, section, inspection_item, authority,"
+                     " app_user, user_identity, session, sms_code, login_log RESTART IDENTITY");
             sub.commit();
         } catch (const pqxx::sql_error&) {
             throw conflict("demo_in_use", "演示数据已被其他业务数据引用，不能替换");
@@ -714,6 +764,7 @@ Summary generate(pg::Pool& pool, const Options& opt,
         b.summary.enterprises = end;
         if (progress) progress(end, total);
     }
+    add_demo_accounts(tx, city.id);
     tx.commit();
     return b.summary;
 }
