@@ -320,3 +320,53 @@ TEST_F(AuditTrail, LargeTransactionIsChainedInOrder) {
                   .as<long long>(),
               0);
 }
+
+// Statement-level capture (0010): one statement changing many rows records each row,
+// in order, with one chain append per transaction; a key change records both halves;
+// a rolled-back savepoint leaves none of its rows; geometry is recorded as GeoJSON.
+TEST_F(AuditTrail, BulkStatementsRecordEveryRowAndTheChainVerifies) {
+    long long before = count();
+    sql("INSERT INTO enterprise_type(code, name) SELECT (8000 + g)::text, '批量类型' || g FROM generate_series(1, 500) g;"
+        "UPDATE enterprise_type SET name = name || '改' WHERE code BETWEEN '8001' AND '8112';"
+        "DELETE FROM enterprise_type WHERE code IN ('8207', '8208', '8209')");
+    EXPECT_EQ(count("entity = 'enterprise_type' AND action = 'insert'"), 500);
+    EXPECT_EQ(count("entity = 'enterprise_type' AND action = 'update' AND after->>'name' LIKE '%改'"), 112);
+    EXPECT_EQ(count("entity = 'enterprise_type' AND action = 'delete' AND entity_id IN ('8207', '8208', '8209')"), 3);
+    EXPECT_EQ(count(), before + 500 + 112 + 3);
+    // Capture order: inserts of 8001..8500 in statement order before any update.
+    EXPECT_EQ(count("entity = 'enterprise_type' AND action = 'insert' AND entity_id = '8500' AND id < "
+                    "(SELECT min(id) FROM audit_log WHERE action = 'update')"),
+              1);
+    pqxx::connection c(db.url());
+    pqxx::read_transaction tx(c);
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM audit_pending")[0].as<int>(), 0);
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM audit_tx")[0].as<int>(), 0);
+    auto result = verify();
+    EXPECT_FALSE(result.broken) << result.broken->message;
+}
+
+TEST_F(AuditTrail, KeyChangeSavepointAndGeometry) {
+    sql("INSERT INTO enterprise_type(code, name) VALUES ('9101', '改键前')");
+    long long before = count();
+    sql("UPDATE enterprise_type SET code = '9102' WHERE code = '9101'");
+    EXPECT_EQ(count("action = 'update' AND entity_id = '9101' AND before->>'name' = '改键前' AND after IS NULL"), 1);
+    EXPECT_EQ(count("action = 'update' AND entity_id = '9102' AND before IS NULL AND after->>'name' = '改键前'"), 1);
+    EXPECT_EQ(count(), before + 2);
+
+    sql("BEGIN; SAVEPOINT a; INSERT INTO enterprise_type(code, name) VALUES ('9201', '回滚'); ROLLBACK TO SAVEPOINT a;"
+        "INSERT INTO enterprise_type(code, name) VALUES ('9202', '保留'); COMMIT");
+    EXPECT_EQ(count("entity_id = '9201'"), 0);
+    EXPECT_EQ(count("entity_id = '9202' AND action = 'insert'"), 1);
+
+    long long id = subject_lifecycle();
+    pqxx::connection c(db.url());
+    pqxx::read_transaction tx(c);
+    auto geo = tx.exec_params1("SELECT after->'geom' FROM audit_log WHERE entity = 'market_subject' AND "
+                               "entity_id = $1 AND action = 'insert'",
+                               std::to_string(id))[0];
+    auto g = nlohmann::json::parse(geo.c_str());
+    EXPECT_EQ(g["type"], "Point");
+    EXPECT_NEAR(g["coordinates"][0].get<double>(), 106.57, 1e-9);
+    EXPECT_NEAR(g["coordinates"][1].get<double>(), 29.55, 1e-9);
+    EXPECT_FALSE(verify().broken);
+}
