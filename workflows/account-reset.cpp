@@ -14,9 +14,14 @@ void log_reset(pqxx::transaction_base& tx, const std::string& account, long long
                bool success, const std::string& reason) {
     pg::Params p;
     p.add(account.substr(0, 100));
-    if (user_id > 0) p.add(user_id); else p.null();
+    if (user_id > 0)
+        p.add(user_id);
+    else
+        p.null();
     p.add(c.address.substr(0, 100)).add(c.user_agent.substr(0, 300)).add(success).add(reason);
-    pg::exec(tx, "INSERT INTO login_log(account, user_id, address, user_agent, success, reason) VALUES ($1,$2,$3,$4,$5,$6)", p);
+    pg::exec(tx,
+             "INSERT INTO login_log(account, user_id, address, user_agent, success, reason) VALUES ($1,$2,$3,$4,$5,$6)",
+             p);
 }
 
 void check_address(pqxx::transaction_base& tx, const ClientInfo& c) {
@@ -74,7 +79,8 @@ void reset_password_with_sms(pg::Pool& pool, const std::string& account, const s
             return Outcome::BadCode;
         }
         check_password_policy(a->account, new_password);
-        if (verify_password(a->hash, new_password)) throw invalid("same_password", "新密码不能与原密码相同", "new_password");
+        if (verify_password(a->hash, new_password))
+            throw invalid("same_password", "新密码不能与原密码相同", "new_password");
         if (!consume_sms_code(tx, a->id, "reset", code)) {
             log_reset(tx, account, a->id, client, false, "reset_bad_code");
             return Outcome::BadCode;

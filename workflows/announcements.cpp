@@ -16,7 +16,8 @@ const char* kJson = R"(json_build_object('id', a.id, 'title', a.title, 'body', a
     'publisher_name', (SELECT name FROM app_user WHERE id = a.published_by))::text)";
 
 nlohmann::json one(pqxx::transaction_base& tx, long long id) {
-    auto r = pg::exec(tx, std::string("SELECT ") + kJson + " FROM announcement a WHERE a.id = $1", pg::Params().add(id));
+    auto r =
+        pg::exec(tx, std::string("SELECT ") + kJson + " FROM announcement a WHERE a.id = $1", pg::Params().add(id));
     if (r.empty()) throw not_found("公告不存在");
     auto j = nlohmann::json::parse(r[0][0].as<std::string>());
     j["status_label"] = status_label(j["status"]);
@@ -27,8 +28,10 @@ nlohmann::json list(pg::Pool& pool, const Query& q, bool published_only) {
     return pg::with_read(pool, "announcements", [&](pqxx::read_transaction& tx) {
         pg::Params p;
         std::string where = " WHERE true";
-        if (published_only) where += " AND a.status = 'published'";
-        else if (!q.status.empty()) where += " AND a.status = " + p.next(q.status);
+        if (published_only)
+            where += " AND a.status = 'published'";
+        else if (!q.status.empty())
+            where += " AND a.status = " + p.next(q.status);
         if (!q.keyword.empty()) {
             const std::string k = p.next("%" + pg::like_escape(q.keyword) + "%");
             where += " AND (a.title ILIKE " + k + " OR a.body ILIKE " + k + ")";
@@ -39,8 +42,8 @@ nlohmann::json list(pg::Pool& pool, const Query& q, bool published_only) {
         const std::string limit = p.next(std::to_string(q.page_size));
         const std::string offset = p.next(std::to_string((q.page - 1) * q.page_size));
         auto rows = pg::exec(tx,
-                             std::string("SELECT ") + kJson + " FROM announcement a" + where + order + " LIMIT " + limit +
-                                 "::bigint OFFSET " + offset + "::bigint",
+                             std::string("SELECT ") + kJson + " FROM announcement a" + where + order + " LIMIT " +
+                                 limit + "::bigint OFFSET " + offset + "::bigint",
                              p);
         nlohmann::json items = nlohmann::json::array();
         for (const auto& row : rows) {
@@ -69,8 +72,12 @@ std::string status_label(const std::string& status) {
     return status;
 }
 
-nlohmann::json list_published(pg::Pool& pool, const Query& q) { return list(pool, q, true); }
-nlohmann::json list_all(pg::Pool& pool, const Query& q) { return list(pool, q, false); }
+nlohmann::json list_published(pg::Pool& pool, const Query& q) {
+    return list(pool, q, true);
+}
+nlohmann::json list_all(pg::Pool& pool, const Query& q) {
+    return list(pool, q, false);
+}
 
 nlohmann::json get(pg::Pool& pool, long long id, bool manage) {
     return pg::with_read(pool, "announcements", [&](pqxx::read_transaction& tx) {
@@ -89,13 +96,14 @@ nlohmann::json create(pg::Pool& pool, const nlohmann::json& body) {
     in.check();
     return pg::with_transaction(pool, "announcements", [&](pqxx::work& tx) {
         const bool pub = publish_now.value_or(false);
-        auto r = pg::exec(tx,
-                          "INSERT INTO announcement(title, body, pinned, status, created_by, published_at, published_by)"
-                          " VALUES ($1, $2, $3, $4, nullif(current_setting('twindraw.user_id', true), '')::bigint,"
-                          "  CASE WHEN $4 = 'published' THEN now() END,"
-                          "  CASE WHEN $4 = 'published' THEN nullif(current_setting('twindraw.user_id', true), '')::bigint END)"
-                          " RETURNING id",
-                          pg::Params().add(*title).add(*text).add(pinned.value_or(false)).add(pub ? "published" : "draft"));
+        auto r = pg::exec(
+            tx,
+            "INSERT INTO announcement(title, body, pinned, status, created_by, published_at, published_by)"
+            " VALUES ($1, $2, $3, $4, nullif(current_setting('twindraw.user_id', true), '')::bigint,"
+            "  CASE WHEN $4 = 'published' THEN now() END,"
+            "  CASE WHEN $4 = 'published' THEN nullif(current_setting('twindraw.user_id', true), '')::bigint END)"
+            " RETURNING id",
+            pg::Params().add(*title).add(*text).add(pinned.value_or(false)).add(pub ? "published" : "draft"));
         return one(tx, r[0][0].as<long long>());
     });
 }
@@ -110,7 +118,10 @@ nlohmann::json update(pg::Pool& pool, long long id, const nlohmann::json& body) 
         lock(tx, id);
         pg::Params p;
         p.add(id).add(title).add(text);
-        if (pinned) p.add(*pinned); else p.null();
+        if (pinned)
+            p.add(*pinned);
+        else
+            p.null();
         pg::exec(tx,
                  "UPDATE announcement SET title = coalesce($2, title), body = coalesce($3, body),"
                  " pinned = coalesce($4::boolean, pinned) WHERE id = $1",

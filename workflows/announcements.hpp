@@ -13,8 +13,8 @@
 namespace twindraw::announcements {
 
 struct Query {
-    std::string keyword;      // in title or body
-    std::string status;       // "" | draft | published | withdrawn (management list only)
+    std::string keyword;  // in title or body
+    std::string status;   // "" | draft | published | withdrawn (management list only)
     long long page = 1;
     long long page_size = 20;
 };

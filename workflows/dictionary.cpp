@@ -44,10 +44,10 @@ nlohmann::json list_categories(pg::Pool& pool, const std::string& keyword) {
             const std::string k = p.next("%" + pg::like_escape(keyword) + "%");
             where = " WHERE c.code ILIKE " + k + " OR c.name ILIKE " + k + " OR c.remark ILIKE " + k;
         }
-        auto rows = pg::exec(tx,
-                             std::string("SELECT ") + kCategoryJson + " FROM dict_category c" + where +
-                                 " ORDER BY c.sort_order, c.id",
-                             p);
+        auto rows = pg::exec(
+            tx,
+            std::string("SELECT ") + kCategoryJson + " FROM dict_category c" + where + " ORDER BY c.sort_order, c.id",
+            p);
         nlohmann::json items = nlohmann::json::array();
         for (const auto& row : rows) items.push_back(nlohmann::json::parse(row[0].as<std::string>()));
         return nlohmann::json{{"items", items}};
@@ -68,7 +68,10 @@ nlohmann::json save_category(pg::Pool& pool, long long id, const nlohmann::json&
         return pg::with_transaction(pool, "dictionary", [&](pqxx::work& tx) {
             pg::Params p;
             p.add(code).add(name).add(remark);
-            if (order) p.add(*order); else p.null();
+            if (order)
+                p.add(*order);
+            else
+                p.null();
             if (create) {
                 auto r = pg::exec(tx,
                                   "INSERT INTO dict_category(code, name, remark, sort_order)"
@@ -120,8 +123,8 @@ nlohmann::json list_entries(pg::Pool& pool, const EntryQuery& q) {
         const std::string offset = p.next(std::to_string((q.page - 1) * q.page_size));
         auto rows = pg::exec(tx,
                              std::string("SELECT ") + kEntryJson + from + where +
-                                 " ORDER BY c.sort_order, c.id, e.sort_order, e.code LIMIT " + limit + "::bigint OFFSET " +
-                                 offset + "::bigint",
+                                 " ORDER BY c.sort_order, c.id, e.sort_order, e.code LIMIT " + limit +
+                                 "::bigint OFFSET " + offset + "::bigint",
                              p);
         nlohmann::json items = nlohmann::json::array();
         for (const auto& row : rows) items.push_back(nlohmann::json::parse(row[0].as<std::string>()));
@@ -145,18 +148,25 @@ nlohmann::json save_entry(pg::Pool& pool, long long id, const nlohmann::json& bo
         return pg::with_transaction(pool, "dictionary", [&](pqxx::work& tx) {
             pg::Params p;
             p.add(code).add(label);
-            if (order) p.add(*order); else p.null();
-            if (enabled) p.add(*enabled); else p.null();
+            if (order)
+                p.add(*order);
+            else
+                p.null();
+            if (enabled)
+                p.add(*enabled);
+            else
+                p.null();
             p.add(remark);
             if (create) {
                 auto c = pg::exec(tx, "SELECT 1 FROM dict_category WHERE id = $1", pg::Params().add(*category_id));
                 if (c.empty()) throw invalid("unknown_reference", "字典分类不存在", "category_id");
                 p.add(*category_id);
-                auto r = pg::exec(tx,
-                                  "INSERT INTO dict_entry(code, label, sort_order, enabled, remark, category_id)"
-                                  " VALUES ($1, $2, coalesce($3::int, 0), coalesce($4::boolean, true), coalesce($5, ''), $6)"
-                                  " RETURNING id",
-                                  p);
+                auto r =
+                    pg::exec(tx,
+                             "INSERT INTO dict_entry(code, label, sort_order, enabled, remark, category_id)"
+                             " VALUES ($1, $2, coalesce($3::int, 0), coalesce($4::boolean, true), coalesce($5, ''), $6)"
+                             " RETURNING id",
+                             p);
                 return entry(tx, r[0][0].as<long long>());
             }
             p.add(id);

@@ -21,9 +21,9 @@ nlohmann::json save_category(pg::Pool& pool, long long id, const nlohmann::json&
 void delete_category(pg::Pool& pool, long long id);
 
 struct EntryQuery {
-    long long category_id = 0;    // 0: every category
-    std::string category_code;    // alternative to the id
-    std::string keyword;          // code, label or remark
+    long long category_id = 0;  // 0: every category
+    std::string category_code;  // alternative to the id
+    std::string keyword;        // code, label or remark
     std::optional<bool> enabled;
     long long page = 1;
     long long page_size = 50;

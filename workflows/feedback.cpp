@@ -24,7 +24,9 @@ const char* kJson = R"(json_build_object('id', f.id, 'kind', f.kind, 'title', f.
 
 const char* kOverdue = "f.status = 'open' AND (now() AT TIME ZONE 'Asia/Shanghai')::date > f.due_date";
 
-std::string kind_label(const std::string& k) { return k == "technical" ? "技术问题" : k == "business" ? "业务问题" : k; }
+std::string kind_label(const std::string& k) {
+    return k == "technical" ? "技术问题" : k == "business" ? "业务问题" : k;
+}
 std::string status_label(const std::string& s) {
     return s == "open" ? "待回复" : s == "replied" ? "已回复" : s == "closed" ? "已关闭" : s;
 }
@@ -40,7 +42,7 @@ void decorate(nlohmann::json& j, const calendar::Calendar& cal, const calendar::
         if (due) {
             using std::chrono::sys_days;
             j["working_days_left"] = sys_days(*due) >= sys_days(today) ? cal.working_days_between(today, *due)
-                                                                         : -cal.working_days_between(*due, today);
+                                                                       : -cal.working_days_between(*due, today);
         }
     }
 }
@@ -61,7 +63,9 @@ std::string lock(pqxx::transaction_base& tx, long long id) {
 
 }  // namespace
 
-int answer_days(const std::string& kind) { return kind == "technical" ? 2 : 5; }
+int answer_days(const std::string& kind) {
+    return kind == "technical" ? 2 : 5;
+}
 
 nlohmann::json list(pg::Pool& pool, const Query& q) {
     return pg::with_read(pool, "feedback", [&](pqxx::read_transaction& tx) {
@@ -76,8 +80,8 @@ nlohmann::json list(pg::Pool& pool, const Query& q) {
             where += " AND (f.title ILIKE " + k + " OR f.content ILIKE " + k + " OR f.contact ILIKE " + k +
                      " OR EXISTS (SELECT 1 FROM app_user u WHERE u.id = f.user_id AND u.name ILIKE " + k + "))";
         }
-        auto counts = pg::exec(tx, std::string("SELECT count(*), count(*) FILTER (WHERE ") + kOverdue +
-                                       ") FROM feedback f" + where, p);
+        auto counts = pg::exec(
+            tx, std::string("SELECT count(*), count(*) FILTER (WHERE ") + kOverdue + ") FROM feedback f" + where, p);
         const std::string limit = p.next(std::to_string(q.page_size));
         const std::string offset = p.next(std::to_string((q.page - 1) * q.page_size));
         auto rows = pg::exec(tx,
@@ -122,11 +126,17 @@ nlohmann::json submit(pg::Pool& pool, long long user_id, long long unit_id, cons
         pg::Params p;
         p.add(user_id > 0 ? std::optional<std::string>(std::to_string(user_id)) : std::nullopt);
         p.add(unit_id > 0 ? std::optional<std::string>(std::to_string(unit_id)) : std::nullopt);
-        p.add(*kind).add(*title).add(*content).add(contact.value_or("")).add(calendar::format_date(due.date)).add(due.provisional);
-        auto r = pg::exec(tx,
-                          "INSERT INTO feedback(user_id, unit_id, kind, title, content, contact, due_date, due_provisional)"
-                          " VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6, $7::date, $8::boolean) RETURNING id",
-                          p);
+        p.add(*kind)
+            .add(*title)
+            .add(*content)
+            .add(contact.value_or(""))
+            .add(calendar::format_date(due.date))
+            .add(due.provisional);
+        auto r =
+            pg::exec(tx,
+                     "INSERT INTO feedback(user_id, unit_id, kind, title, content, contact, due_date, due_provisional)"
+                     " VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6, $7::date, $8::boolean) RETURNING id",
+                     p);
         return one(tx, r[0][0].as<long long>());
     });
 }
@@ -143,8 +153,9 @@ nlohmann::json reply(pg::Pool& pool, long long id, const nlohmann::json& body) {
                           " WHERE id = $1 RETURNING user_id, title",
                           pg::Params().add(id).add(*text));
         if (!r[0][0].is_null())
-            messages::send(tx, {{r[0][0].as<long long>()}, {}}, "feedback", "您的问题反馈已回复：" + r[0][1].as<std::string>(),
-                           *text, "/feedback?id=" + std::to_string(id));
+            messages::send(tx, {{r[0][0].as<long long>()}, {}}, "feedback",
+                           "您的问题反馈已回复：" + r[0][1].as<std::string>(), *text,
+                           "/feedback?id=" + std::to_string(id));
         return one(tx, id);
     });
 }

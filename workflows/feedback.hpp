@@ -20,9 +20,9 @@ namespace twindraw::feedback {
 int answer_days(const std::string& kind);
 
 struct Query {
-    std::string keyword;    // title, content, contact or submitter name
-    std::string status;     // "" | open | replied | closed
-    std::string kind;       // "" | technical | business
+    std::string keyword;  // title, content, contact or submitter name
+    std::string status;   // "" | open | replied | closed
+    std::string kind;     // "" | technical | business
     bool overdue_only = false;
     long long user_id = 0;  // > 0: only this submitter's
     long long page = 1;

@@ -51,8 +51,8 @@ public:
     }
 
     /// One of the given values.
-    std::optional<std::string> choice(const char* name, const std::string& label, const std::vector<std::string>& values,
-                                      bool required) {
+    std::optional<std::string> choice(const char* name, const std::string& label,
+                                      const std::vector<std::string>& values, bool required) {
         auto v = text(name, label, 40, required);
         if (!v) return v;
         for (const auto& c : values)

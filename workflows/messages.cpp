@@ -32,8 +32,8 @@ std::string id_list(const std::vector<long long>& ids) {
 
 const std::vector<std::pair<std::string, std::string>>& categories() {
     static const std::vector<std::pair<std::string, std::string>> all = {
-        {"system", "系统消息"},   {"plan", "计划"},         {"task", "任务"},     {"work", "部门工作"},
-        {"job", "检查作业"},      {"result", "检查结果"},   {"appeal", "申诉"},   {"feedback", "问题反馈"},
+        {"system", "系统消息"},      {"plan", "计划"},       {"task", "任务"},   {"work", "部门工作"},
+        {"job", "检查作业"},         {"result", "检查结果"}, {"appeal", "申诉"}, {"feedback", "问题反馈"},
         {"publication", "结果公示"}, {"alert", "预警"},
     };
     return all;
@@ -42,14 +42,19 @@ const std::vector<std::pair<std::string, std::string>>& categories() {
 long long send(pqxx::transaction_base& tx, const Recipients& to, const std::string& category, const std::string& title,
                const std::string& body, const std::string& link) {
     std::vector<registry::FieldError> errors;
-    if (to.user_ids.empty() && to.unit_ids.empty()) errors.push_back({"recipients", "required", "请至少选择一个接收人或接收单位"});
+    if (to.user_ids.empty() && to.unit_ids.empty())
+        errors.push_back({"recipients", "required", "请至少选择一个接收人或接收单位"});
     if (std::none_of(categories().begin(), categories().end(), [&](const auto& c) { return c.first == category; }))
         errors.push_back({"category", "bad_choice", "消息类别不正确"});
-    if (title.find_first_not_of(" \t\r\n") == std::string::npos) errors.push_back({"title", "required", "消息标题不能为空"});
-    else if (input::chars(title) > 200) errors.push_back({"title", "too_long", "消息标题不能超过 200 个字"});
+    if (title.find_first_not_of(" \t\r\n") == std::string::npos)
+        errors.push_back({"title", "required", "消息标题不能为空"});
+    else if (input::chars(title) > 200)
+        errors.push_back({"title", "too_long", "消息标题不能超过 200 个字"});
     if (input::chars(body) > 5000) errors.push_back({"body", "too_long", "消息内容不能超过 5000 个字"});
-    if (link.size() > 500) errors.push_back({"link", "too_long", "链接过长"});
-    else if (!link.empty() && link[0] != '/') errors.push_back({"link", "bad_format", "链接应为站内路径（以 / 开头）"});
+    if (link.size() > 500)
+        errors.push_back({"link", "too_long", "链接过长"});
+    else if (!link.empty() && link[0] != '/')
+        errors.push_back({"link", "bad_format", "链接应为站内路径（以 / 开头）"});
     if (to.user_ids.size() + to.unit_ids.size() > 10000) errors.push_back({"recipients", "too_many", "接收人过多"});
     if (!errors.empty()) throw registry::ValidationError(errors);
 
@@ -71,8 +76,7 @@ long long send(pqxx::transaction_base& tx, const Recipients& to, const std::stri
                       " RETURNING id",
                       pg::Params().add(category).add(title).add(body).add(link));
     const long long id = r[0][0].as<long long>();
-    pg::exec(tx,
-             "INSERT INTO message_recipient(message_id, user_id) SELECT $1, u FROM unnest($2::bigint[]) u",
+    pg::exec(tx, "INSERT INTO message_recipient(message_id, user_id) SELECT $1, u FROM unnest($2::bigint[]) u",
              pg::Params().add(id).add(id_list(user_list)));
     pg::exec(tx, "INSERT INTO message_recipient(message_id, unit_id) SELECT $1, u FROM unnest($2::bigint[]) u",
              pg::Params().add(id).add(id_list(unit_list)));
@@ -84,53 +88,61 @@ nlohmann::json list_mine(pg::Pool& pool, long long user_id, const Filter& f) {
         pg::Params p;
         p.add(user_id);
         std::string where = std::string(" WHERE ") + kVisible;
-        if (f.unread_only) where += " AND NOT EXISTS (SELECT 1 FROM message_read mr WHERE mr.message_id = m.id AND mr.user_id = $1)";
+        if (f.unread_only)
+            where += " AND NOT EXISTS (SELECT 1 FROM message_read mr WHERE mr.message_id = m.id AND mr.user_id = $1)";
         if (!f.category.empty()) where += " AND m.category = " + p.next(f.category);
         if (f.unit_id > 0)
             where += " AND EXISTS (SELECT 1 FROM message_recipient r WHERE r.message_id = m.id AND r.unit_id = " +
                      p.next(std::to_string(f.unit_id)) + "::bigint)";
         auto total = pg::exec(tx, "SELECT count(*) FROM message m" + where, p)[0][0].as<long long>();
-        auto unread = pg::exec(tx,
-                               "SELECT count(*) FROM message m WHERE" + std::string(kVisible) +
-                                   " AND NOT EXISTS (SELECT 1 FROM message_read mr WHERE mr.message_id = m.id AND mr.user_id = $1)",
-                               pg::Params().add(user_id))[0][0]
-                          .as<long long>();
+        auto unread =
+            pg::exec(
+                tx,
+                "SELECT count(*) FROM message m WHERE" + std::string(kVisible) +
+                    " AND NOT EXISTS (SELECT 1 FROM message_read mr WHERE mr.message_id = m.id AND mr.user_id = $1)",
+                pg::Params().add(user_id))[0][0]
+                .as<long long>();
         const std::string limit = p.next(std::to_string(f.page_size));
         const std::string offset = p.next(std::to_string((f.page - 1) * f.page_size));
-        auto rows = pg::exec(tx,
-                             "SELECT m.id, m.category, m.title, m.body, m.link,"
-                             "  to_char(m.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),"
-                             "  coalesce(s.name, '系统'),"
-                             "  (SELECT r.unit_id FROM message_recipient r WHERE r.message_id = m.id AND r.unit_id IN"
-                             "     (SELECT authority_id FROM user_identity WHERE user_id = $1) ORDER BY r.unit_id LIMIT 1),"
-                             "  EXISTS (SELECT 1 FROM message_read mr WHERE mr.message_id = m.id AND mr.user_id = $1)"
-                             " FROM message m LEFT JOIN app_user s ON s.id = m.sender_id" +
-                                 where + " ORDER BY m.created_at DESC, m.id DESC LIMIT " + limit + "::bigint OFFSET " +
-                                 offset + "::bigint",
-                             p);
+        auto rows =
+            pg::exec(tx,
+                     "SELECT m.id, m.category, m.title, m.body, m.link,"
+                     "  to_char(m.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),"
+                     "  coalesce(s.name, '系统'),"
+                     "  (SELECT r.unit_id FROM message_recipient r WHERE r.message_id = m.id AND r.unit_id IN"
+                     "     (SELECT authority_id FROM user_identity WHERE user_id = $1) ORDER BY r.unit_id LIMIT 1),"
+                     "  EXISTS (SELECT 1 FROM message_read mr WHERE mr.message_id = m.id AND mr.user_id = $1)"
+                     " FROM message m LEFT JOIN app_user s ON s.id = m.sender_id" +
+                         where + " ORDER BY m.created_at DESC, m.id DESC LIMIT " + limit + "::bigint OFFSET " + offset +
+                         "::bigint",
+                     p);
         nlohmann::json items = nlohmann::json::array();
         std::vector<long long> unit_ids;
         for (const auto& row : rows) {
-            nlohmann::json it = {{"id", row[0].as<long long>()},
-                                 {"category", row[1].as<std::string>()},
-                                 {"category_label", label_of(row[1].as<std::string>())},
-                                 {"title", row[2].as<std::string>()},
-                                 {"body", row[3].as<std::string>()},
-                                 {"link", row[4].as<std::string>()},
-                                 {"created_at", row[5].as<std::string>()},
-                                 {"sender_name", row[6].as<std::string>()},
-                                 {"unit_id", row[7].is_null() ? nlohmann::json() : nlohmann::json(row[7].as<long long>())},
-                                 {"unit_name", nullptr},
-                                 {"read", row[8].as<bool>()}};
+            nlohmann::json it = {
+                {"id", row[0].as<long long>()},
+                {"category", row[1].as<std::string>()},
+                {"category_label", label_of(row[1].as<std::string>())},
+                {"title", row[2].as<std::string>()},
+                {"body", row[3].as<std::string>()},
+                {"link", row[4].as<std::string>()},
+                {"created_at", row[5].as<std::string>()},
+                {"sender_name", row[6].as<std::string>()},
+                {"unit_id", row[7].is_null() ? nlohmann::json() : nlohmann::json(row[7].as<long long>())},
+                {"unit_name", nullptr},
+                {"read", row[8].as<bool>()}};
             items.push_back(it);
         }
-        auto names = pg::exec(tx, "SELECT id, name FROM authority WHERE id IN (SELECT authority_id FROM user_identity WHERE user_id = $1)",
-                              pg::Params().add(user_id));
+        auto names = pg::exec(
+            tx,
+            "SELECT id, name FROM authority WHERE id IN (SELECT authority_id FROM user_identity WHERE user_id = $1)",
+            pg::Params().add(user_id));
         for (auto& it : items)
             for (const auto& n : names)
                 if (!it["unit_id"].is_null() && it["unit_id"].get<long long>() == n[0].as<long long>())
                     it["unit_name"] = n[1].as<std::string>();
-        return nlohmann::json{{"items", items}, {"total", total}, {"unread", unread}, {"page", f.page}, {"page_size", f.page_size}};
+        return nlohmann::json{
+            {"items", items}, {"total", total}, {"unread", unread}, {"page", f.page}, {"page_size", f.page_size}};
     });
 }
 
@@ -139,20 +151,27 @@ nlohmann::json unread_counts(pg::Pool& pool, long long user_id) {
         const std::string unread =
             " AND NOT EXISTS (SELECT 1 FROM message_read mr WHERE mr.message_id = m.id AND mr.user_id = $1)";
         auto total = pg::exec(tx, "SELECT count(*) FROM message m WHERE" + std::string(kVisible) + unread,
-                              pg::Params().add(user_id))[0][0].as<long long>();
+                              pg::Params().add(user_id))[0][0]
+                         .as<long long>();
         auto personal = pg::exec(tx,
                                  "SELECT count(*) FROM message m WHERE EXISTS (SELECT 1 FROM message_recipient r"
-                                 " WHERE r.message_id = m.id AND r.user_id = $1)" + unread,
-                                 pg::Params().add(user_id))[0][0].as<long long>();
-        auto rows = pg::exec(tx,
-                             "SELECT a.id, a.name, (SELECT count(*) FROM message m WHERE EXISTS (SELECT 1 FROM"
-                             "   message_recipient r WHERE r.message_id = m.id AND r.unit_id = a.id)" + unread + ")"
-                             " FROM authority a WHERE a.id IN (SELECT authority_id FROM user_identity WHERE user_id = $1)"
-                             " ORDER BY a.id",
-                             pg::Params().add(user_id));
+                                 " WHERE r.message_id = m.id AND r.user_id = $1)" +
+                                     unread,
+                                 pg::Params().add(user_id))[0][0]
+                            .as<long long>();
+        auto rows =
+            pg::exec(tx,
+                     "SELECT a.id, a.name, (SELECT count(*) FROM message m WHERE EXISTS (SELECT 1 FROM"
+                     "   message_recipient r WHERE r.message_id = m.id AND r.unit_id = a.id)" +
+                         unread +
+                         ")"
+                         " FROM authority a WHERE a.id IN (SELECT authority_id FROM user_identity WHERE user_id = $1)"
+                         " ORDER BY a.id",
+                     pg::Params().add(user_id));
         nlohmann::json units = nlohmann::json::array();
         for (const auto& row : rows)
-            units.push_back({{"unit_id", row[0].as<long long>()}, {"unit_name", row[1].as<std::string>()},
+            units.push_back({{"unit_id", row[0].as<long long>()},
+                             {"unit_name", row[1].as<std::string>()},
                              {"unread", row[2].as<long long>()}});
         return nlohmann::json{{"total", total}, {"personal", personal}, {"units", units}};
     });

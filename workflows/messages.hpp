@@ -36,8 +36,8 @@ long long send(pqxx::transaction_base& tx, const Recipients& to, const std::stri
 
 struct Filter {
     bool unread_only = false;
-    std::string category;       // empty: all
-    long long unit_id = 0;      // > 0: only messages to this unit (one of the user's)
+    std::string category;   // empty: all
+    long long unit_id = 0;  // > 0: only messages to this unit (one of the user's)
     long long page = 1;
     long long page_size = 20;
 };

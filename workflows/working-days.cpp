@@ -17,7 +17,9 @@ bool weekend(const Date& d) {
     return w == std::chrono::Saturday || w == std::chrono::Sunday;
 }
 
-int year_of(const Date& d) { return static_cast<int>(d.year()); }
+int year_of(const Date& d) {
+    return static_cast<int>(d.year());
+}
 
 const char* kWeekdays[] = {"星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"};
 
@@ -41,9 +43,13 @@ std::string format_date(const Date& d) {
     return buf;
 }
 
-void Calendar::add_year(int year) { years_.insert(year); }
+void Calendar::add_year(int year) {
+    years_.insert(year);
+}
 
-void Calendar::add_day(const Date& day, DayKind kind) { days_[sys_days(day)] = kind; }
+void Calendar::add_day(const Date& day, DayKind kind) {
+    days_[sys_days(day)] = kind;
+}
 
 bool Calendar::is_working_day(const Date& day) const {
     auto it = days_.find(sys_days(day));
@@ -169,8 +175,8 @@ nlohmann::json put_year(pg::Pool& pool, int year, const nlohmann::json& body) {
             continue;
         }
         if (kind == "workday" && !weekend(*date)) {
-            fail("not_weekend", day + " 是" + kWeekdays[weekday(sys_days(*date)).c_encoding()] +
-                                    "，本来就是工作日，无需设为调休上班");
+            fail("not_weekend",
+                 day + " 是" + kWeekdays[weekday(sys_days(*date)).c_encoding()] + "，本来就是工作日，无需设为调休上班");
             continue;
         }
         std::string name = item.contains("name") && item["name"].is_string() ? item["name"].get<std::string>() : "";
@@ -208,7 +214,8 @@ nlohmann::json put_year(pg::Pool& pool, int year, const nlohmann::json& body) {
 void delete_year(pg::Pool& pool, int year) {
     if (year < 1900 || year > 2200) throw bad_request("bad_year", "年份不正确", "year");
     pg::with_transaction(pool, "calendar", [&](pqxx::work& tx) {
-        auto a = pg::exec(tx, "DELETE FROM work_calendar WHERE extract(year FROM day)::int = $1", pg::Params().add(year));
+        auto a =
+            pg::exec(tx, "DELETE FROM work_calendar WHERE extract(year FROM day)::int = $1", pg::Params().add(year));
         auto b = pg::exec(tx, "DELETE FROM work_calendar_year WHERE year = $1", pg::Params().add(year));
         if (a.affected_rows() == 0 && b.affected_rows() == 0) throw not_found("该年份没有节假日安排");
     });

@@ -68,13 +68,14 @@ export const messageTests = [
       await page.locator('.entry-label input').fill(`远程视频检查${stamp}`)
       await page.locator('.save-entry').click()
       await page.locator('.dict-table tr', { hasText: `远程视频检查${stamp}` }).waitFor({ timeout: TIMEOUT })
-      // A duplicate code is refused with the server's message under the field.
+      // A duplicate code is refused with the server's message under the field (409).
       await page.locator('.add-entry').click()
       await page.locator('.entry-code input').fill('video')
       await page.locator('.entry-label input').fill('重复')
       await page.locator('.save-entry').click()
-      await page.locator('.el-message', { hasText: '已有相同编码' }).waitFor({ timeout: TIMEOUT })
-      await page.keyboard.press('Escape')
+      await page.locator('.entry-form .el-form-item__error', { hasText: '该分类下已有相同编码的字典条目' }).waitFor({ timeout: TIMEOUT })
+      await page.locator('.el-dialog', { hasText: '新增字典条目' }).getByRole('button', { name: '取消' }).click()
+      await page.locator('.entry-form').waitFor({ state: 'hidden', timeout: TIMEOUT })
       // Search across every category.
       await page.locator('.dict-search input').fill(`视频检查${stamp}`)
       await page.locator('.dict-search-button').click()
