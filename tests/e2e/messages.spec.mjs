@@ -94,6 +94,8 @@ export const messageTests = [
       await logout(page)
       await login(page, inspector, '/home')
       await page.waitForFunction(() => document.querySelector('.unread-badge .el-badge__content')?.textContent.trim() === '1', null, { timeout: TIMEOUT })
+      await page.locator('.unread-badge .el-badge__content').waitFor({ state: 'visible', timeout: TIMEOUT })
+      assert.equal(await badgeText(page), '1')
       const item = page.locator('.home-messages .message-item', { hasText: messageTitle })
       await item.waitFor({ timeout: TIMEOUT })
       await page.locator('.home-announcements .announcement-item', { hasText: announcementTitle }).waitFor({ timeout: TIMEOUT })
@@ -138,6 +140,35 @@ export const messageTests = [
       assert.equal(await page.locator('.user-menu .user-name').innerText(), '渝中区部门负责人')
       await logout(page)
       await login(page, accounts.admin, '/portal')
+    },
+  ],
+  [
+    '问题反馈：提交后显示答复期限，管理员回复后提交人收到消息',
+    async (page) => {
+      const title = `导出Excel失败-${stamp}`
+      await page.goto(BASE + '/feedback')
+      await page.locator('.feedback-title input').fill(title)
+      await page.locator('.feedback-content textarea').fill('点击导出后没有反应。')
+      await page.locator('.submit-feedback').click()
+      const mine = page.locator('.my-feedback tr', { hasText: title })
+      await mine.waitFor({ timeout: TIMEOUT })
+      assert.match(await mine.innerText(), /\d{4}-\d{2}-\d{2}/, 'the answer deadline is shown')
+      assert.match(await mine.innerText(), /待回复/)
+      const before = Number((await badgeText(page)) || 0)
+      await page.goto(BASE + '/system/feedback')
+      const row = page.locator('.feedback-table .el-table__body tr', { hasText: title })
+      await row.waitFor({ timeout: TIMEOUT })
+      assert.match(await row.innerText(), /剩余 2 个工作日/)
+      await row.getByRole('button', { name: '查看/回复' }).click()
+      await page.locator('.reply-input textarea').fill('已修复，请刷新页面后重试。')
+      await page.locator('.send-reply').click()
+      await page.locator('.el-message', { hasText: '已回复' }).waitFor({ timeout: TIMEOUT })
+      await page.waitForFunction(
+        (n) => Number(document.querySelector('.unread-badge .el-badge__content')?.textContent.trim() || 0) === n,
+        before + 1,
+        { timeout: TIMEOUT },
+      )
+      assert.equal(await badgeText(page), String(before + 1), 'the badge is visible with the new count')
     },
   ],
 ]
