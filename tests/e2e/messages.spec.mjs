@@ -171,4 +171,39 @@ export const messageTests = [
       assert.equal(await badgeText(page), String(before + 1), 'the badge is visible with the new count')
     },
   ],
+  [
+    '工作日历：录入次年的放假安排后，跨年期限不再是暂定',
+    async (page) => {
+      // The first year after the last announced one (chinese-days covers up to it).
+      const years = await (await page.request.get(BASE + '/api/calendar/years')).json()
+      const next = Math.max(...years.items.filter((y) => y.scheduled).map((y) => y.year)) + 1
+      const ymd = (d) => d.toISOString().slice(0, 10)
+      const weekdayFrom = (d) => {
+        while ([0, 6].includes(d.getUTCDay())) d.setUTCDate(d.getUTCDate() + 1)
+        return ymd(d)
+      }
+      const from = `${next - 1}-12-31`
+      const before = await (await page.request.get(BASE + `/api/calendar/add?from=${from}&days=1`)).json()
+      assert.equal(before.date, weekdayFrom(new Date(Date.UTC(next, 0, 1))), 'Monday–Friday while not announced')
+      assert.equal(before.provisional, true)
+      await page.goto(BASE + '/system/calendar')
+      await page.locator('.calendar-days').waitFor({ timeout: TIMEOUT })
+      await page.locator('.new-year input').fill(String(next))
+      await page.getByRole('button', { name: '录入该年' }).click()
+      await page.locator('.calendar-page .section-title', { hasText: `${next} 年` }).waitFor({ timeout: TIMEOUT })
+      await page.getByRole('button', { name: '添加一天' }).click()
+      const row = page.locator('.calendar-days .el-table__body tr').last()
+      const date = row.locator('td').nth(0).locator('input')
+      await date.fill(`${next}-01-01`)
+      await date.press('Enter')
+      await row.locator('td').nth(2).locator('input').fill('元旦')
+      await page.getByRole('button', { name: `保存 ${next} 年安排` }).click()
+      await page.locator('.el-message', { hasText: `${next} 年的节假日安排已保存` }).waitFor({ timeout: TIMEOUT })
+      await page.locator('.calendar-page .el-table__body tr', { hasText: String(next) }).filter({ hasText: '已公布' }).waitFor({ timeout: TIMEOUT })
+      // 1 January is now a holiday: the first weekday after it.
+      const after = await (await page.request.get(BASE + `/api/calendar/add?from=${from}&days=1`)).json()
+      assert.equal(after.date, weekdayFrom(new Date(Date.UTC(next, 0, 2))))
+      assert.equal(after.provisional, false)
+    },
+  ],
 ]
