@@ -38,6 +38,10 @@ void register_all(Router& router, App& app) {
     register_import_routes(router, app);
     register_audit_routes(router, app);
     register_registry_routes(router, app);
+    register_message_routes(router, app);
+    register_dictionary_routes(router, app);
+    register_feedback_routes(router, app);
+    register_password_reset_routes(router, app);
 }
 
 }  // namespace twindraw::server

@@ -22,6 +22,9 @@ const std::vector<PermissionInfo>& permission_catalogue() {
         {"system.org", "组织机构管理", "系统管理"},
         {"system.loginlog", "查看登录日志", "系统管理"},
         {"audit.read", "查看操作留痕", "系统管理"},
+        {"system.dict", "数据字典与工作日历", "系统管理"},
+        {"system.announce", "系统公告与系统消息", "系统管理"},
+        {"system.feedback", "处理问题反馈", "系统管理"},
     };
     return all;
 }

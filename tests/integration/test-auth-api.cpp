@@ -503,6 +503,7 @@ TEST_F(AuthApi, PermissionMatrixOverEveryRoute) {
             if (auto at = p.find(from); at != std::string::npos) p.replace(at, from.size(), to);
         };
         rep("{entity}", "enterprise-types");
+        rep("{year}", "2026");
         if (p.rfind("/api/users/", 0) == 0) rep("{id}", some_user);
         if (p.rfind("/api/roles/", 0) == 0) rep("{id}", std::to_string(role_id("leader")));
         rep("{id}", p.rfind("/api/enterprise-types/", 0) == 0 ? "9300" : "1");

@@ -102,33 +102,10 @@ export const menu = [
       { title: '组织机构', path: '/system/org', perm: 'system.org' },
       { title: '用户管理', path: '/system/users', perm: 'system.users' },
       { title: '角色管理', path: '/system/roles', perm: 'system.roles' },
-      {
-        title: '数据字典',
-        path: '/system/dictionary',
-        perm: 'system.users',
-        coming: {
-          refs: 'SYS-4',
-          features: ['数据字典分类新增', '字典条目的新增、编辑、删除', '关键字搜索'],
-        },
-      },
-      {
-        title: '系统公告',
-        path: '/system/announcements',
-        perm: 'system.users',
-        coming: {
-          refs: 'SYS-5，HOME-1',
-          features: ['系统公告的新增、删除、编辑、搜索', '公告在个人首页向全体用户展示'],
-        },
-      },
-      {
-        title: '问题反馈',
-        path: '/system/feedback',
-        perm: 'system.users',
-        coming: {
-          refs: 'SYS-6',
-          features: ['查看、回复、关闭、删除用户反馈的问题', '技术问题 2 个工作日、业务问题 5 个工作日内答复的期限提示'],
-        },
-      },
+      { title: '数据字典', path: '/system/dictionary', perm: 'system.dict' },
+      { title: '工作日历', path: '/system/calendar', perm: 'system.dict' },
+      { title: '系统公告', path: '/system/announcements', perm: 'system.announce' },
+      { title: '问题反馈', path: '/system/feedback', perm: 'system.feedback' },
       { title: '登录日志', path: '/system/login-log', perm: 'system.loginlog' },
     ],
   },

@@ -16,6 +16,13 @@ import UsersPage from './pages/system/UsersPage.vue'
 import RolesPage from './pages/system/RolesPage.vue'
 import LoginLogPage from './pages/system/LoginLogPage.vue'
 import AuditPage from './pages/system/AuditPage.vue'
+import MessagesPage from './pages/MessagesPage.vue'
+import AnnouncementsPage from './pages/AnnouncementsPage.vue'
+import FeedbackPage from './pages/FeedbackPage.vue'
+import AnnouncementPage from './pages/system/AnnouncementPage.vue'
+import DictionaryPage from './pages/system/DictionaryPage.vue'
+import FeedbackAdminPage from './pages/system/FeedbackAdminPage.vue'
+import CalendarPage from './pages/system/CalendarPage.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -40,6 +47,13 @@ const routes = [
   { path: '/system/roles', component: RolesPage, meta: { title: '角色管理', perm: 'system.roles' } },
   { path: '/system/login-log', component: LoginLogPage, meta: { title: '登录日志', perm: 'system.loginlog' } },
   { path: '/audit', component: AuditPage, meta: { title: '审计日志', perm: 'audit.read' } },
+  { path: '/messages', component: MessagesPage, meta: { title: '我的消息' } },
+  { path: '/announcements', component: AnnouncementsPage, meta: { title: '系统公告' } },
+  { path: '/feedback', component: FeedbackPage, meta: { title: '问题反馈' } },
+  { path: '/system/announcements', component: AnnouncementPage, meta: { title: '系统公告', perm: 'system.announce' } },
+  { path: '/system/dictionary', component: DictionaryPage, meta: { title: '数据字典', perm: 'system.dict' } },
+  { path: '/system/feedback', component: FeedbackAdminPage, meta: { title: '问题反馈', perm: 'system.feedback' } },
+  { path: '/system/calendar', component: CalendarPage, meta: { title: '工作日历', perm: 'system.dict' } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,
