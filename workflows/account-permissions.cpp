@@ -22,6 +22,9 @@ const std::vector<PermissionInfo>& permission_catalogue() {
         {"system.org", "组织机构管理", "系统管理"},
         {"system.loginlog", "查看登录日志", "系统管理"},
         {"audit.read", "查看操作留痕", "系统管理"},
+        {"plan.read", "查看抽查计划", "计划与任务"},
+        {"task.read", "查看抽查任务", "计划与任务"},
+        {"work.receive", "接收抽查工作", "计划与任务"},
     };
     return all;
 }

@@ -14,7 +14,9 @@ namespace {
 
 const std::map<std::string, std::string>& extra_labels() {
     static const std::map<std::string, std::string> labels = {
-        {"app_user", "用户"}, {"role", "角色"}, {"user_identity", "用户身份"}};
+        {"app_user", "用户"}, {"role", "角色"}, {"user_identity", "用户身份"},
+        {"annual_plan", "年度计划"}, {"inspection_task", "抽查任务"}, {"task_unit", "任务执行单位"},
+        {"flow_history", "流转记录"}};
     return labels;
 }
 
