@@ -16,6 +16,14 @@ import UsersPage from './pages/system/UsersPage.vue'
 import RolesPage from './pages/system/RolesPage.vue'
 import LoginLogPage from './pages/system/LoginLogPage.vue'
 import AuditPage from './pages/system/AuditPage.vue'
+import PlanList from './pages/random/PlanList.vue'
+import PlanForm from './pages/random/PlanForm.vue'
+import PlanDetail from './pages/random/PlanDetail.vue'
+import TaskList from './pages/random/TaskList.vue'
+import TaskForm from './pages/random/TaskForm.vue'
+import TaskDetail from './pages/random/TaskDetail.vue'
+import WorkList from './pages/random/WorkList.vue'
+import PublicPlans from './pages/public/PublicPlans.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -40,6 +48,17 @@ const routes = [
   { path: '/system/roles', component: RolesPage, meta: { title: '角色管理', perm: 'system.roles' } },
   { path: '/system/login-log', component: LoginLogPage, meta: { title: '登录日志', perm: 'system.loginlog' } },
   { path: '/audit', component: AuditPage, meta: { title: '审计日志', perm: 'audit.read' } },
+  { path: '/random/plans', component: PlanList, meta: { title: '年度计划', perm: 'plan.read' } },
+  { path: '/random/plans/new', component: PlanForm, meta: { title: '新增年度计划', perm: 'plan.create' } },
+  { path: '/random/plans/:id/edit', component: PlanForm, props: true, meta: { title: '编辑年度计划', perm: 'plan.create' } },
+  { path: '/random/plans/:id', component: PlanDetail, props: true, meta: { title: '年度计划详情', perm: 'plan.read' } },
+  { path: '/random/tasks', component: TaskList, meta: { title: '抽查任务', perm: 'task.read' } },
+  { path: '/random/review', component: TaskList, props: { review: true }, meta: { title: '任务审核', perm: 'task.review' } },
+  { path: '/random/tasks/new', component: TaskForm, meta: { title: '新增抽查任务', perm: 'task.create' } },
+  { path: '/random/tasks/:id/edit', component: TaskForm, props: true, meta: { title: '编辑抽查任务', perm: 'task.create' } },
+  { path: '/random/tasks/:id', component: TaskDetail, props: true, meta: { title: '抽查任务详情', perm: 'task.read' } },
+  { path: '/random/works', component: WorkList, meta: { title: '部门工作', perm: 'task.read' } },
+  { path: '/public/plans', component: PublicPlans, meta: { title: '联合抽查计划公示', bare: true, public: true } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,
