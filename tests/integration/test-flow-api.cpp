@@ -12,7 +12,10 @@
 #include "workflows/demo-city.hpp"
 #include "workflows/reference-data.hpp"
 
+#include <ogrsf_frmts.h>
+
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -24,6 +27,39 @@ using twindraw::testing::TempDatabase;
 namespace {
 
 const char* kPassword = "Twindraw@2026";
+
+// The rows of an .xlsx read back with GDAL's XLSX driver: 任务编号 → 任务名称|状态.
+std::map<long long, std::string> xlsx_tasks(const std::string& bytes) {
+    const std::string path = (std::filesystem::temp_directory_path() / "twindraw-flow-tasks.xlsx").string();
+    {
+        std::ofstream out(path, std::ios::binary);
+        out << bytes;
+    }
+    GDALAllRegister();
+    const char* drivers[] = {"XLSX", nullptr};
+    GDALDatasetUniquePtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR, drivers, nullptr, nullptr));
+    std::map<long long, std::string> out;
+    EXPECT_TRUE(ds) << "GDAL cannot open the task export";
+    if (ds) {
+        // Read by column (GDAL may or may not take the first row as field names):
+        // 0 任务编号, 1 任务名称, 10 状态; the header row itself is checked and skipped.
+        bool header = false;
+        for (auto& f : *ds->GetLayer(0)) {
+            const std::string id = f->GetFieldAsString(0);
+            if (id == "任务编号") {
+                header = std::string(f->GetFieldAsString(10)) == "状态";
+                continue;
+            }
+            out[std::stoll(id)] = std::string(f->GetFieldAsString(1)) + "|" + f->GetFieldAsString(10);
+        }
+        OGRFeatureDefn* defn = ds->GetLayer(0)->GetLayerDefn();
+        EXPECT_TRUE(header || (std::string(defn->GetFieldDefn(0)->GetNameRef()) == "任务编号" &&
+                               std::string(defn->GetFieldDefn(10)->GetNameRef()) == "状态"));
+    }
+    ds.reset();
+    std::filesystem::remove(path);
+    return out;
+}
 
 class FlowApi : public ::testing::Test {
 protected:
@@ -321,6 +357,11 @@ TEST_F(FlowApi, PlanToTaskToReviewToReceiveAsTheDemoRoles) {
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.body.substr(0, 2), "PK");
     EXPECT_NE(r.content_type.find("spreadsheetml"), std::string::npos);
+    auto rows = xlsx_tasks(r.body);
+    EXPECT_EQ(rows[task_id], "渝中区餐饮联合抽查|审核通过");
+    r = call("spb_reviewer", "GET", "/api/tasks/export.xlsx");  // another district's export leaves it out
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(xlsx_tasks(r.body).count(task_id), 0u);
     pqxx::connection c(db->url());
     pqxx::read_transaction tx(c);
     auto audit = tx.exec_params1(
@@ -378,6 +419,12 @@ TEST_F(FlowApi, ForbiddenTransitionsAre409NamingTheCurrentState) {
     conflict409(call("yz_assigner", "POST", ta + "/submit"), "approved");
     conflict409(call("yz_reviewer", "POST", ta + "/approve", json::object()), "approved");
     conflict409(call("yz_reviewer", "POST", ta + "/return", {{"opinion", "x"}}), "approved");
+    // The plan of a task cannot be deleted, even once recalled.
+    const std::string pa =
+        "/api/plans/" + std::to_string(ok(call("yz_assigner", "GET", ta))["plan_id"].get<long long>());
+    ok(call("yz_assigner", "POST", pa + "/recall", json::object()));
+    e = conflict409(call("yz_assigner", "DELETE", pa), "recalled");
+    EXPECT_EQ(e["code"], "plan_has_tasks");
     ok(call("yz_assigner", "POST", ta + "/receive", json::object()));
     e = conflict409(call("yz_assigner", "POST", ta + "/receive", json::object()), "received");
     EXPECT_EQ(e["action"], "receive");
