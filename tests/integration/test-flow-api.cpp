@@ -14,10 +14,12 @@
 
 #include <ogrsf_frmts.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 using namespace twindraw;
 using namespace twindraw::server;
@@ -614,4 +616,43 @@ TEST_F(FlowApi, RecalledJointPlanLeavesThePublicPageAndComesBackAsANewVersion) {
     // A single-department plan is never public.
     long long single = distributed_plan("单部门计划", false);
     EXPECT_FALSE(has_id(ok(call("", "GET", "/api/public/plans")), single));
+}
+
+TEST_F(FlowApi, ConcurrentDecisionsOnOneTaskLeaveExactlyOne) {
+    // Reviewers approving and returning the same task at once, and two receives of the
+    // same unit: the row lock lets one through; the others see the new state (409).
+    long long task = task_in("submitted", "并发审核的任务");
+    const std::string t = "/api/tasks/" + std::to_string(task);
+    token("yz_reviewer");
+    token("yz_head");
+    std::vector<int> status(8);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i)
+        threads.emplace_back([&, i] {
+            const bool approve = i % 2 == 0;
+            status[i] = call(i < 4 ? "yz_reviewer" : "yz_head", "POST", t + (approve ? "/approve" : "/return"),
+                             {{"opinion", "并发 " + std::to_string(i)}})
+                            .status;
+        });
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(std::count(status.begin(), status.end(), 200), 1);
+    EXPECT_EQ(std::count(status.begin(), status.end(), 409), 7);
+    auto detail = ok(call("yz_head", "GET", t));
+    int decisions = 0;
+    for (const auto& h : detail["history"])
+        if (h["action"] == "approve" || h["action"] == "return") ++decisions;
+    EXPECT_EQ(decisions, 1);
+
+    if (detail["state"] == "returned") {  // bring it to approved for the receive race
+        ok(call("yz_assigner", "POST", t + "/submit"));
+        ok(call("yz_reviewer", "POST", t + "/approve", json::object()));
+    }
+    token("yz_assigner");
+    std::vector<int> rs(4);
+    threads.clear();
+    for (int i = 0; i < 4; ++i)
+        threads.emplace_back([&, i] { rs[i] = call("yz_assigner", "POST", t + "/receive", json::object()).status; });
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(std::count(rs.begin(), rs.end(), 200), 1);
+    EXPECT_EQ(std::count(rs.begin(), rs.end(), 409), 3);
 }
