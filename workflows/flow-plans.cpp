@@ -55,8 +55,6 @@ nlohmann::json decorate(nlohmann::json plan, const FlowActor& actor, bool own) {
 struct Locked {
     std::string state;
     long long initiating = 0;
-    std::string plan_type;
-    std::vector<long long> cooperating;
 };
 
 // Locks plan id for a change by the actor: 404 when the actor's scope does not see it,
@@ -64,13 +62,9 @@ struct Locked {
 Locked lock_own(pqxx::transaction_base& tx, const FlowActor& actor, long long id) {
     pg::Params p;
     p.add(id);
-    auto r = pg::exec(
-        tx,
-        "SELECT state, initiating_authority_id, plan_type, cooperating_authority_ids::text, target_unit_ids::text"
-        " FROM annual_plan WHERE id = $1::bigint FOR UPDATE",
-        p);
+    auto r = pg::exec(tx, "SELECT state, initiating_authority_id FROM annual_plan WHERE id = $1::bigint FOR UPDATE", p);
     if (r.empty()) throw not_found("年度计划不存在");
-    Locked l{r[0][0].as<std::string>(), r[0][1].as<long long>(), r[0][2].as<std::string>(), {}};
+    Locked l{r[0][0].as<std::string>(), r[0][1].as<long long>()};
     if (!in_scope(tx, actor, l.initiating)) {
         pg::Params v;
         std::string cond = visible(scope_array(tx, actor), v);
