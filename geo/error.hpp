@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace twindraw {
 
@@ -33,11 +35,20 @@ public:
     const std::string& message() const noexcept { return message_; }
     const std::string& field() const noexcept { return field_; }
 
+    /// Extra string members of the error body, e.g. {"state", "distributed"} on a
+    /// forbidden state transition (409), so a client can show what the state is now.
+    Error& with(std::string key, std::string value) {
+        details_.emplace_back(std::move(key), std::move(value));
+        return *this;
+    }
+    const std::vector<std::pair<std::string, std::string>>& details() const noexcept { return details_; }
+
 private:
     Kind kind_;
     std::string code_;
     std::string message_;
     std::string field_;
+    std::vector<std::pair<std::string, std::string>> details_;
 };
 
 inline Error bad_request(std::string code, std::string message, std::string field = {}) {

@@ -42,6 +42,7 @@ void register_all(Router& router, App& app) {
     register_dictionary_routes(router, app);
     register_feedback_routes(router, app);
     register_password_reset_routes(router, app);
+    register_flow_routes(router, app);
 }
 
 }  // namespace twindraw::server

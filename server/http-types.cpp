@@ -103,7 +103,14 @@ Response error_response(const std::exception& e) {
     }
     if (auto* t = dynamic_cast<const Error*>(&e)) {
         if (t->kind() == Error::Kind::Internal) return error_response(500, "internal", "服务器内部错误，请稍后重试");
-        return error_response(status_of(t->kind()), t->code(), t->message(), t->field());
+        auto r = error_response(status_of(t->kind()), t->code(), t->message(), t->field());
+        if (!t->details().empty()) {
+            auto body = nlohmann::json::parse(r.body);
+            for (const auto& [k, v] : t->details())
+                if (!body["error"].contains(k)) body["error"][k] = v;
+            r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        }
+        return r;
     }
     if (dynamic_cast<const pqxx::broken_connection*>(&e))
         return error_response(503, "db_unavailable", "数据库暂时无法连接，请稍后重试");

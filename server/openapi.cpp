@@ -105,6 +105,7 @@ nlohmann::json openapi_document(const Router& router) {
                {{"code", {{"type", "string"}, {"description", "稳定的英文错误代码"}}},
                 {"message", {{"type", "string"}, {"description", "中文错误说明"}}},
                 {"field", {{"type", "string"}, {"description", "出错的字段"}}},
+                {"state", {{"type", "string"}, {"description", "状态冲突（409）时对象的当前状态"}}},
                 {"errors", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}}}}}}}};
     for (const auto& e : registry::entities()) schemas[e.name] = entity_schema(e);
     return {{"openapi", "3.0.3"},

@@ -25,6 +25,9 @@ const std::vector<PermissionInfo>& permission_catalogue() {
         {"system.dict", "数据字典与工作日历", "系统管理"},
         {"system.announce", "系统公告与系统消息", "系统管理"},
         {"system.feedback", "处理问题反馈", "系统管理"},
+        {"plan.read", "查看抽查计划", "计划与任务"},
+        {"task.read", "查看抽查任务", "计划与任务"},
+        {"work.receive", "接收抽查工作", "计划与任务"},
     };
     return all;
 }

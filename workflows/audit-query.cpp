@@ -16,7 +16,9 @@ const std::map<std::string, std::string>& extra_labels() {
     static const std::map<std::string, std::string> labels = {
         {"app_user", "用户"}, {"role", "角色"}, {"user_identity", "用户身份"},
         {"announcement", "系统公告"}, {"dict_category", "数据字典分类"}, {"dict_entry", "数据字典条目"},
-        {"feedback", "问题反馈"}, {"work_calendar", "工作日历"}, {"work_calendar_year", "工作日历年度安排"}};
+        {"feedback", "问题反馈"}, {"work_calendar", "工作日历"}, {"work_calendar_year", "工作日历年度安排"},
+        {"annual_plan", "年度计划"}, {"inspection_task", "抽查任务"}, {"task_unit", "任务执行单位"},
+        {"flow_history", "流转记录"}};
     return labels;
 }
 

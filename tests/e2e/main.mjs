@@ -6,6 +6,7 @@ import { BASE, accounts, login, run } from './harness.mjs'
 import { authTests } from './auth.spec.mjs'
 import { registryTests } from './registry.spec.mjs'
 import { messageTests } from './messages.spec.mjs'
+import { flowTests } from './flow.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
 let tests
@@ -23,6 +24,7 @@ if (me.status === 404) {
     ],
     ...registryTests,
     ...messageTests,
+    ...flowTests,
   ]
 }
 const failed = await run(tests)

@@ -9,30 +9,10 @@ export const menu = [
     title: '随机抽查',
     icon: 'Aim',
     children: [
-      {
-        title: '年度计划',
-        path: '/random/plans',
-        coming: {
-          refs: 'PLAN-1～PLAN-3',
-          features: ['年度计划的新增、编辑、删除、查询', '分发与回收：仅已分发的计划可用于制定抽查任务', '联合抽查年度计划向社会公示'],
-        },
-      },
-      {
-        title: '抽查任务',
-        path: '/random/tasks',
-        coming: {
-          refs: 'TASK-1～TASK-7，DRAW-1～DRAW-11',
-          features: ['按任务类型新增、编辑、删除、导出抽查任务', '提交审核、审核通过或退回、催办', '随机抽取检查对象与执法检查人员，抽取过程可公开复核'],
-        },
-      },
-      {
-        title: '部门工作',
-        path: '/random/works',
-        coming: {
-          refs: 'WORK-1～WORK-9',
-          features: ['本部门抽查工作列表与详情、进度与剩余天数', '接收、催办、导出抽查工作，执法人员变更', '审核检查结果与申诉请求'],
-        },
-      },
+      { title: '年度计划', path: '/random/plans', perm: 'plan.read' },
+      { title: '抽查任务', path: '/random/tasks', perm: 'task.read' },
+      { title: '任务审核', path: '/random/review', perm: 'task.review' },
+      { title: '部门工作', path: '/random/works', perm: 'task.read' },
       {
         title: '我的检查',
         path: '/random/jobs',

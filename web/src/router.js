@@ -23,6 +23,14 @@ import AnnouncementPage from './pages/system/AnnouncementPage.vue'
 import DictionaryPage from './pages/system/DictionaryPage.vue'
 import FeedbackAdminPage from './pages/system/FeedbackAdminPage.vue'
 import CalendarPage from './pages/system/CalendarPage.vue'
+import PlanList from './pages/random/PlanList.vue'
+import PlanForm from './pages/random/PlanForm.vue'
+import PlanDetail from './pages/random/PlanDetail.vue'
+import TaskList from './pages/random/TaskList.vue'
+import TaskForm from './pages/random/TaskForm.vue'
+import TaskDetail from './pages/random/TaskDetail.vue'
+import WorkList from './pages/random/WorkList.vue'
+import PublicPlans from './pages/public/PublicPlans.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -54,6 +62,17 @@ const routes = [
   { path: '/system/dictionary', component: DictionaryPage, meta: { title: '数据字典', perm: 'system.dict' } },
   { path: '/system/feedback', component: FeedbackAdminPage, meta: { title: '问题反馈', perm: 'system.feedback' } },
   { path: '/system/calendar', component: CalendarPage, meta: { title: '工作日历', perm: 'system.dict' } },
+  { path: '/random/plans', component: PlanList, meta: { title: '年度计划', perm: 'plan.read' } },
+  { path: '/random/plans/new', component: PlanForm, meta: { title: '新增年度计划', perm: 'plan.create' } },
+  { path: '/random/plans/:id/edit', component: PlanForm, props: true, meta: { title: '编辑年度计划', perm: 'plan.create' } },
+  { path: '/random/plans/:id', component: PlanDetail, props: true, meta: { title: '年度计划详情', perm: 'plan.read' } },
+  { path: '/random/tasks', component: TaskList, meta: { title: '抽查任务', perm: 'task.read' } },
+  { path: '/random/review', component: TaskList, props: { review: true }, meta: { title: '任务审核', perm: 'task.review' } },
+  { path: '/random/tasks/new', component: TaskForm, meta: { title: '新增抽查任务', perm: 'task.create' } },
+  { path: '/random/tasks/:id/edit', component: TaskForm, props: true, meta: { title: '编辑抽查任务', perm: 'task.create' } },
+  { path: '/random/tasks/:id', component: TaskDetail, props: true, meta: { title: '抽查任务详情', perm: 'task.read' } },
+  { path: '/random/works', component: WorkList, meta: { title: '部门工作', perm: 'task.read' } },
+  { path: '/public/plans', component: PublicPlans, meta: { title: '联合抽查计划公示', bare: true, public: true } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,
