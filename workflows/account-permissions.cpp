@@ -22,6 +22,8 @@ const std::vector<PermissionInfo>& permission_catalogue() {
         {"system.org", "组织机构管理", "系统管理"},
         {"system.loginlog", "查看登录日志", "系统管理"},
         {"audit.read", "查看操作留痕", "系统管理"},
+        {"draw.read", "查看抽取记录与日志", "随机抽取"},
+        {"draw.manage", "管理抽取过滤规则与执法回避", "随机抽取"},
     };
     return all;
 }
