@@ -125,20 +125,22 @@ void register_draw_routes(Router& router, App& app) {
                 },
                 {"filename"}, "application/octet-stream"});
 
-    router.add({"GET", "/api/draws/{id}/scans/{scan_id}", "draw.read", "下载签字记录扫描件", tag,
+    router.add({"GET", "/api/draw-scans/{id}", "draw.read", "下载签字记录扫描件", tag,
                 [&app](const Request& req) {
-                    auto f = draw::get_scan(app.pool, app.data_dir, path_id(req), path_id(req, "scan_id"));
+                    auto f = draw::get_scan(app.pool, app.data_dir, path_id(req));
                     return Response::download(std::move(f.bytes), f.content_type, f.filename);
                 }});
 
     router.add({"GET", "/api/draw-rules", "draw.read", "抽取过滤规则与一般事项最高抽取比例", tag,
                 [&app](const Request&) { return Response::json(200, draw::list_rules(app.pool)); }});
 
-    router.add({"PUT", "/api/draw-rules/{code}", "draw.manage", "修改过滤规则（启用、天数）或最高抽取比例（general_max_ratio_bp）", tag,
+    router.add({"PUT", "/api/draw-rules", "draw.manage",
+                "修改过滤规则 {code, enabled, days} 或最高抽取比例 {code: general_max_ratio_bp, value}", tag,
                 [&app](const Request& req) {
-                    const auto& code = req.params.at("code");
-                    if (!std::regex_match(code, std::regex("^[a-z_]{1,60}$"))) throw bad_request("bad_code", "规则代码格式不正确", "code");
-                    return Response::json(200, draw::update_rule(app.pool, code, req.json_body()));
+                    const auto body = req.json_body();
+                    const std::string code = body.value("code", "");
+                    if (!std::regex_match(code, std::regex("^[a-z_]{1,60}$"))) throw invalid("bad_code", "规则代码格式不正确", "code");
+                    return Response::json(200, draw::update_rule(app.pool, code, body));
                 },
                 {}, "application/json"});
 

@@ -550,9 +550,9 @@ Summary generate(pg::Pool& pool, const Options& opt,
         try {
             pqxx::subtransaction sub(tx, "demo-truncate");
             // Accounts hang on units and inspectors, so they go too (the demo ones are
-            // created again below).
+            // created again below); so does the work built on them (plans, tasks, ...).
             sub.exec("TRUNCATE market_subject, inspector, section, inspection_item, authority,"
-                     " app_user, user_identity, session, sms_code, login_log RESTART IDENTITY");
+                     " app_user, user_identity, session, sms_code, login_log RESTART IDENTITY CASCADE");
             sub.commit();
         } catch (const pqxx::sql_error&) {
             throw conflict("demo_in_use", "演示数据已被其他业务数据引用，不能替换");

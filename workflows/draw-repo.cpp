@@ -974,7 +974,7 @@ void set_draw_password(pg::Pool& pool, const std::string& login_password, const 
     pg::with_transaction(pool, "draw-password", [&](pqxx::work& tx) {
         auto r = pg::exec(tx, "SELECT password_hash FROM app_user WHERE id = $1", pg::Params().add(a.user_id));
         if (r.empty() || !accounts::verify_password(r[0][0].as<std::string>(), login_password))
-            throw forbidden("wrong_password", "登录密码不正确");
+            throw invalid("wrong_password", "登录密码不正确", "login_password");
         if (accounts::verify_password(r[0][0].as<std::string>(), draw_password))
             throw invalid("same_as_login", "双随机密码不能与登录密码相同", "draw_password");
         pg::exec(tx,
@@ -1052,10 +1052,10 @@ json add_scan(pg::Pool& pool, const std::string& data_dir, long long draw_id, co
     });
 }
 
-ScanFile get_scan(pg::Pool& pool, const std::string& data_dir, long long draw_id, long long scan_id) {
+ScanFile get_scan(pg::Pool& pool, const std::string& data_dir, long long scan_id) {
     auto row = pg::with_read(pool, "draw-scan", [&](pqxx::read_transaction& tx) {
-        auto r = pg::exec(tx, "SELECT content_type, filename, sha256 FROM draw_scan WHERE id = $1 AND draw_id = $2",
-                          pg::Params().add(scan_id).add(draw_id));
+        auto r = pg::exec(tx, "SELECT content_type, filename, sha256 FROM draw_scan WHERE id = $1",
+                          pg::Params().add(scan_id));
         if (r.empty()) throw not_found("扫描件不存在");
         return std::array<std::string, 3>{r[0][0].c_str(), r[0][1].c_str(), r[0][2].c_str()};
     });

@@ -104,10 +104,10 @@ bool has_draw_password(pg::Pool& pool);
 /// PNG (checked by magic bytes, 415 otherwise), at most max_bytes (413).
 nlohmann::json add_scan(pg::Pool& pool, const std::string& data_dir, long long draw_id, const std::string& filename,
                         const std::string& bytes, size_t max_bytes);
-/// {content_type, filename, bytes} of a scan of the draw.
+/// {content_type, filename, bytes} of a scan.
 struct ScanFile {
     std::string content_type, filename, bytes;
 };
-ScanFile get_scan(pg::Pool& pool, const std::string& data_dir, long long draw_id, long long scan_id);
+ScanFile get_scan(pg::Pool& pool, const std::string& data_dir, long long scan_id);
 
 }  // namespace twindraw::draw

@@ -133,7 +133,8 @@ TEST_F(DrawApi, PreviewRunConfirmAndTheRecordVerifies) {
     EXPECT_EQ(r.status, 409) << r.body;
     EXPECT_EQ(parse(r)["error"]["code"], "no_draw_password");
     r = call("PUT", "/api/draws-password", R"({"login_password":"wrong","draw_password":"Draw#2026"})");
-    EXPECT_EQ(r.status, 403);
+    EXPECT_EQ(r.status, 422);
+    EXPECT_EQ(parse(r)["error"]["field"], "login_password");
     set_password();
     r = call("POST", confirm, R"({"password":"Draw#2025"})");
     EXPECT_EQ(r.status, 403);
@@ -268,10 +269,10 @@ TEST_F(DrawApi, FilterRulesKeepDrawsApartAndDiscardReleases) {
     r = call("POST", "/api/draws/preview", one);
     EXPECT_EQ(parse(r)["strata"][0]["population"], 50);
     // "in_open_draw" is locked on; "inspected_this_year" may be switched off.
-    r = call("PUT", "/api/draw-rules/in_open_draw", R"({"enabled":false})");
+    r = call("PUT", "/api/draw-rules", R"({"code":"in_open_draw","enabled":false})");
     EXPECT_EQ(r.status, 409);
     EXPECT_EQ(parse(r)["error"]["code"], "rule_locked");
-    ASSERT_EQ(call("PUT", "/api/draw-rules/inspected_this_year", R"({"enabled":false})").status, 200);
+    ASSERT_EQ(call("PUT", "/api/draw-rules", R"({"code":"inspected_this_year","enabled":false})").status, 200);
     r = call("POST", "/api/draws/preview", one);
     EXPECT_EQ(parse(r)["strata"][0]["population"], 50) << "A is still open";
     {
@@ -283,11 +284,11 @@ TEST_F(DrawApi, FilterRulesKeepDrawsApartAndDiscardReleases) {
     }
     r = call("POST", "/api/draws/preview", one);
     EXPECT_EQ(parse(r)["strata"][0]["population"], 200) << "closed and the year rule off";
-    ASSERT_EQ(call("PUT", "/api/draw-rules/drawn_within_days", R"({"enabled":true,"days":30})").status, 200);
+    ASSERT_EQ(call("PUT", "/api/draw-rules", R"({"code":"drawn_within_days","enabled":true,"days":30})").status, 200);
     r = call("POST", "/api/draws/preview", one);
     EXPECT_EQ(parse(r)["strata"][0]["population"], 50) << "confirmed within 30 days";
-    EXPECT_EQ(call("PUT", "/api/draw-rules/drawn_within_days", R"({"days":0})").status, 422);
-    EXPECT_EQ(call("PUT", "/api/draw-rules/drawn_within_days", R"({"days":10})", {"draw.read"}).status, 403);
+    EXPECT_EQ(call("PUT", "/api/draw-rules", R"({"code":"drawn_within_days","days":0})").status, 422);
+    EXPECT_EQ(call("PUT", "/api/draw-rules", R"({"code":"drawn_within_days","days":10})", {"draw.read"}).status, 403);
 }
 
 TEST_F(DrawApi, RefusalsAnswer4xxAndAreLogged) {
@@ -421,7 +422,7 @@ TEST_F(DrawApi, PrintedRecordAndSignedScans) {
     ASSERT_EQ(r.status, 201) << r.body;
     const auto scan = parse(r);
     EXPECT_EQ(scan["content_type"], "image/png");
-    r = call("GET", base + "/scans/" + std::to_string(scan["id"].get<long long>()));
+    r = call("GET", "/api/draw-scans/" + std::to_string(scan["id"].get<long long>()));
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.body, png);
     EXPECT_EQ(call("POST", base + "/scans", "hello", {"draw.run"}, true, "text/plain").status, 415);
