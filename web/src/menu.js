@@ -25,6 +25,7 @@ export const menu = [
           features: ['按任务类型新增、编辑、删除、导出抽查任务', '提交审核、审核通过或退回、催办', '随机抽取检查对象与执法检查人员，抽取过程可公开复核'],
         },
       },
+      { title: '随机抽取', path: '/random/draws', perm: 'draw.read' },
       {
         title: '部门工作',
         path: '/random/works',

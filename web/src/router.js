@@ -16,6 +16,10 @@ import UsersPage from './pages/system/UsersPage.vue'
 import RolesPage from './pages/system/RolesPage.vue'
 import LoginLogPage from './pages/system/LoginLogPage.vue'
 import AuditPage from './pages/system/AuditPage.vue'
+import DrawListPage from './pages/draw/DrawListPage.vue'
+import DrawNewPage from './pages/draw/DrawNewPage.vue'
+import DrawDetailPage from './pages/draw/DrawDetailPage.vue'
+import PublicDrawPage from './pages/draw/PublicDrawPage.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -40,6 +44,10 @@ const routes = [
   { path: '/system/roles', component: RolesPage, meta: { title: '角色管理', perm: 'system.roles' } },
   { path: '/system/login-log', component: LoginLogPage, meta: { title: '登录日志', perm: 'system.loginlog' } },
   { path: '/audit', component: AuditPage, meta: { title: '审计日志', perm: 'audit.read' } },
+  { path: '/random/draws', component: DrawListPage, meta: { title: '随机抽取', perm: 'draw.read' } },
+  { path: '/random/draws/new', component: DrawNewPage, meta: { title: '新建抽取', perm: 'draw.run' } },
+  { path: '/random/draws/:id(\\d+)', component: DrawDetailPage, props: true, meta: { title: '抽取记录', perm: 'draw.read' } },
+  { path: '/public/draws/:id(\\d+)', component: PublicDrawPage, props: true, meta: { title: '抽取公开复核', bare: true, public: true } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,
