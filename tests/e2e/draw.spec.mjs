@@ -6,13 +6,15 @@ import assert from 'node:assert/strict'
 import { BASE, TIMEOUT, accounts } from './harness.mjs'
 
 let drawId = null
+// Element Plus puts attributes of <el-input> on the native input or on its wrapper.
+const field = (page, name) => page.locator(`[data-test=${name}]`).locator('xpath=descendant-or-self::input').first()
 
 export const drawTests = [
   [
     '随机抽取：预览各层候选数并执行抽取',
     async (page) => {
       await page.goto(BASE + '/random/draws/new')
-      await page.locator('[data-test=title] input').fill('浏览器测试抽取')
+      await field(page, 'title').fill('浏览器测试抽取')
       // Objects only: 0 inspectors per group.
       const perGroup = page.locator('.el-form-item', { hasText: '每组人数' }).locator('input')
       await perGroup.fill('0')
@@ -35,12 +37,12 @@ export const drawTests = [
     async (page) => {
       assert.ok(drawId, 'a draw was made')
       await page.getByRole('button', { name: '设置双随机密码' }).click()
-      await page.locator('[data-test=pw-login] input').fill(accounts.admin.password)
-      await page.locator('[data-test=pw-draw] input').fill('Draw#e2e2026')
+      await field(page, 'pw-login').fill(accounts.admin.password)
+      await field(page, 'pw-draw').fill('Draw#e2e2026')
       await page.locator('[data-test=pw-ok]').click()
       await page.getByText('双随机密码已设置').waitFor({ timeout: TIMEOUT })
       await page.locator('[data-test=confirm]').click()
-      await page.locator('[data-test=draw-password] input').fill('Draw#e2e2026')
+      await field(page, 'draw-password').fill('Draw#e2e2026')
       await page.locator('[data-test=confirm-ok]').click()
       await page.locator('[data-test=draw-status]', { hasText: '已确认' }).waitFor({ timeout: TIMEOUT })
       assert.equal(await page.locator('[data-test=confirm]').count(), 0, 'no 确认 button on a confirmed draw')
@@ -52,6 +54,7 @@ export const drawTests = [
   [
     '公开复核页：无需登录，重算结果一致',
     async (page) => {
+      assert.ok(drawId, 'a draw was made')
       const res = await fetch(BASE + `/api/public/draws/${drawId}`)  // no cookie at all
       assert.equal(res.status, 200)
       assert.equal((await res.json()).matches, true)

@@ -416,6 +416,7 @@ TEST_F(DrawApi, PrintedRecordAndSignedScans) {
     EXPECT_EQ(r.body.substr(0, 5), "%PDF-");
     EXPECT_GT(r.body.size(), 10000u);  // embedded CJK font subset
     EXPECT_NE(r.body.find("/Type /Page"), std::string::npos);
+    EXPECT_NE(r.body.find("NotoSansCJK"), std::string::npos) << "Chinese text in Noto Sans CJK";
 
     const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(100, 'x');
     r = call("POST", base + "/scans?filename=签字.png", png, {"draw.run", "draw.read"}, true, "image/png");
