@@ -238,9 +238,12 @@ json group_json(const std::vector<Group>& groups) {
     return out;
 }
 
-Record load_record(pqxx::transaction_base& tx, long long id, json* meta) {
+// The stored record. Without candidates (the page, not the published record) the strata
+// keep their ids empty and the populations are in meta["strata"].
+Record load_record(pqxx::transaction_base& tx, long long id, json* meta, bool with_candidates = true) {
     auto r = pg::exec(tx,
-                      "SELECT object_kind, cap_bp, strata, candidate_ids::text, encode(object_digest, 'hex'),"
+                      std::string("SELECT object_kind, cap_bp, strata, ") +
+                          (with_candidates ? "candidate_ids::text" : "''") + ", encode(object_digest, 'hex'),"
                       " inspector_pools, encode(inspector_digest, 'hex'), encode(entropy, 'hex'), encode(seed, 'hex'),"
                       " groups, per_group, result, title, status, task_id, drawn_at, confirmed_at, params,"
                       " population_query, rules, importance FROM draw WHERE id = $1",
@@ -257,7 +260,10 @@ Record load_record(pqxx::transaction_base& tx, long long id, json* meta) {
     for (const auto& s : strata) {
         Stratum st{s["label"].get<std::string>(), {}};
         const size_t n = s["population"].get<size_t>();
-        st.ids.assign(ids.begin() + static_cast<long>(at), ids.begin() + static_cast<long>(at + n));
+        if (with_candidates) {
+            if (at + n > ids.size()) throw Error(Error::Kind::Internal, "bad_stored_record", "抽取记录已损坏");
+            st.ids.assign(ids.begin() + static_cast<long>(at), ids.begin() + static_cast<long>(at + n));
+        }
         at += n;
         Quota q;
         if (s.contains("ratio_bp")) q.ratio_bp = s["ratio_bp"].get<long long>();
@@ -283,7 +289,10 @@ Record load_record(pqxx::transaction_base& tx, long long id, json* meta) {
         rec.result_groups.push_back(std::move(out));
     }
     if (meta) {
+        json populations = json::object();
+        for (const auto& s : strata) populations[s["label"].get<std::string>()] = s["population"];
         *meta = {{"id", id},
+                 {"populations", populations},
                  {"title", row[12].as<std::string>()},
                  {"status", row[13].as<std::string>()},
                  {"task_id", row[14].is_null() ? json() : json(row[14].as<long long>())},
@@ -436,10 +445,10 @@ json run(pg::Pool& pool, const DrawRequest& req) {
             }
             const auto rp = p.next(text_array(risks));
             const auto cp = p.next(text_array(credits));
-            // The frozen population, already in canonical order per stratum.
+            // The frozen population; canonicalise() below puts it in canonical order.
             const auto pop = pg::exec(
                 tx,
-                "SELECT 'R' || o.risk_level || 'C' || o.credit_level, string_agg(o.id::text, ',' ORDER BY o.id)"
+                "SELECT 'R' || o.risk_level || 'C' || o.credit_level, string_agg(o.id::text, ',')"
                 " FROM " + pg::quote_ident(req.object_kind) + " o WHERE " + where +
                     " AND (o.risk_level, o.credit_level) IN (SELECT r::smallint, c FROM unnest(" + rp + "::text[], " + cp +
                     "::text[]) AS t(r, c)) GROUP BY 1",
@@ -659,7 +668,9 @@ json discard(pg::Pool& pool, long long id, const std::string& reason) {
 json get(pg::Pool& pool, long long id) {
     return pg::with_read(pool, "draw-get", [&](pqxx::read_transaction& tx) {
         json meta;
-        const Record rec = load_record(tx, id, &meta);
+        const Record rec = load_record(tx, id, &meta, false);
+        const json populations = meta["populations"];
+        meta.erase("populations");
         auto extra = pg::exec(tx,
                               "SELECT d.drawn_by, u.name, d.confirmed_by, cu.name, d.discard_reason, d.item_id, ii.name,"
                               " d.cap_bp, encode(d.object_digest,'hex'), encode(d.seed,'hex'), encode(d.entropy,'hex'),"
@@ -717,13 +728,14 @@ json get(pg::Pool& pool, long long id) {
         json strata = json::array();
         long long total = 0, drawn = 0;
         for (const auto& s : rec.object_strata) {
-            json e = {{"label", s.label}, {"population", s.ids.size()}};
+            const long long population = populations.at(s.label).get<long long>();
+            json e = {{"label", s.label}, {"population", population}};
             const auto& q = rec.quotas.at(s.label);
             if (q.ratio_bp) e["ratio_bp"] = *q.ratio_bp;
             if (q.count) e["count"] = *q.count;
             const size_t k = rec.selected.count(s.label) ? rec.selected.at(s.label).size() : 0;
             e["k"] = k;
-            total += static_cast<long long>(s.ids.size());
+            total += population;
             drawn += static_cast<long long>(k);
             strata.push_back(e);
         }
@@ -829,6 +841,7 @@ json record(pg::Pool& pool, long long id) {
     return pg::with_read(pool, "draw-record", [&](pqxx::read_transaction& tx) {
         json meta;
         auto rec = load_record(tx, id, &meta);
+        meta.erase("populations");
         json out = to_json(rec);
         out["meta"] = meta;
         return out;
