@@ -434,3 +434,24 @@ TEST_F(DrawApi, PrintedRecordAndSignedScans) {
               413);
     EXPECT_EQ(parse(call("GET", base))["scans"].size(), 1u);
 }
+
+TEST_F(DrawApi, JointTaskLeadersComeFromTheInitiatingDepartment) {
+    // Inspectors from 渝中区 (900 and its offices); the initiating department is the
+    // 大渡口区 bureau (910), whose only leader is 114: every group is led by 114's
+    // department, so one group can be formed and two cannot.
+    const std::string body =
+        R"({"title":"联合","item_id":2,"scope":{"division_codes":["500103"]},"strata":[{"risk":1,"credit":"A","count":4}],)"
+        R"("groups":1,"per_group":3,"inspectors":{"unit_ids":[900],"initiating_unit_id":910}})";
+    auto r = call("POST", "/api/draws", body);
+    ASSERT_EQ(r.status, 201) << r.body;
+    auto g = parse(r)["result_groups"][0];
+    EXPECT_EQ(g["leader"]["id"], 114);
+    EXPECT_EQ(g["leader"]["unit"], "重庆市大渡口区市场监督管理局");
+    ASSERT_EQ(g["members"].size(), 2u);
+    for (const auto& m : g["members"]) EXPECT_LE(m["id"].get<long long>(), 113);
+    std::string two = body;
+    two.replace(two.find("\"groups\":1"), 10, "\"groups\":2");
+    r = call("POST", "/api/draws", two);
+    EXPECT_EQ(r.status, 422);
+    EXPECT_EQ(parse(r)["error"]["code"], "too_few_leaders");
+}
