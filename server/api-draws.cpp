@@ -47,11 +47,22 @@ std::string public_url(const Request& req, long long id) {
 
 void register_draw_routes(Router& router, App& app) {
     const std::string tag = "随机抽取";
-    router.add({"POST", "/api/draws/preview", "draw.run", "预览候选总体：各层（风险×信用）人数、应抽数量与执法人员库人数", tag,
-                [&app](const Request& req) { return Response::json(200, draw::preview(app.pool, draw::parse_request(req.json_body()))); },
-                {}, "application/json"});
+    router.add({"POST",
+                "/api/draws/preview",
+                "draw.run",
+                "预览候选总体：各层（风险×信用）人数、应抽数量与执法人员库人数",
+                tag,
+                [&app](const Request& req) {
+                    return Response::json(200, draw::preview(app.pool, draw::parse_request(req.json_body())));
+                },
+                {},
+                "application/json"});
 
-    router.add({"POST", "/api/draws", "draw.run", "执行一次抽取（检查对象与执法人员，一个事务），结果为待确认", tag,
+    router.add({"POST",
+                "/api/draws",
+                "draw.run",
+                "执行一次抽取（检查对象与执法人员，一个事务），结果为待确认",
+                tag,
                 [&app](const Request& req) {
                     draw::DrawRequest parsed;
                     try {
@@ -63,48 +74,67 @@ void register_draw_routes(Router& router, App& app) {
                     }
                     return Response::json(201, draw::run(app.pool, parsed));
                 },
-                {}, "application/json"});
+                {},
+                "application/json"});
 
-    router.add({"GET", "/api/draws", "draw.read", "抽取记录（抽取日志），按状态、任务筛选", tag,
+    router.add({"GET",
+                "/api/draws",
+                "draw.read",
+                "抽取记录（抽取日志），按状态、任务筛选",
+                tag,
                 [&app](const Request& req) {
                     const std::string status = req.query_value("status").value_or("");
                     if (!status.empty() && status != "draft" && status != "confirmed" && status != "discarded")
                         throw bad_request("bad_status", "状态应为 draft、confirmed 或 discarded", "status");
-                    return Response::json(200, draw::list(app.pool, query_number(req, "page", 1, 1000000),
-                                                          query_number(req, "page_size", 20, 200), status,
-                                                          query_id(req, "task_id")));
+                    return Response::json(
+                        200, draw::list(app.pool, query_number(req, "page", 1, 1000000),
+                                        query_number(req, "page_size", 20, 200), status, query_id(req, "task_id")));
                 },
                 {"page", "page_size", "status", "task_id"}});
 
-    router.add({"GET", "/api/draws/attempts", "draw.read", "抽取操作日志：每一次操作，包括被拒绝的", tag,
+    router.add({"GET",
+                "/api/draws/attempts",
+                "draw.read",
+                "抽取操作日志：每一次操作，包括被拒绝的",
+                tag,
                 [&app](const Request& req) {
-                    return Response::json(200, draw::attempts(app.pool, query_number(req, "page", 1, 1000000),
-                                                              query_number(req, "page_size", 20, 200),
-                                                              query_id(req, "draw_id")));
+                    return Response::json(
+                        200, draw::attempts(app.pool, query_number(req, "page", 1, 1000000),
+                                            query_number(req, "page_size", 20, 200), query_id(req, "draw_id")));
                 },
                 {"page", "page_size", "draw_id"}});
 
     router.add({"GET", "/api/draws/{id}", "draw.read", "抽取详情：分组、组长、组员、检查对象、摘要与种子", tag,
                 [&app](const Request& req) { return Response::json(200, draw::get(app.pool, path_id(req))); }});
 
-    router.add({"POST", "/api/draws/{id}/confirm", "draw.run", "以双随机密码确认抽取结果（确认后不可更改）", tag,
+    router.add({"POST",
+                "/api/draws/{id}/confirm",
+                "draw.run",
+                "以双随机密码确认抽取结果（确认后不可更改）",
+                tag,
                 [&app](const Request& req) {
                     const auto body = req.json_body();
                     const auto pw = body.value("password", "");
                     if (pw.empty()) throw invalid("missing_password", "请输入双随机密码", "password");
                     return Response::json(200, draw::confirm(app.pool, path_id(req), pw));
                 },
-                {}, "application/json"});
+                {},
+                "application/json"});
 
-    router.add({"POST", "/api/draws/{id}/discard", "draw.run", "作废未确认的抽取（须填写原因，记入日志）", tag,
+    router.add({"POST",
+                "/api/draws/{id}/discard",
+                "draw.run",
+                "作废未确认的抽取（须填写原因，记入日志）",
+                tag,
                 [&app](const Request& req) {
                     const auto body = req.json_body();
                     return Response::json(200, draw::discard(app.pool, path_id(req), body.value("reason", "")));
                 },
-                {}, "application/json"});
+                {},
+                "application/json"});
 
-    router.add({"GET", "/api/draws/{id}/record.json", "draw.read", "导出抽取记录（可用 twindraw draw verify 离线复核）", tag,
-                [&app](const Request& req) {
+    router.add({"GET", "/api/draws/{id}/record.json", "draw.read", "导出抽取记录（可用 twindraw draw verify 离线复核）",
+                tag, [&app](const Request& req) {
                     const long long id = path_id(req);
                     return Response::download(draw::record(app.pool, id).dump(1), "application/json",
                                               "draw-" + std::to_string(id) + ".json");
@@ -117,16 +147,21 @@ void register_draw_routes(Router& router, App& app) {
                                               "application/pdf", "抽取记录-" + std::to_string(id) + ".pdf");
                 }});
 
-    router.add({"POST", "/api/draws/{id}/scans", "draw.run", "上传签字后的抽取记录扫描件或照片（请求体为文件原始内容）", tag,
+    router.add({"POST",
+                "/api/draws/{id}/scans",
+                "draw.run",
+                "上传签字后的抽取记录扫描件或照片（请求体为文件原始内容）",
+                tag,
                 [&app](const Request& req) {
                     std::string name = req.query_value("filename").value_or("");
-                    return Response::json(201, draw::add_scan(app.pool, app.data_dir, path_id(req), name, req.body,
-                                                              std::min<size_t>(app.max_upload_bytes, 20u * 1024u * 1024u)));
+                    return Response::json(201,
+                                          draw::add_scan(app.pool, app.data_dir, path_id(req), name, req.body,
+                                                         std::min<size_t>(app.max_upload_bytes, 20u * 1024u * 1024u)));
                 },
-                {"filename"}, "application/octet-stream"});
+                {"filename"},
+                "application/octet-stream"});
 
-    router.add({"GET", "/api/draw-scans/{id}", "draw.read", "下载签字记录扫描件", tag,
-                [&app](const Request& req) {
+    router.add({"GET", "/api/draw-scans/{id}", "draw.read", "下载签字记录扫描件", tag, [&app](const Request& req) {
                     auto f = draw::get_scan(app.pool, app.data_dir, path_id(req));
                     return Response::download(std::move(f.bytes), f.content_type, f.filename);
                 }});
@@ -134,44 +169,68 @@ void register_draw_routes(Router& router, App& app) {
     router.add({"GET", "/api/draw-rules", "draw.read", "抽取过滤规则与一般事项最高抽取比例", tag,
                 [&app](const Request&) { return Response::json(200, draw::list_rules(app.pool)); }});
 
-    router.add({"PUT", "/api/draw-rules", "draw.manage",
-                "修改过滤规则 {code, enabled, days} 或最高抽取比例 {code: general_max_ratio_bp, value}", tag,
+    router.add({"PUT",
+                "/api/draw-rules",
+                "draw.manage",
+                "修改过滤规则 {code, enabled, days} 或最高抽取比例 {code: general_max_ratio_bp, value}",
+                tag,
                 [&app](const Request& req) {
                     const auto body = req.json_body();
                     const std::string code = body.value("code", "");
-                    if (!std::regex_match(code, std::regex("^[a-z_]{1,60}$"))) throw invalid("bad_code", "规则代码格式不正确", "code");
+                    if (!std::regex_match(code, std::regex("^[a-z_]{1,60}$")))
+                        throw invalid("bad_code", "规则代码格式不正确", "code");
                     return Response::json(200, draw::update_rule(app.pool, code, body));
                 },
-                {}, "application/json"});
+                {},
+                "application/json"});
 
-    router.add({"GET", "/api/draw-recusals", "draw.read", "执法回避记录", tag,
+    router.add({"GET",
+                "/api/draw-recusals",
+                "draw.read",
+                "执法回避记录",
+                tag,
                 [&app](const Request& req) {
                     return Response::json(200, draw::list_recusals(app.pool, query_id(req, "inspector_id")));
                 },
                 {"inspector_id"}});
 
-    router.add({"POST", "/api/draw-recusals", "draw.manage", "登记执法回避（对某一对象或一段时间内全部回避）", tag,
-                [&app](const Request& req) { return Response::json(201, draw::add_recusal(app.pool, req.json_body())); },
-                {}, "application/json"});
+    router.add(
+        {"POST",
+         "/api/draw-recusals",
+         "draw.manage",
+         "登记执法回避（对某一对象或一段时间内全部回避）",
+         tag,
+         [&app](const Request& req) { return Response::json(201, draw::add_recusal(app.pool, req.json_body())); },
+         {},
+         "application/json"});
 
     router.add({"DELETE", "/api/draw-recusals/{id}", "draw.manage", "删除回避记录", tag, [&app](const Request& req) {
                     draw::delete_recusal(app.pool, path_id(req));
                     return Response::no_content();
                 }});
 
-    router.add({"GET", "/api/draws-password", "draw.run", "当前用户是否已设置双随机密码", tag,
-                [&app](const Request&) { return Response::json(200, {{"set", draw::has_draw_password(app.pool)}}); }});
+    router.add({"GET", "/api/draws-password", "draw.run", "当前用户是否已设置双随机密码", tag, [&app](const Request&) {
+                    return Response::json(200, {{"set", draw::has_draw_password(app.pool)}});
+                }});
 
-    router.add({"PUT", "/api/draws-password", "draw.run", "设置或修改双随机密码（须验证登录密码）", tag,
+    router.add({"PUT",
+                "/api/draws-password",
+                "draw.run",
+                "设置或修改双随机密码（须验证登录密码）",
+                tag,
                 [&app](const Request& req) {
                     const auto body = req.json_body();
-                    draw::set_draw_password(app.pool, body.value("login_password", ""), body.value("draw_password", ""));
+                    draw::set_draw_password(app.pool, body.value("login_password", ""),
+                                            body.value("draw_password", ""));
                     return Response::json(200, {{"set", true}});
                 },
-                {}, "application/json"});
+                {},
+                "application/json"});
 
-    router.add({"GET", "/api/public/draws/{id}", "public", "公开复核：按公布的记录重算抽取并说明是否一致（无需登录）", "公开",
-                [&app](const Request& req) { return Response::json(200, draw::public_verification(app.pool, path_id(req))); }});
+    router.add({"GET", "/api/public/draws/{id}", "public", "公开复核：按公布的记录重算抽取并说明是否一致（无需登录）",
+                "公开", [&app](const Request& req) {
+                    return Response::json(200, draw::public_verification(app.pool, path_id(req)));
+                }});
 }
 
 }  // namespace twindraw::server

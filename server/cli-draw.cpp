@@ -32,7 +32,8 @@ void register_draw_commands(CLI::App& app) {
         "verify", "按 docs/draw-algorithm.md 离线重算抽取记录：一致时退出码 0，不一致时退出码 1 并指出哪里不同");
     verify_cmd->add_option("record", record_file, "抽取记录 JSON 文件（/api/draws/{id}/record.json 或公开复核页下载）")
         ->required();
-    run_cmd = draw_cmd->add_subcommand("run", "按请求文件（与 POST /api/draws 的请求体相同）执行一次抽取，输出抽取编号");
+    run_cmd =
+        draw_cmd->add_subcommand("run", "按请求文件（与 POST /api/draws 的请求体相同）执行一次抽取，输出抽取编号");
     run_cmd->add_option("request", request_file, "抽取请求 JSON 文件")->required();
     export_cmd = draw_cmd->add_subcommand("export", "输出一次抽取的公开记录（JSON）");
     export_cmd->add_option("id", export_id, "抽取编号")->required();
@@ -48,8 +49,8 @@ int run_draw_commands(const std::string& database) {
         }
         auto req = draw::parse_request(nlohmann::json::parse(read_file(request_file)));
         auto d = draw::run(pool, req);
-        std::cout << "抽取完成：编号 " << d["id"] << "，候选 " << d["population_total"] << " 个，抽中 " << d["drawn_total"]
-                  << " 个，随机种子 " << d["seed"].get<std::string>() << std::endl;
+        std::cout << "抽取完成：编号 " << d["id"] << "，候选 " << d["population_total"] << " 个，抽中 "
+                  << d["drawn_total"] << " 个，随机种子 " << d["seed"].get<std::string>() << std::endl;
         return 0;
     }
     std::ifstream in(record_file, std::ios::binary);
@@ -69,7 +70,8 @@ int run_draw_commands(const std::string& database) {
     if (record.is_object() && record.contains("record") && record["record"].is_object()) record = record["record"];
     auto v = draw::verify(record);
     if (v.ok) {
-        std::cout << "核验一致：按公布的候选名单、比例、熵与种子重算，抽中对象、分组、组长与组员均与记录相同" << std::endl;
+        std::cout << "核验一致：按公布的候选名单、比例、熵与种子重算，抽中对象、分组、组长与组员均与记录相同"
+                  << std::endl;
         std::cout << "候选名单摘要 " << record.value("object_digest", "") << "，随机种子 " << record.value("seed", "")
                   << std::endl;
         return 0;

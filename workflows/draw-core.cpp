@@ -63,7 +63,10 @@ Digest from_hex(std::string_view hex, const std::string& field) {
         int v = 0;
         for (int h = 0; h < 2; ++h) {
             char c = hex[2 * i + static_cast<size_t>(h)];
-            int n = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            int n = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
             if (n < 0) throw invalid("bad_hex", "应为 64 位十六进制数字", field);
             v = v * 16 + n;
         }
@@ -141,9 +144,13 @@ Digest random_entropy() {
     return d;
 }
 
-Digest object_seed(const Digest& object_digest, const Digest& entropy) { return sha256_pair(object_digest, entropy); }
+Digest object_seed(const Digest& object_digest, const Digest& entropy) {
+    return sha256_pair(object_digest, entropy);
+}
 
-Digest inspector_seed(const Digest& seed, const Digest& inspector_digest) { return sha256_pair(seed, inspector_digest); }
+Digest inspector_seed(const Digest& seed, const Digest& inspector_digest) {
+    return sha256_pair(seed, inspector_digest);
+}
 
 Digest draw_key(const Digest& seed, std::string_view label, long long id) {
     unsigned char buf[32 + 64];
@@ -291,7 +298,9 @@ nlohmann::json to_json(const Record& r) {
     for (const auto& s : r.inspector_strata) pools.push_back({{"label", s.label}, {"ids", s.ids}});
     json groups = json::array();
     for (const auto& g : r.result_groups)
-        groups.push_back({{"no", g.no}, {"leader", g.leader ? json(g.leader) : json()}, {"members", g.members},
+        groups.push_back({{"no", g.no},
+                          {"leader", g.leader ? json(g.leader) : json()},
+                          {"members", g.members},
                           {"objects", g.objects}});
     return {{"format", kFormat},
             {"object_kind", r.object_kind},
@@ -418,7 +427,9 @@ Verification verify(const nlohmann::json& record) {
         return v;
     }
     Record again = given;
-    auto diff = [&](std::string field, std::string message) { v.differences.push_back({std::move(field), std::move(message)}); };
+    auto diff = [&](std::string field, std::string message) {
+        v.differences.push_back({std::move(field), std::move(message)});
+    };
     try {
         auto sorted = again.object_strata;
         canonicalise(sorted);
@@ -436,8 +447,8 @@ Verification verify(const nlohmann::json& record) {
             diff("object_digest", "候选名单摘要不符：记录为 " + to_hex(given.object_digest) + "，按候选名单重算为 " +
                                       to_hex(again.object_digest));
         if (again.seed != given.seed)
-            diff("seed", "随机种子不符：记录为 " + to_hex(given.seed) + "，由候选名单摘要与熵重算为 " +
-                             to_hex(again.seed));
+            diff("seed",
+                 "随机种子不符：记录为 " + to_hex(given.seed) + "，由候选名单摘要与熵重算为 " + to_hex(again.seed));
         // Select with the recorded seed too, so a seed difference does not hide the rest.
         std::set<std::string> labels;
         for (const auto& [l, ids] : given.selected) labels.insert(l);
@@ -466,10 +477,11 @@ Verification verify(const nlohmann::json& record) {
                     diff(f + ".leader", name + "组长不符：记录为 " + std::to_string(b.leader) + "，重算为 " +
                                             std::to_string(a.leader));
                 if (a.members != b.members)
-                    diff(f + ".members", name + "组员不符：记录为 " + ids_text(b.members) + "，重算为 " + ids_text(a.members));
+                    diff(f + ".members",
+                         name + "组员不符：记录为 " + ids_text(b.members) + "，重算为 " + ids_text(a.members));
                 if (a.objects != b.objects)
-                    diff(f + ".objects", name + "检查对象不符：记录为 " + ids_text(b.objects) + "，重算为 " +
-                                             ids_text(a.objects));
+                    diff(f + ".objects",
+                         name + "检查对象不符：记录为 " + ids_text(b.objects) + "，重算为 " + ids_text(a.objects));
             }
         }
     } catch (const Error& e) {

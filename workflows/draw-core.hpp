@@ -90,13 +90,13 @@ std::vector<std::vector<long long>> assign_objects(const Digest& seed, const std
 
 /// Everything a draw record holds that verification needs (the "record" of the docs).
 struct Record {
-    std::string object_kind;                 // market_subject | venue | product
-    std::vector<Stratum> object_strata;      // canonical
-    std::map<std::string, Quota> quotas;     // by stratum label; missing → 0 drawn
-    std::optional<long long> cap_bp;         // general items: the maximum ratio
-    std::vector<Stratum> inspector_strata;   // canonical: "leader" and "member" pools (may be empty)
-    int groups = 0;                          // N ≥ 1
-    int per_group = 0;                       // M inspectors per group, leader included (0: no inspector draw)
+    std::string object_kind;                // market_subject | venue | product
+    std::vector<Stratum> object_strata;     // canonical
+    std::map<std::string, Quota> quotas;    // by stratum label; missing → 0 drawn
+    std::optional<long long> cap_bp;        // general items: the maximum ratio
+    std::vector<Stratum> inspector_strata;  // canonical: "leader" and "member" pools (may be empty)
+    int groups = 0;                         // N ≥ 1
+    int per_group = 0;                      // M inspectors per group, leader included (0: no inspector draw)
     Digest object_digest{};
     Digest inspector_digest{};
     Digest entropy{};

@@ -50,7 +50,8 @@ public:
     double y = kMargin;
 
     void font(double size, bool bold = false) {
-        cairo_select_font_face(cr_, kFont, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+        cairo_select_font_face(cr_, kFont, CAIRO_FONT_SLANT_NORMAL,
+                               bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
         cairo_set_font_size(cr_, size);
         size_ = size;
     }
@@ -141,22 +142,27 @@ std::string record_pdf(const nlohmann::json& d, const std::string& url) {
         p.text("“双随机、一公开”抽取记录", kMargin, kWidth - kMargin - 110);
         p.font(10.5);
         p.y += 6;
-        p.text("记录编号：" + str(d, "id") + "　状态：" + status_name(str(d, "status")), kMargin, kWidth - kMargin - 110);
+        p.text("记录编号：" + str(d, "id") + "　状态：" + status_name(str(d, "status")), kMargin,
+               kWidth - kMargin - 110);
         p.text("名称：" + str(d, "title"), kMargin, kWidth - kMargin - 110);
-        p.text("对象类型：" + str(d, "object_kind_name") + "　抽查事项：" + (str(d, "item_name").empty() ? "（未指定）" : str(d, "item_name")),
+        p.text("对象类型：" + str(d, "object_kind_name") + "　抽查事项：" +
+                   (str(d, "item_name").empty() ? "（未指定）" : str(d, "item_name")),
                kMargin, kWidth - kMargin - 110);
-        p.text("抽取时间：" + str(d, "drawn_at") + "　抽取人：" + str(d, "drawn_by_name"), kMargin, kWidth - kMargin - 110);
+        p.text("抽取时间：" + str(d, "drawn_at") + "　抽取人：" + str(d, "drawn_by_name"), kMargin,
+               kWidth - kMargin - 110);
         if (p.y < kMargin + 100) p.y = kMargin + 100;
         p.font(8.5);
         p.text("扫描二维码或访问 " + url + " 可公开复核本次抽取");
         p.font(10.5);
         p.text("抽取范围：" + str(d, "population"));
-        p.text("候选总数：" + str(d, "population_total") + "　抽中：" + str(d, "drawn_total") + "　分组：" + str(d, "groups") +
-               " 组，每组 " + str(d, "per_group") + " 人");
+        p.text("候选总数：" + str(d, "population_total") + "　抽中：" + str(d, "drawn_total") + "　分组：" +
+               str(d, "groups") + " 组，每组 " + str(d, "per_group") + " 人");
         std::string strata;
         for (const auto& s : d.value("strata", nlohmann::json::array())) {
-            strata += (strata.empty() ? "" : "；") + str(s, "label") + " 共 " + str(s, "population") + " 抽 " + str(s, "k");
-            if (s.contains("ratio_bp")) strata += "（" + std::to_string(s["ratio_bp"].get<long long>() / 100.0).substr(0, 5) + "%）";
+            strata +=
+                (strata.empty() ? "" : "；") + str(s, "label") + " 共 " + str(s, "population") + " 抽 " + str(s, "k");
+            if (s.contains("ratio_bp"))
+                strata += "（" + std::to_string(s["ratio_bp"].get<long long>() / 100.0).substr(0, 5) + "%）";
         }
         p.text("分层（R 风险等级 C 信用等级）：" + strata);
         p.font(9);
@@ -170,16 +176,18 @@ std::string record_pdf(const nlohmann::json& d, const std::string& url) {
             p.need(60);
             p.y += 4;
             std::string head = "第 " + str(g, "no") + " 组";
-            if (!g["leader"].is_null()) head += "　组长：" + str(g["leader"], "name") + "（" + str(g["leader"], "unit") + "）";
+            if (!g["leader"].is_null())
+                head += "　组长：" + str(g["leader"], "name") + "（" + str(g["leader"], "unit") + "）";
             p.text(head);
             p.font(10.5);
             std::string members;
-            for (const auto& m : g["members"]) members += (members.empty() ? "" : "、") + str(m, "name") + "（" + str(m, "unit") + "）";
+            for (const auto& m : g["members"])
+                members += (members.empty() ? "" : "、") + str(m, "name") + "（" + str(m, "unit") + "）";
             if (!members.empty()) p.text("组员：" + members);
             int i = 0;
             for (const auto& o : g["objects"])
-                p.text(std::to_string(++i) + ". " + str(o, "name") + "　" + str(o, "code") + "　" + str(o, "division_name") +
-                           " " + str(o, "address"),
+                p.text(std::to_string(++i) + ". " + str(o, "name") + "　" + str(o, "code") + "　" +
+                           str(o, "division_name") + " " + str(o, "address"),
                        kMargin + 12);
         }
         p.rule();

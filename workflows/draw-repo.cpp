@@ -50,7 +50,9 @@ std::optional<long long> opt_id(const json& body, const char* key) {
     return body[key].get<long long>();
 }
 
-std::string text_array(const std::vector<std::string>& v) { return pg::array_literal(v); }
+std::string text_array(const std::vector<std::string>& v) {
+    return pg::array_literal(v);
+}
 std::string id_array(const std::vector<long long>& v) {
     std::string s = "{";
     for (size_t i = 0; i < v.size(); ++i) {
@@ -75,7 +77,9 @@ std::vector<long long> parse_ids(std::string_view text) {
     return out;
 }
 
-Digest bytes_digest(const pqxx::field& f) { return from_hex(f.as<std::string>(), "digest"); }
+Digest bytes_digest(const pqxx::field& f) {
+    return from_hex(f.as<std::string>(), "digest");
+}
 
 const pg::Actor& actor() {
     static const pg::Actor none;
@@ -118,16 +122,16 @@ std::string population_where(const DrawRequest& req, const Rules& rules, pg::Par
     if (!req.division_codes.empty()) {
         std::vector<std::string> c6, c9;
         for (const auto& c : req.division_codes) (c.size() == 6 ? c6 : c9).push_back(c);
-        w += " AND (left(o.division_code, 6) = ANY(" + p.next(text_array(c6)) + "::text[]) OR left(o.division_code, 9) = ANY(" +
-             p.next(text_array(c9)) + "::text[]))";
+        w += " AND (left(o.division_code, 6) = ANY(" + p.next(text_array(c6)) +
+             "::text[]) OR left(o.division_code, 9) = ANY(" + p.next(text_array(c9)) + "::text[]))";
         std::string list;
         for (const auto& c : req.division_codes) list += (list.empty() ? "" : "、") + c;
         words += "；行政区划 " + list;
     }
     if (!req.industry_codes.empty()) {
         const auto ph = p.next(text_array(req.industry_codes));
-        w += " AND (o.industry_code = ANY(" + ph + "::text[]) OR o.industry_code IN (SELECT code FROM industry WHERE parent_code = ANY(" +
-             ph + "::text[])))";
+        w += " AND (o.industry_code = ANY(" + ph +
+             "::text[]) OR o.industry_code IN (SELECT code FROM industry WHERE parent_code = ANY(" + ph + "::text[])))";
         std::string list;
         for (const auto& c : req.industry_codes) list += (list.empty() ? "" : "、") + c;
         words += "；行业 " + list;
@@ -145,12 +149,14 @@ std::string population_where(const DrawRequest& req, const Rules& rules, pg::Par
         words += "；排除已在其他未结束抽取中的对象";
     }
     if (rules.inspected_this_year) {
-        w += " AND NOT EXISTS (SELECT 1 FROM draw_object d JOIN draw x ON x.id = d.draw_id WHERE d.object_kind = " + kind +
+        w += " AND NOT EXISTS (SELECT 1 FROM draw_object d JOIN draw x ON x.id = d.draw_id WHERE d.object_kind = " +
+             kind +
              " AND d.object_id = o.id AND x.status = 'confirmed' AND x.confirmed_at >= date_trunc('year', now()))";
         words += "；排除当年已抽查的对象";
     }
     if (rules.within_days && rules.days > 0) {
-        w += " AND NOT EXISTS (SELECT 1 FROM draw_object d JOIN draw x ON x.id = d.draw_id WHERE d.object_kind = " + kind +
+        w += " AND NOT EXISTS (SELECT 1 FROM draw_object d JOIN draw x ON x.id = d.draw_id WHERE d.object_kind = " +
+             kind +
              " AND d.object_id = o.id AND x.status = 'confirmed' AND x.confirmed_at >= now() - make_interval(days => " +
              p.next(std::to_string(rules.days)) + "::int))";
         words += "；排除最近 " + std::to_string(rules.days) + " 天内已抽查的对象";
@@ -193,29 +199,44 @@ std::vector<Stratum> inspector_pools(pqxx::transaction_base& tx, const DrawReque
     pg::Params p;
     const auto units = p.next(id_array(req.inspectors.unit_ids));
     const auto sub = p.next(req.inspectors.include_subunits ? std::string("true") : std::string("false"));
-    const auto init = p.next(req.inspectors.initiating_unit_id ? std::optional<std::string>(std::to_string(*req.inspectors.initiating_unit_id))
-                                                                 : std::nullopt);
+    const auto init = p.next(req.inspectors.initiating_unit_id
+                                 ? std::optional<std::string>(std::to_string(*req.inspectors.initiating_unit_id))
+                                 : std::nullopt);
     const auto quals = p.next(text_array(req.inspectors.qualifications));
     const auto specs = p.next(text_array(req.inspectors.specialties));
     const auto kind = p.next(req.object_kind);
     const auto objs = p.next(id_array(objects));
     const std::string sql =
         "WITH RECURSIVE scope AS ("
-        "  SELECT id FROM authority WHERE id = ANY(" + units + "::bigint[])"
-        "  UNION SELECT a.id FROM authority a JOIN scope s ON a.parent_id = s.id WHERE " + sub + "::boolean),"
+        "  SELECT id FROM authority WHERE id = ANY(" +
+        units +
+        "::bigint[])"
+        "  UNION SELECT a.id FROM authority a JOIN scope s ON a.parent_id = s.id WHERE " +
+        sub +
+        "::boolean),"
         " initiating AS ("
-        "  SELECT id FROM authority WHERE id = " + init + "::bigint"
+        "  SELECT id FROM authority WHERE id = " +
+        init +
+        "::bigint"
         "  UNION SELECT a.id FROM authority a JOIN initiating s ON a.parent_id = s.id),"
         " eligible AS ("
         "  SELECT i.id, i.is_leader, i.authority_id FROM inspector i"
         "   WHERE i.active AND i.category <> 'expert'"
-        "     AND (cardinality(" + quals + "::text[]) = 0 OR i.qualifications && " + quals + "::text[])"
-        "     AND (cardinality(" + specs + "::text[]) = 0 OR i.specialties && " + specs + "::text[])"
+        "     AND (cardinality(" +
+        quals + "::text[]) = 0 OR i.qualifications && " + quals +
+        "::text[])"
+        "     AND (cardinality(" +
+        specs + "::text[]) = 0 OR i.specialties && " + specs +
+        "::text[])"
         "     AND NOT EXISTS (SELECT 1 FROM inspector_recusal r WHERE r.inspector_id = i.id"
         "           AND current_date >= r.valid_from AND (r.valid_until IS NULL OR current_date <= r.valid_until)"
-        "           AND (r.object_id IS NULL OR (r.object_kind = " + kind + " AND r.object_id = ANY(" + objs + "::bigint[])))))"
+        "           AND (r.object_id IS NULL OR (r.object_kind = " +
+        kind + " AND r.object_id = ANY(" + objs +
+        "::bigint[])))))"
         " SELECT 'leader', id FROM eligible WHERE is_leader AND authority_id IN"
-        "   (SELECT id FROM initiating UNION ALL SELECT id FROM scope WHERE " + init + "::bigint IS NULL)"
+        "   (SELECT id FROM initiating UNION ALL SELECT id FROM scope WHERE " +
+        init +
+        "::bigint IS NULL)"
         " UNION ALL SELECT 'member', id FROM eligible WHERE authority_id IN (SELECT id FROM scope)";
     std::vector<Stratum> pools = {{"leader", {}}, {"member", {}}};
     for (const auto& row : pg::exec(tx, sql, p))
@@ -233,7 +254,9 @@ std::vector<Stratum> inspector_pools(pqxx::transaction_base& tx, const DrawReque
 json group_json(const std::vector<Group>& groups) {
     json out = json::array();
     for (const auto& g : groups)
-        out.push_back({{"no", g.no}, {"leader", g.leader ? json(g.leader) : json()}, {"members", g.members},
+        out.push_back({{"no", g.no},
+                       {"leader", g.leader ? json(g.leader) : json()},
+                       {"members", g.members},
                        {"objects", g.objects}});
     return out;
 }
@@ -241,13 +264,14 @@ json group_json(const std::vector<Group>& groups) {
 // The stored record. Without candidates (the page, not the published record) the strata
 // keep their ids empty and the populations are in meta["strata"].
 Record load_record(pqxx::transaction_base& tx, long long id, json* meta, bool with_candidates = true) {
-    auto r = pg::exec(tx,
-                      std::string("SELECT object_kind, cap_bp, strata, ") +
-                          (with_candidates ? "candidate_ids::text" : "''") + ", encode(object_digest, 'hex'),"
-                      " inspector_pools, encode(inspector_digest, 'hex'), encode(entropy, 'hex'), encode(seed, 'hex'),"
-                      " groups, per_group, result, title, status, task_id, drawn_at, confirmed_at, params,"
-                      " population_query, rules, importance FROM draw WHERE id = $1",
-                      pg::Params().add(id));
+    auto r = pg::exec(
+        tx,
+        std::string("SELECT object_kind, cap_bp, strata, ") + (with_candidates ? "candidate_ids::text" : "''") +
+            ", encode(object_digest, 'hex'),"
+            " inspector_pools, encode(inspector_digest, 'hex'), encode(entropy, 'hex'), encode(seed, 'hex'),"
+            " groups, per_group, result, title, status, task_id, drawn_at, confirmed_at, params,"
+            " population_query, rules, importance FROM draw WHERE id = $1",
+        pg::Params().add(id));
     if (r.empty()) throw not_found("抽取记录不存在");
     const auto& row = r[0];
     Record rec;
@@ -316,7 +340,8 @@ DrawRequest parse_request(const json& body) {
     if (r.title.empty() || r.title.size() > 600) throw invalid("bad_title", "请填写抽取名称（不超过 200 字）", "title");
     r.task_id = opt_id(body, "task_id");
     r.object_kind = body.value("object_kind", "market_subject");
-    if (!kKinds.count(r.object_kind)) throw invalid("bad_object_kind", "检查对象类型应为市场主体、场地场所或产品", "object_kind");
+    if (!kKinds.count(r.object_kind))
+        throw invalid("bad_object_kind", "检查对象类型应为市场主体、场地场所或产品", "object_kind");
     const json scope = body.value("scope", json::object());
     if (!scope.is_object()) throw invalid("bad_scope", "抽取范围应为对象", "scope");
     r.division_codes = string_list(scope, "division_codes", std::regex("^[0-9]{6}$|^[0-9]{9}$"), "行政区划代码");
@@ -368,7 +393,8 @@ DrawRequest parse_request(const json& body) {
     if (!insp.is_object()) throw invalid("bad_inspectors", "执法人员范围应为对象", "inspectors");
     r.inspectors.unit_ids = id_list(insp, "unit_ids", "inspectors.unit_ids");
     if (r.per_group > 0 && r.inspectors.unit_ids.empty())
-        throw invalid("bad_unit_ids", "请选择执法人员的抽取范围（全局、若干派出机构或单一派出机构）", "inspectors.unit_ids");
+        throw invalid("bad_unit_ids", "请选择执法人员的抽取范围（全局、若干派出机构或单一派出机构）",
+                      "inspectors.unit_ids");
     r.inspectors.include_subunits = insp.value("include_subunits", true);
     r.inspectors.qualifications = string_list(insp, "qualifications", std::regex("^.{1,50}$"), "执法资质");
     r.inspectors.specialties = string_list(insp, "specialties", std::regex("^.{1,50}$"), "业务专长");
@@ -385,8 +411,8 @@ json preview(pg::Pool& pool, const DrawRequest& req) {
         const auto where = population_where(req, rules, p, words);
         std::map<std::string, long long> counts;
         for (const auto& row : pg::exec(tx,
-                                        "SELECT o.risk_level, o.credit_level, count(*) FROM " + pg::quote_ident(req.object_kind) +
-                                            " o WHERE " + where + " GROUP BY 1, 2",
+                                        "SELECT o.risk_level, o.credit_level, count(*) FROM " +
+                                            pg::quote_ident(req.object_kind) + " o WHERE " + where + " GROUP BY 1, 2",
                                         p))
             counts["R" + row[0].as<std::string>() + "C" + row[1].as<std::string>()] = row[2].as<long long>();
         json strata = json::array();
@@ -395,7 +421,9 @@ json preview(pg::Pool& pool, const DrawRequest& req) {
             for (char credit : std::string("ABCD")) {
                 StratumRequest sr{risk, credit, {}};
                 const auto label = sr.label();
-                json e = {{"label", label}, {"risk", risk}, {"credit", std::string(1, credit)},
+                json e = {{"label", label},
+                          {"risk", risk},
+                          {"credit", std::string(1, credit)},
                           {"population", counts[label]}};
                 total += counts[label];
                 for (const auto& want : req.strata)
@@ -417,9 +445,14 @@ json preview(pg::Pool& pool, const DrawRequest& req) {
         json insp = {{"leaders", pools.empty() ? 0 : pools[0].ids.size()},
                      {"members", pools.empty() ? 0 : pools[1].ids.size()},
                      {"needed", req.per_group ? req.groups * req.per_group : 0}};
-        return json{{"object_kind", req.object_kind}, {"importance", cap.importance},
-                    {"cap_bp", cap.cap_bp ? json(*cap.cap_bp) : json()}, {"population", words},
-                    {"total", total}, {"to_draw", drawn}, {"strata", strata}, {"inspectors", insp},
+        return json{{"object_kind", req.object_kind},
+                    {"importance", cap.importance},
+                    {"cap_bp", cap.cap_bp ? json(*cap.cap_bp) : json()},
+                    {"population", words},
+                    {"total", total},
+                    {"to_draw", drawn},
+                    {"strata", strata},
+                    {"inspectors", insp},
                     {"rules", rules.snapshot}};
     });
 }
@@ -446,17 +479,18 @@ json run(pg::Pool& pool, const DrawRequest& req) {
             const auto rp = p.next(text_array(risks));
             const auto cp = p.next(text_array(credits));
             // The frozen population; canonicalise() below puts it in canonical order.
-            const auto pop = pg::exec(
-                tx,
-                "SELECT 'R' || o.risk_level || 'C' || o.credit_level, string_agg(o.id::text, ',')"
-                " FROM " + pg::quote_ident(req.object_kind) + " o WHERE " + where +
-                    " AND (o.risk_level, o.credit_level) IN (SELECT r::smallint, c FROM unnest(" + rp + "::text[], " + cp +
-                    "::text[]) AS t(r, c)) GROUP BY 1",
-                p);
+            const auto pop = pg::exec(tx,
+                                      "SELECT 'R' || o.risk_level || 'C' || o.credit_level, string_agg(o.id::text, ',')"
+                                      " FROM " +
+                                          pg::quote_ident(req.object_kind) + " o WHERE " + where +
+                                          " AND (o.risk_level, o.credit_level) IN (SELECT r::smallint, c FROM unnest(" +
+                                          rp + "::text[], " + cp + "::text[]) AS t(r, c)) GROUP BY 1",
+                                      p);
             Record rec;
             rec.object_kind = req.object_kind;
             rec.cap_bp = cap.cap_bp;
-            for (const auto& row : pop) rec.object_strata.push_back({row[0].as<std::string>(), parse_ids(row[1].c_str())});
+            for (const auto& row : pop)
+                rec.object_strata.push_back({row[0].as<std::string>(), parse_ids(row[1].c_str())});
             canonicalise(rec.object_strata);
             for (const auto& s : req.strata) rec.quotas[s.label()] = s.quota;
             rec.groups = req.groups;
@@ -500,35 +534,39 @@ json run(pg::Pool& pool, const DrawRequest& req) {
             for (const auto& [label, ids] : rec.selected) selected[label] = ids;
             json result = {{"selected", selected}, {"groups", group_json(rec.result_groups)}};
             const auto& a = actor();
-            auto ins = pg::exec(
-                tx,
-                "INSERT INTO draw(task_id, title, object_kind, item_id, importance, cap_bp, params, population_query, rules,"
-                " strata, candidate_ids, object_digest, inspector_pools, inspector_digest, entropy, seed, groups, per_group,"
-                " result, drawn_by, drawn_unit_id) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10::jsonb,"
-                " $11::bigint[], decode($12, 'hex'), $13::jsonb, decode($14, 'hex'), decode($15, 'hex'), decode($16, 'hex'),"
-                " $17, $18, $19::jsonb, $20, $21) RETURNING id",
-                pg::Params()
-                    .add(req.task_id ? std::optional<std::string>(std::to_string(*req.task_id)) : std::nullopt)
-                    .add(req.title)
-                    .add(req.object_kind)
-                    .add(req.item_id ? std::optional<std::string>(std::to_string(*req.item_id)) : std::nullopt)
-                    .add(cap.importance)
-                    .add(cap.cap_bp ? std::optional<std::string>(std::to_string(*cap.cap_bp)) : std::nullopt)
-                    .add(req.raw.dump())
-                    .add(words)
-                    .add(rules.snapshot.dump())
-                    .add(strata.dump())
-                    .add(candidates)
-                    .add(to_hex(rec.object_digest))
-                    .add(pools.dump())
-                    .add(to_hex(rec.inspector_digest))
-                    .add(to_hex(rec.entropy))
-                    .add(to_hex(rec.seed))
-                    .add(rec.groups)
-                    .add(rec.per_group)
-                    .add(result.dump())
-                    .add(actor_user())
-                    .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt));
+            auto ins =
+                pg::exec(tx,
+                         "INSERT INTO draw(task_id, title, object_kind, item_id, importance, cap_bp, params, "
+                         "population_query, rules,"
+                         " strata, candidate_ids, object_digest, inspector_pools, inspector_digest, entropy, seed, "
+                         "groups, per_group,"
+                         " result, drawn_by, drawn_unit_id) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, "
+                         "$10::jsonb,"
+                         " $11::bigint[], decode($12, 'hex'), $13::jsonb, decode($14, 'hex'), decode($15, 'hex'), "
+                         "decode($16, 'hex'),"
+                         " $17, $18, $19::jsonb, $20, $21) RETURNING id",
+                         pg::Params()
+                             .add(req.task_id ? std::optional<std::string>(std::to_string(*req.task_id)) : std::nullopt)
+                             .add(req.title)
+                             .add(req.object_kind)
+                             .add(req.item_id ? std::optional<std::string>(std::to_string(*req.item_id)) : std::nullopt)
+                             .add(cap.importance)
+                             .add(cap.cap_bp ? std::optional<std::string>(std::to_string(*cap.cap_bp)) : std::nullopt)
+                             .add(req.raw.dump())
+                             .add(words)
+                             .add(rules.snapshot.dump())
+                             .add(strata.dump())
+                             .add(candidates)
+                             .add(to_hex(rec.object_digest))
+                             .add(pools.dump())
+                             .add(to_hex(rec.inspector_digest))
+                             .add(to_hex(rec.entropy))
+                             .add(to_hex(rec.seed))
+                             .add(rec.groups)
+                             .add(rec.per_group)
+                             .add(result.dump())
+                             .add(actor_user())
+                             .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt));
             const long long draw_id = ins[0][0].as<long long>();
             std::vector<std::string> group_of;
             std::map<long long, int> gmap;
@@ -538,28 +576,37 @@ json run(pg::Pool& pool, const DrawRequest& req) {
             pg::exec(tx,
                      "INSERT INTO draw_object(draw_id, object_kind, object_id, stratum, group_no)"
                      " SELECT $1, $2, o, s, g::int FROM unnest($3::bigint[], $4::text[], $5::text[]) AS t(o, s, g)",
-                     pg::Params().add(draw_id).add(req.object_kind).add(id_array(objects)).add(text_array(obj_strata)).add(
-                         text_array(group_of)));
+                     pg::Params()
+                         .add(draw_id)
+                         .add(req.object_kind)
+                         .add(id_array(objects))
+                         .add(text_array(obj_strata))
+                         .add(text_array(group_of)));
             for (const auto& g : rec.result_groups) {
                 if (!g.leader) continue;
-                pg::exec(tx, "INSERT INTO draw_inspector(draw_id, inspector_id, group_no, role) VALUES ($1, $2, $3, 'leader')",
-                         pg::Params().add(draw_id).add(g.leader).add(g.no));
+                pg::exec(
+                    tx,
+                    "INSERT INTO draw_inspector(draw_id, inspector_id, group_no, role) VALUES ($1, $2, $3, 'leader')",
+                    pg::Params().add(draw_id).add(g.leader).add(g.no));
                 for (long long m : g.members)
                     pg::exec(tx,
-                             "INSERT INTO draw_inspector(draw_id, inspector_id, group_no, role) VALUES ($1, $2, $3, 'member')",
+                             "INSERT INTO draw_inspector(draw_id, inspector_id, group_no, role) VALUES ($1, $2, $3, "
+                             "'member')",
                              pg::Params().add(draw_id).add(m).add(g.no));
             }
-            pg::exec(tx,
-                     "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, task_id, outcome, message, params)"
-                     " VALUES ($1, $2, $3, 'run', $4, $5, 'ok', $6, $7::jsonb)",
-                     pg::Params()
-                         .add(actor_user())
-                         .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
-                         .add(a.address)
-                         .add(draw_id)
-                         .add(req.task_id ? std::optional<std::string>(std::to_string(*req.task_id)) : std::nullopt)
-                         .add("抽取 " + std::to_string(objects.size()) + " 个对象、" + std::to_string(rec.groups) + " 个组")
-                         .add(req.raw.dump()));
+            pg::exec(
+                tx,
+                "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, task_id, outcome, message, "
+                "params)"
+                " VALUES ($1, $2, $3, 'run', $4, $5, 'ok', $6, $7::jsonb)",
+                pg::Params()
+                    .add(actor_user())
+                    .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
+                    .add(a.address)
+                    .add(draw_id)
+                    .add(req.task_id ? std::optional<std::string>(std::to_string(*req.task_id)) : std::nullopt)
+                    .add("抽取 " + std::to_string(objects.size()) + " 个对象、" + std::to_string(rec.groups) + " 个组")
+                    .add(req.raw.dump()));
             return draw_id;
         });
     } catch (const Error& e) {
@@ -580,20 +627,21 @@ void log_attempt(pg::Pool& pool, const std::string& action, std::optional<long l
     try {
         pg::with_transaction(pool, "draw-log", [&](pqxx::work& tx) {
             const auto& a = actor();
-            pg::exec(tx,
-                     "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, task_id, outcome, code, message,"
-                     " params) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)",
-                     pg::Params()
-                         .add(actor_user())
-                         .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
-                         .add(a.address)
-                         .add(action)
-                         .add(draw_id ? std::optional<std::string>(std::to_string(*draw_id)) : std::nullopt)
-                         .add(task_id ? std::optional<std::string>(std::to_string(*task_id)) : std::nullopt)
-                         .add(outcome)
-                         .add(code)
-                         .add(message)
-                         .add(params.is_null() ? std::nullopt : std::optional<std::string>(params.dump())));
+            pg::exec(
+                tx,
+                "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, task_id, outcome, code, message,"
+                " params) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)",
+                pg::Params()
+                    .add(actor_user())
+                    .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
+                    .add(a.address)
+                    .add(action)
+                    .add(draw_id ? std::optional<std::string>(std::to_string(*draw_id)) : std::nullopt)
+                    .add(task_id ? std::optional<std::string>(std::to_string(*task_id)) : std::nullopt)
+                    .add(outcome)
+                    .add(code)
+                    .add(message)
+                    .add(params.is_null() ? std::nullopt : std::optional<std::string>(params.dump())));
         });
     } catch (const std::exception&) {
         // The log must never turn a refusal into a 500; the refusal itself still answers.
@@ -610,25 +658,27 @@ json confirm(pg::Pool& pool, long long id, const std::string& password) {
                 throw conflict("draw_not_draft", status == "confirmed" ? "该抽取已确认，不能再次确认" : "该抽取已作废",
                                "status");
             const auto& a = actor();
-            auto pw = pg::exec(tx, "SELECT password_hash FROM draw_password WHERE user_id = $1",
-                               pg::Params().add(a.user_id));
+            auto pw =
+                pg::exec(tx, "SELECT password_hash FROM draw_password WHERE user_id = $1", pg::Params().add(a.user_id));
             if (pw.empty()) throw conflict("no_draw_password", "请先设置双随机密码", "password");
             if (!accounts::verify_password(pw[0][0].as<std::string>(), password))
                 throw forbidden("wrong_draw_password", "双随机密码不正确");
             pg::exec(tx, "UPDATE draw SET status = 'confirmed', confirmed_by = $2, confirmed_at = now() WHERE id = $1",
                      pg::Params().add(id).add(a.user_id));
-            pg::exec(tx,
-                     "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, task_id, outcome, message)"
-                     " VALUES ($1, $2, $3, 'confirm', $4, $5, 'ok', '确认抽取结果')",
-                     pg::Params()
-                         .add(actor_user())
-                         .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
-                         .add(a.address)
-                         .add(id)
-                         .add(r[0][1].is_null() ? std::nullopt : std::optional<std::string>(r[0][1].as<std::string>())));
+            pg::exec(
+                tx,
+                "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, task_id, outcome, message)"
+                " VALUES ($1, $2, $3, 'confirm', $4, $5, 'ok', '确认抽取结果')",
+                pg::Params()
+                    .add(actor_user())
+                    .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
+                    .add(a.address)
+                    .add(id)
+                    .add(r[0][1].is_null() ? std::nullopt : std::optional<std::string>(r[0][1].as<std::string>())));
         });
     } catch (const Error& e) {
-        if (e.kind() != Error::Kind::NotFound) log_attempt(pool, "confirm", id, std::nullopt, "refused", e.code(), e.message(), json());
+        if (e.kind() != Error::Kind::NotFound)
+            log_attempt(pool, "confirm", id, std::nullopt, "refused", e.code(), e.message(), json());
         throw;
     }
     return get(pool, id);
@@ -636,7 +686,8 @@ json confirm(pg::Pool& pool, long long id, const std::string& password) {
 
 json discard(pg::Pool& pool, long long id, const std::string& reason) {
     try {
-        if (reason.empty() || reason.size() > 1500) throw invalid("bad_reason", "请填写作废原因（不超过 500 字）", "reason");
+        if (reason.empty() || reason.size() > 1500)
+            throw invalid("bad_reason", "请填写作废原因（不超过 500 字）", "reason");
         pg::with_transaction(pool, "draw-discard", [&](pqxx::work& tx) {
             auto r = pg::exec(tx, "SELECT status FROM draw WHERE id = $1 FOR UPDATE", pg::Params().add(id));
             if (r.empty()) throw not_found("抽取记录不存在");
@@ -644,10 +695,11 @@ json discard(pg::Pool& pool, long long id, const std::string& reason) {
                 throw conflict("draw_not_draft", "只有未确认的抽取可以作废；已确认的名单变更须经负责人审批", "status");
             const auto& a = actor();
             pg::exec(tx, "UPDATE draw_object SET open = false WHERE draw_id = $1", pg::Params().add(id));
-            pg::exec(tx,
-                     "UPDATE draw SET status = 'discarded', discarded_by = $2, discarded_at = now(), discard_reason = $3"
-                     " WHERE id = $1",
-                     pg::Params().add(id).add(actor_user()).add(reason));
+            pg::exec(
+                tx,
+                "UPDATE draw SET status = 'discarded', discarded_by = $2, discarded_at = now(), discard_reason = $3"
+                " WHERE id = $1",
+                pg::Params().add(id).add(actor_user()).add(reason));
             pg::exec(tx,
                      "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, outcome, message)"
                      " VALUES ($1, $2, $3, 'discard', $4, 'ok', $5)",
@@ -659,7 +711,8 @@ json discard(pg::Pool& pool, long long id, const std::string& reason) {
                          .add("作废：" + reason));
         });
     } catch (const Error& e) {
-        if (e.kind() != Error::Kind::NotFound) log_attempt(pool, "discard", id, std::nullopt, "refused", e.code(), e.message(), json());
+        if (e.kind() != Error::Kind::NotFound)
+            log_attempt(pool, "discard", id, std::nullopt, "refused", e.code(), e.message(), json());
         throw;
     }
     return get(pool, id);
@@ -671,15 +724,16 @@ json get(pg::Pool& pool, long long id) {
         const Record rec = load_record(tx, id, &meta, false);
         const json populations = meta["populations"];
         meta.erase("populations");
-        auto extra = pg::exec(tx,
-                              "SELECT d.drawn_by, u.name, d.confirmed_by, cu.name, d.discard_reason, d.item_id, ii.name,"
-                              " d.cap_bp, encode(d.object_digest,'hex'), encode(d.seed,'hex'), encode(d.entropy,'hex'),"
-                              " encode(d.inspector_digest,'hex'), d.groups, d.per_group, d.drawn_unit_id, au.name,"
-                              " (SELECT count(*) FROM draw_scan s WHERE s.draw_id = d.id)"
-                              " FROM draw d LEFT JOIN app_user u ON u.id = d.drawn_by LEFT JOIN app_user cu ON cu.id = d.confirmed_by"
-                              " LEFT JOIN inspection_item ii ON ii.id = d.item_id LEFT JOIN authority au ON au.id = d.drawn_unit_id"
-                              " WHERE d.id = $1",
-                              pg::Params().add(id));
+        auto extra = pg::exec(
+            tx,
+            "SELECT d.drawn_by, u.name, d.confirmed_by, cu.name, d.discard_reason, d.item_id, ii.name,"
+            " d.cap_bp, encode(d.object_digest,'hex'), encode(d.seed,'hex'), encode(d.entropy,'hex'),"
+            " encode(d.inspector_digest,'hex'), d.groups, d.per_group, d.drawn_unit_id, au.name,"
+            " (SELECT count(*) FROM draw_scan s WHERE s.draw_id = d.id)"
+            " FROM draw d LEFT JOIN app_user u ON u.id = d.drawn_by LEFT JOIN app_user cu ON cu.id = d.confirmed_by"
+            " LEFT JOIN inspection_item ii ON ii.id = d.item_id LEFT JOIN authority au ON au.id = d.drawn_unit_id"
+            " WHERE d.id = $1",
+            pg::Params().add(id));
         const auto& x = extra[0];
         std::vector<long long> objects, people;
         for (const auto& g : rec.result_groups) {
@@ -691,12 +745,17 @@ json get(pg::Pool& pool, long long id) {
         const std::string code_col = rec.object_kind == "market_subject" ? "o.uscc"
                                      : rec.object_kind == "product"      ? "o.licence_no"
                                                                          : "o.responsible_uscc";
-        const std::string name_col = rec.object_kind == "product" ? "coalesce(o.product_name, '') || '（' || o.enterprise_name || '）'" : "o.name";
-        for (const auto& row : pg::exec(tx,
-                                        "SELECT o.id, " + name_col + ", " + code_col + ", o.address, o.division_code, dv.name,"
-                                        " o.risk_level, o.credit_level FROM " + pg::quote_ident(rec.object_kind) +
-                                            " o LEFT JOIN division dv ON dv.code = o.division_code WHERE o.id = ANY($1::bigint[])",
-                                        pg::Params().add(id_array(objects))))
+        const std::string name_col = rec.object_kind == "product"
+                                         ? "coalesce(o.product_name, '') || '（' || o.enterprise_name || '）'"
+                                         : "o.name";
+        for (const auto& row :
+             pg::exec(tx,
+                      "SELECT o.id, " + name_col + ", " + code_col +
+                          ", o.address, o.division_code, dv.name,"
+                          " o.risk_level, o.credit_level FROM " +
+                          pg::quote_ident(rec.object_kind) +
+                          " o LEFT JOIN division dv ON dv.code = o.division_code WHERE o.id = ANY($1::bigint[])",
+                      pg::Params().add(id_array(objects))))
             obj_info[row[0].as<long long>()] = {{"id", row[0].as<long long>()},
                                                 {"name", row[1].c_str()},
                                                 {"code", row[2].is_null() ? "" : row[2].c_str()},
@@ -705,15 +764,18 @@ json get(pg::Pool& pool, long long id) {
                                                 {"division_name", row[5].is_null() ? "" : row[5].c_str()},
                                                 {"risk_level", row[6].as<int>()},
                                                 {"credit_level", row[7].c_str()}};
-        for (const auto& row : pg::exec(tx,
-                                        "SELECT i.id, i.name, a.name, i.certificate_no, i.phone FROM inspector i JOIN authority a"
-                                        " ON a.id = i.authority_id WHERE i.id = ANY($1::bigint[])",
-                                        pg::Params().add(id_array(people))))
+        for (const auto& row :
+             pg::exec(tx,
+                      "SELECT i.id, i.name, a.name, i.certificate_no, i.phone FROM inspector i JOIN authority a"
+                      " ON a.id = i.authority_id WHERE i.id = ANY($1::bigint[])",
+                      pg::Params().add(id_array(people))))
             person_info[row[0].as<long long>()] = {{"id", row[0].as<long long>()},
                                                    {"name", row[1].c_str()},
                                                    {"unit", row[2].c_str()},
                                                    {"certificate_no", row[3].is_null() ? "" : row[3].c_str()}};
-        auto obj = [&](long long oid) { return obj_info.count(oid) ? obj_info[oid] : json{{"id", oid}, {"name", "（已删除）"}}; };
+        auto obj = [&](long long oid) {
+            return obj_info.count(oid) ? obj_info[oid] : json{{"id", oid}, {"name", "（已删除）"}};
+        };
         auto person = [&](long long pid) {
             return person_info.count(pid) ? person_info[pid] : json{{"id", pid}, {"name", "（已删除）"}};
         };
@@ -722,7 +784,9 @@ json get(pg::Pool& pool, long long id) {
             json members = json::array(), objs = json::array();
             for (long long m : g.members) members.push_back(person(m));
             for (long long o : g.objects) objs.push_back(obj(o));
-            groups.push_back({{"no", g.no}, {"leader", g.leader ? person(g.leader) : json()}, {"members", members},
+            groups.push_back({{"no", g.no},
+                              {"leader", g.leader ? person(g.leader) : json()},
+                              {"members", members},
                               {"objects", objs}});
         }
         json strata = json::array();
@@ -764,18 +828,24 @@ json get(pg::Pool& pool, long long id) {
         meta["leader_pool"] = rec.inspector_strata.empty() ? 0 : rec.inspector_strata[0].ids.size();
         meta["member_pool"] = rec.inspector_strata.size() < 2 ? 0 : rec.inspector_strata[1].ids.size();
         json scans = json::array();
-        for (const auto& row : pg::exec(tx,
-                                        "SELECT id, filename, content_type, size, sha256, uploaded_at FROM draw_scan WHERE draw_id = $1"
-                                        " ORDER BY id",
-                                        pg::Params().add(id)))
-            scans.push_back({{"id", row[0].as<long long>()}, {"filename", row[1].c_str()}, {"content_type", row[2].c_str()},
-                             {"size", row[3].as<long long>()}, {"sha256", row[4].c_str()}, {"uploaded_at", row[5].c_str()}});
+        for (const auto& row :
+             pg::exec(tx,
+                      "SELECT id, filename, content_type, size, sha256, uploaded_at FROM draw_scan WHERE draw_id = $1"
+                      " ORDER BY id",
+                      pg::Params().add(id)))
+            scans.push_back({{"id", row[0].as<long long>()},
+                             {"filename", row[1].c_str()},
+                             {"content_type", row[2].c_str()},
+                             {"size", row[3].as<long long>()},
+                             {"sha256", row[4].c_str()},
+                             {"uploaded_at", row[5].c_str()}});
         meta["scans"] = scans;
         return meta;
     });
 }
 
-json list(pg::Pool& pool, long long page, long long page_size, const std::string& status, std::optional<long long> task_id) {
+json list(pg::Pool& pool, long long page, long long page_size, const std::string& status,
+          std::optional<long long> task_id) {
     return pg::with_read(pool, "draw-list", [&](pqxx::read_transaction& tx) {
         pg::Params p;
         std::string where = "TRUE";
@@ -785,13 +855,14 @@ json list(pg::Pool& pool, long long page, long long page_size, const std::string
         const auto lim = p.next(std::to_string(page_size));
         const auto off = p.next(std::to_string((page - 1) * page_size));
         json items = json::array();
-        for (const auto& row : pg::exec(tx,
-                                        "SELECT d.id, d.title, d.status, d.task_id, d.object_kind, d.drawn_at, u.name, d.confirmed_at,"
-                                        " cardinality(d.candidate_ids), (SELECT count(*) FROM draw_object o WHERE o.draw_id = d.id),"
-                                        " d.groups, encode(d.seed, 'hex')"
-                                        " FROM draw d LEFT JOIN app_user u ON u.id = d.drawn_by WHERE " + where +
-                                            " ORDER BY d.id DESC LIMIT " + lim + "::bigint OFFSET " + off + "::bigint",
-                                        p))
+        for (const auto& row :
+             pg::exec(tx,
+                      "SELECT d.id, d.title, d.status, d.task_id, d.object_kind, d.drawn_at, u.name, d.confirmed_at,"
+                      " cardinality(d.candidate_ids), (SELECT count(*) FROM draw_object o WHERE o.draw_id = d.id),"
+                      " d.groups, encode(d.seed, 'hex')"
+                      " FROM draw d LEFT JOIN app_user u ON u.id = d.drawn_by WHERE " +
+                          where + " ORDER BY d.id DESC LIMIT " + lim + "::bigint OFFSET " + off + "::bigint",
+                      p))
             items.push_back({{"id", row[0].as<long long>()},
                              {"title", row[1].c_str()},
                              {"status", row[2].c_str()},
@@ -817,11 +888,12 @@ json attempts(pg::Pool& pool, long long page, long long page_size, std::optional
         const auto lim = p.next(std::to_string(page_size));
         const auto off = p.next(std::to_string((page - 1) * page_size));
         json items = json::array();
-        for (const auto& row : pg::exec(tx,
-                                        "SELECT a.id, a.at, a.user_id, u.name, a.action, a.draw_id, a.task_id, a.outcome, a.code,"
-                                        " a.message, a.address FROM draw_attempt a LEFT JOIN app_user u ON u.id = a.user_id WHERE " +
-                                            where + " ORDER BY a.id DESC LIMIT " + lim + "::bigint OFFSET " + off + "::bigint",
-                                        p))
+        for (const auto& row :
+             pg::exec(tx,
+                      "SELECT a.id, a.at, a.user_id, u.name, a.action, a.draw_id, a.task_id, a.outcome, a.code,"
+                      " a.message, a.address FROM draw_attempt a LEFT JOIN app_user u ON u.id = a.user_id WHERE " +
+                          where + " ORDER BY a.id DESC LIMIT " + lim + "::bigint OFFSET " + off + "::bigint",
+                      p))
             items.push_back({{"id", row[0].as<long long>()},
                              {"at", row[1].c_str()},
                              {"user_id", row[2].is_null() ? json() : json(row[2].as<long long>())},
@@ -873,12 +945,19 @@ json public_verification(pg::Pool& pool, long long id) {
 json list_rules(pg::Pool& pool) {
     return pg::with_read(pool, "draw-rules", [&](pqxx::read_transaction& tx) {
         json items = json::array();
-        for (const auto& row : pg::exec(tx, "SELECT code, name, description, enabled, locked, days, updated_at FROM draw_filter_rule ORDER BY code"))
-            items.push_back({{"code", row[0].c_str()}, {"name", row[1].c_str()}, {"description", row[2].c_str()},
-                             {"enabled", row[3].as<bool>()}, {"locked", row[4].as<bool>()},
-                             {"days", row[5].is_null() ? json() : json(row[5].as<int>())}, {"updated_at", row[6].c_str()}});
+        for (const auto& row : pg::exec(tx,
+                                        "SELECT code, name, description, enabled, locked, days, updated_at FROM "
+                                        "draw_filter_rule ORDER BY code"))
+            items.push_back({{"code", row[0].c_str()},
+                             {"name", row[1].c_str()},
+                             {"description", row[2].c_str()},
+                             {"enabled", row[3].as<bool>()},
+                             {"locked", row[4].as<bool>()},
+                             {"days", row[5].is_null() ? json() : json(row[5].as<int>())},
+                             {"updated_at", row[6].c_str()}});
         auto s = pg::exec(tx, "SELECT value FROM draw_setting WHERE key = 'general_max_ratio_bp'");
-        return json{{"items", items}, {"general_max_ratio_bp", s.empty() ? 500 : std::stoll(s[0][0].as<std::string>())}};
+        return json{{"items", items},
+                    {"general_max_ratio_bp", s.empty() ? 500 : std::stoll(s[0][0].as<std::string>())}};
     });
 }
 
@@ -906,7 +985,8 @@ json update_rule(pg::Pool& pool, const std::string& code, const json& body) {
             if (!body["days"].is_number_integer() || body["days"].get<int>() < 1 || body["days"].get<int>() > 3660)
                 throw invalid("bad_days", "天数应为 1 至 3660", "days");
             if (code != "drawn_within_days") throw invalid("bad_days", "该规则没有天数参数", "days");
-            pg::exec(tx, "UPDATE draw_filter_rule SET days = $2 WHERE code = $1", pg::Params().add(code).add(body["days"].get<int>()));
+            pg::exec(tx, "UPDATE draw_filter_rule SET days = $2 WHERE code = $1",
+                     pg::Params().add(code).add(body["days"].get<int>()));
         }
     });
     return list_rules(pool);
@@ -918,16 +998,20 @@ json list_recusals(pg::Pool& pool, std::optional<long long> inspector_id) {
         std::string where = "TRUE";
         if (inspector_id) where += " AND r.inspector_id = " + p.next(std::to_string(*inspector_id)) + "::bigint";
         json items = json::array();
-        for (const auto& row : pg::exec(tx,
-                                        "SELECT r.id, r.inspector_id, i.name, r.object_kind, r.object_id, r.reason, r.valid_from,"
-                                        " r.valid_until, r.created_at FROM inspector_recusal r JOIN inspector i ON i.id = r.inspector_id"
-                                        " WHERE " + where + " ORDER BY r.id DESC LIMIT 1000",
-                                        p))
-            items.push_back({{"id", row[0].as<long long>()}, {"inspector_id", row[1].as<long long>()},
+        for (const auto& row :
+             pg::exec(tx,
+                      "SELECT r.id, r.inspector_id, i.name, r.object_kind, r.object_id, r.reason, r.valid_from,"
+                      " r.valid_until, r.created_at FROM inspector_recusal r JOIN inspector i ON i.id = r.inspector_id"
+                      " WHERE " +
+                          where + " ORDER BY r.id DESC LIMIT 1000",
+                      p))
+            items.push_back({{"id", row[0].as<long long>()},
+                             {"inspector_id", row[1].as<long long>()},
                              {"inspector_name", row[2].c_str()},
                              {"object_kind", row[3].is_null() ? json() : json(row[3].c_str())},
                              {"object_id", row[4].is_null() ? json() : json(row[4].as<long long>())},
-                             {"reason", row[5].c_str()}, {"valid_from", row[6].c_str()},
+                             {"reason", row[5].c_str()},
+                             {"valid_from", row[6].c_str()},
                              {"valid_until", row[7].is_null() ? json() : json(row[7].c_str())},
                              {"created_at", row[8].c_str()}});
         return json{{"items", items}};
@@ -941,9 +1025,11 @@ json add_recusal(pg::Pool& pool, const json& body) {
     const std::string kind = body.value("object_kind", "");
     const auto object = opt_id(body, "object_id");
     if (!kind.empty() && !kKinds.count(kind)) throw invalid("bad_object_kind", "检查对象类型不正确", "object_kind");
-    if (kind.empty() != !object) throw invalid("bad_object", "回避对象应同时给出类型与编号，或都不给（全部回避）", "object_id");
+    if (kind.empty() != !object)
+        throw invalid("bad_object", "回避对象应同时给出类型与编号，或都不给（全部回避）", "object_id");
     const std::string reason = body.value("reason", "");
-    if (reason.empty() || reason.size() > 1500) throw invalid("bad_reason", "请填写回避原因（不超过 500 字）", "reason");
+    if (reason.empty() || reason.size() > 1500)
+        throw invalid("bad_reason", "请填写回避原因（不超过 500 字）", "reason");
     std::regex date_re("^[0-9]{4}-[0-9]{2}-[0-9]{2}$");
     auto date = [&](const char* key) -> std::optional<std::string> {
         if (!body.contains(key) || body[key].is_null() || body[key] == "") return std::nullopt;
@@ -954,20 +1040,22 @@ json add_recusal(pg::Pool& pool, const json& body) {
     const auto from = date("valid_from"), until = date("valid_until");
     return pg::with_transaction(pool, "draw-recusals", [&](pqxx::work& tx) {
         if (object) {
-            auto r = pg::exec(tx, "SELECT 1 FROM " + pg::quote_ident(kind) + " WHERE id = $1", pg::Params().add(*object));
+            auto r =
+                pg::exec(tx, "SELECT 1 FROM " + pg::quote_ident(kind) + " WHERE id = $1", pg::Params().add(*object));
             if (r.empty()) throw invalid("unknown_object", "回避对象不存在", "object_id");
         }
-        auto r = pg::exec(tx,
-                          "INSERT INTO inspector_recusal(inspector_id, object_kind, object_id, reason, valid_from, valid_until,"
-                          " created_by) VALUES ($1, $2, $3, $4, coalesce($5::date, current_date), $6::date, $7) RETURNING id",
-                          pg::Params()
-                              .add(*inspector)
-                              .add(kind.empty() ? std::nullopt : std::optional<std::string>(kind))
-                              .add(object ? std::optional<std::string>(std::to_string(*object)) : std::nullopt)
-                              .add(reason)
-                              .add(from)
-                              .add(until)
-                              .add(actor_user()));
+        auto r = pg::exec(
+            tx,
+            "INSERT INTO inspector_recusal(inspector_id, object_kind, object_id, reason, valid_from, valid_until,"
+            " created_by) VALUES ($1, $2, $3, $4, coalesce($5::date, current_date), $6::date, $7) RETURNING id",
+            pg::Params()
+                .add(*inspector)
+                .add(kind.empty() ? std::nullopt : std::optional<std::string>(kind))
+                .add(object ? std::optional<std::string>(std::to_string(*object)) : std::nullopt)
+                .add(reason)
+                .add(from)
+                .add(until)
+                .add(actor_user()));
         return json{{"id", r[0][0].as<long long>()}};
     });
 }
@@ -1010,14 +1098,18 @@ json add_scan(pg::Pool& pool, const std::string& data_dir, long long draw_id, co
               const std::string& bytes, size_t max_bytes) {
     if (bytes.empty()) throw bad_request("empty_body", "上传内容为空");
     if (bytes.size() > max_bytes)
-        throw Error(Error::Kind::TooLarge, "too_large", "文件过大（上限 " + std::to_string(max_bytes / 1024 / 1024) + " MB）");
+        throw Error(Error::Kind::TooLarge, "too_large",
+                    "文件过大（上限 " + std::to_string(max_bytes / 1024 / 1024) + " MB）");
     std::string type;
-    if (bytes.rfind("%PDF-", 0) == 0) type = "application/pdf";
-    else if (bytes.size() > 3 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xD8 &&
-             static_cast<unsigned char>(bytes[2]) == 0xFF)
+    if (bytes.rfind("%PDF-", 0) == 0)
+        type = "application/pdf";
+    else if (bytes.size() > 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
+             static_cast<unsigned char>(bytes[1]) == 0xD8 && static_cast<unsigned char>(bytes[2]) == 0xFF)
         type = "image/jpeg";
-    else if (bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0) type = "image/png";
-    else throw Error(Error::Kind::Unsupported, "unsupported_type", "只接受 PDF、JPEG 或 PNG 格式的签字扫描件或照片");
+    else if (bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0)
+        type = "image/png";
+    else
+        throw Error(Error::Kind::Unsupported, "unsupported_type", "只接受 PDF、JPEG 或 PNG 格式的签字扫描件或照片");
     std::string name = filename.empty() ? "签字记录" : filename;
     if (name.size() > 600) name = name.substr(0, 600);
     const std::string hex = [&] {

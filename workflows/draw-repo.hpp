@@ -25,8 +25,8 @@ struct StratumRequest {
 struct InspectorScope {
     std::vector<long long> unit_ids;  // whole bureau / several sub-offices / one sub-office
     bool include_subunits = true;
-    std::vector<std::string> qualifications;  // any of them (empty: any)
-    std::vector<std::string> specialties;     // any of them (empty: any)
+    std::vector<std::string> qualifications;      // any of them (empty: any)
+    std::vector<std::string> specialties;         // any of them (empty: any)
     std::optional<long long> initiating_unit_id;  // joint task: leaders from this department
 };
 
@@ -34,8 +34,8 @@ struct DrawRequest {
     std::string title;
     std::optional<long long> task_id;
     std::string object_kind = "market_subject";
-    std::vector<std::string> division_codes;  // prefixes of division_code (county 6 digits, town 9)
-    std::vector<std::string> industry_codes;  // GB/T 4754 sections (letter) or divisions (2 digits)
+    std::vector<std::string> division_codes;         // prefixes of division_code (county 6 digits, town 9)
+    std::vector<std::string> industry_codes;         // GB/T 4754 sections (letter) or divisions (2 digits)
     std::vector<std::string> enterprise_type_codes;  // market subjects only
     std::optional<long long> item_id;
     std::vector<StratumRequest> strata;

@@ -22,7 +22,8 @@ inline void load_draw_city(const std::string& url, long long subjects) {
         " (901, '渝中区解放碑市场监管所', 'sub_office', '500103', 900),"
         " (902, '渝中区朝天门市场监管所', 'sub_office', '500103', 900),"
         " (910, '重庆市大渡口区市场监督管理局', 'market_bureau', '500104', NULL);"
-        "INSERT INTO inspection_item(id, domain, name, object_type, initiating_authority_id, importance, max_ratio) VALUES"
+        "INSERT INTO inspection_item(id, domain, name, object_type, initiating_authority_id, importance, max_ratio) "
+        "VALUES"
         " (1, '产品质量', '生产领域产品质量监督抽查', '产品生产企业', 900, 'general', 5),"
         " (2, '食品安全', '食品生产者生产活动的检查', '食品生产企业', 900, 'key', 10);");
     // 15 inspectors: 900 has 5 (2 leaders), 901 and 902 have 4 each (1 leader), 910 two.

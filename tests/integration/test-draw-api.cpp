@@ -16,8 +16,8 @@
 
 using namespace twindraw;
 using namespace twindraw::server;
-using twindraw::testing::TempDatabase;
 using nlohmann::json;
+using twindraw::testing::TempDatabase;
 
 namespace {
 
@@ -150,11 +150,11 @@ TEST_F(DrawApi, PreviewRunConfirmAndTheRecordVerifies) {
 
     // Confirmed means unchangeable, even by hand in SQL (DRAW-6).
     pqxx::connection c(db.url());
-    for (const std::string sql : {"UPDATE draw SET seed = seed || ''::bytea, title = 'x' WHERE id = ",
-                                  "UPDATE draw SET status = 'draft', confirmed_at = NULL WHERE id = ",
-                                  "DELETE FROM draw_object WHERE draw_id = ",
-                                  "UPDATE draw_object SET group_no = 9 WHERE draw_id = ",
-                                  "DELETE FROM draw_inspector WHERE draw_id = "}) {
+    for (const std::string sql :
+         {"UPDATE draw SET seed = seed || ''::bytea, title = 'x' WHERE id = ",
+          "UPDATE draw SET status = 'draft', confirmed_at = NULL WHERE id = ",
+          "DELETE FROM draw_object WHERE draw_id = ", "UPDATE draw_object SET group_no = 9 WHERE draw_id = ",
+          "DELETE FROM draw_inspector WHERE draw_id = "}) {
         pqxx::work tx(c);
         EXPECT_THROW(tx.exec(sql + std::to_string(id)), pqxx::sql_error) << sql;
     }
@@ -165,7 +165,8 @@ TEST_F(DrawApi, PreviewRunConfirmAndTheRecordVerifies) {
     ASSERT_EQ(parse(r)["total"], 6) << r.body;
     std::multiset<std::string> seen;
     const auto log = parse(r);
-    for (const auto& a : log["items"]) seen.insert(a["action"].get<std::string>() + "/" + a["outcome"].get<std::string>());
+    for (const auto& a : log["items"])
+        seen.insert(a["action"].get<std::string>() + "/" + a["outcome"].get<std::string>());
     EXPECT_EQ(seen.count("run/ok"), 1u);
     EXPECT_EQ(seen.count("confirm/ok"), 1u);
     EXPECT_EQ(seen.count("confirm/refused"), 3u);  // no password, wrong password, already confirmed
@@ -173,7 +174,8 @@ TEST_F(DrawApi, PreviewRunConfirmAndTheRecordVerifies) {
     r = call("GET", "/api/draws?status=confirmed");
     EXPECT_EQ(parse(r)["total"], 1);
     // The audit trail has the draw's insert and its confirmation.
-    EXPECT_EQ(scalar("SELECT count(*) FROM audit_log WHERE entity = 'draw' AND entity_id = '" + std::to_string(id) + "'"), 2);
+    EXPECT_EQ(
+        scalar("SELECT count(*) FROM audit_log WHERE entity = 'draw' AND entity_id = '" + std::to_string(id) + "'"), 2);
 }
 
 TEST_F(DrawApi, ChangingOneByteOfARecordFailsVerificationAlsoOnTheCommandLine) {
@@ -261,7 +263,8 @@ TEST_F(DrawApi, FilterRulesKeepDrawsApartAndDiscardReleases) {
     const long long b = parse(r)["id"].get<long long>();
     EXPECT_EQ(parse(r)["drawn_total"], 50);
     EXPECT_EQ(scalar("SELECT count(*) FROM draw_object x JOIN draw_object y ON x.object_id = y.object_id"
-                     " WHERE x.draw_id = " + std::to_string(a) + " AND y.draw_id = " + std::to_string(b)),
+                     " WHERE x.draw_id = " +
+                     std::to_string(a) + " AND y.draw_id = " + std::to_string(b)),
               0);
     // Discarding B releases its 50; confirming A keeps its 150 out for the rest of the year.
     ASSERT_EQ(call("POST", "/api/draws/" + std::to_string(b) + "/discard", R"({"reason":"任务取消"})").status, 200);
@@ -328,7 +331,9 @@ TEST_F(DrawApi, RefusalsAnswer4xxAndAreLogged) {
 
 TEST_F(DrawApi, RecusedAndInactiveInspectorsAreNeverInThePools) {
     ASSERT_EQ(call("POST", "/api/draw-recusals", R"({"inspector_id":101,"reason":"健康原因"})").status, 201);
-    ASSERT_EQ(call("POST", "/api/draw-recusals", R"({"inspector_id":103,"object_kind":"market_subject","object_id":999999,"reason":"x"})").status,
+    ASSERT_EQ(call("POST", "/api/draw-recusals",
+                   R"({"inspector_id":103,"object_kind":"market_subject","object_id":999999,"reason":"x"})")
+                  .status,
               422);
     {
         pqxx::connection c(db.url());
@@ -357,9 +362,10 @@ TEST_F(DrawApi, RecusedAndInactiveInspectorsAreNeverInThePools) {
                   201);
     }
     // Object 1 is R2CA (1 % 4 = 1 → risk 2; (1 / 4) % 4 = 0 → A) in 渝中区.
-    r = call("POST", "/api/draws",
-             R"({"title":"one","object_kind":"market_subject","item_id":2,"scope":{"division_codes":["500103"]},)"
-             R"("strata":[{"risk":2,"credit":"A","count":200}],"groups":1,"per_group":2,"inspectors":{"unit_ids":[900]}})");
+    r = call(
+        "POST", "/api/draws",
+        R"({"title":"one","object_kind":"market_subject","item_id":2,"scope":{"division_codes":["500103"]},)"
+        R"("strata":[{"risk":2,"credit":"A","count":200}],"groups":1,"per_group":2,"inspectors":{"unit_ids":[900]}})");
     ASSERT_EQ(r.status, 201) << r.body;
     auto g = parse(r)["result_groups"][0];
     std::set<long long> got = {g["leader"]["id"].get<long long>(), g["members"][0]["id"].get<long long>()};

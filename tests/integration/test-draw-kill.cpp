@@ -7,19 +7,19 @@
 
 #include <curl/curl.h>
 
-#include <chrono>
-#include <csignal>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
+#include <chrono>
+#include <csignal>
+#include <thread>
 
 extern char** environ;
 
 using namespace twindraw;
-using twindraw::testing::TempDatabase;
 using nlohmann::json;
+using twindraw::testing::TempDatabase;
 
 namespace {
 
@@ -59,8 +59,9 @@ public:
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
         posix_spawn_file_actions_addclose(&fa, fds[0]);
-        std::vector<std::string> args = {TWINDRAW_BINARY, "--database", database, "serve", "--port", "0",
-                                         "--threads", "2", "--pool-size", "4", "--web-dir", "/nonexistent"};
+        std::vector<std::string> args = {TWINDRAW_BINARY, "--database", database,    "serve",
+                                         "--port",        "0",          "--threads", "2",
+                                         "--pool-size",   "4",          "--web-dir", "/nonexistent"};
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -154,8 +155,9 @@ TEST(DrawKill, KillNineDuringADrawLeavesNoPartialRows) {
         bool waiting = false;
         for (int i = 0; i < 3000 && !waiting; ++i) {
             pqxx::nontransaction q(watch);
-            waiting = q.exec("SELECT 1 FROM pg_stat_activity WHERE application_name = 'twindraw:draw'"
-                             " AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO draw_attempt%'")
+            waiting = q.exec(
+                           "SELECT 1 FROM pg_stat_activity WHERE application_name = 'twindraw:draw'"
+                           " AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO draw_attempt%'")
                           .size() == 1;
             if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }

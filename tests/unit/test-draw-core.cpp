@@ -111,7 +111,8 @@ TEST(DrawCore, SelectionIsUniformChiSquare) {
         for (long long id : pick) ++hits[static_cast<size_t>(id)];
     }
     double chi2 = 0;
-    for (int i = 1; i <= 100; ++i) chi2 += (hits[static_cast<size_t>(i)] - 1000.0) * (hits[static_cast<size_t>(i)] - 1000.0) / 1000.0;
+    for (int i = 1; i <= 100; ++i)
+        chi2 += (hits[static_cast<size_t>(i)] - 1000.0) * (hits[static_cast<size_t>(i)] - 1000.0) / 1000.0;
     EXPECT_LT(chi2, 148.23) << "p < 0.001";
     // A biased rule (first ten ids always) would be caught by the same statistic.
     double biased = 0;
@@ -140,12 +141,12 @@ TEST(DrawCore, DeterministicAndIndependentOfRowOrder) {
 
 TEST(DrawCore, QuotasRoundUpAndCapsRefuse) {
     EXPECT_EQ(quota_k(0, {500, std::nullopt}, std::nullopt), 0);
-    EXPECT_EQ(quota_k(1, {1, std::nullopt}, std::nullopt), 1);      // ceil keeps coverage
+    EXPECT_EQ(quota_k(1, {1, std::nullopt}, std::nullopt), 1);       // ceil keeps coverage
     EXPECT_EQ(quota_k(200, {500, std::nullopt}, std::nullopt), 10);  // exact
     EXPECT_EQ(quota_k(201, {500, std::nullopt}, std::nullopt), 11);  // 10.05 → 11
     EXPECT_EQ(quota_k(7, {std::nullopt, 3}, std::nullopt), 3);
     EXPECT_EQ(quota_k(2, {std::nullopt, 3}, std::nullopt), 2);
-    EXPECT_EQ(quota_k(1000, {std::nullopt, 50}, 500), 50);           // count within the cap
+    EXPECT_EQ(quota_k(1000, {std::nullopt, 50}, 500), 50);                // count within the cap
     EXPECT_EQ(quota_k(1000, {10000, std::nullopt}, std::nullopt), 1000);  // key items: no cap
     auto code = [](auto f) {
         try {
