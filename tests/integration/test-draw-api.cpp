@@ -461,3 +461,51 @@ TEST_F(DrawApi, JointTaskLeadersComeFromTheInitiatingDepartment) {
     EXPECT_EQ(r.status, 422);
     EXPECT_EQ(parse(r)["error"]["code"], "too_few_leaders");
 }
+
+TEST_F(DrawApi, TheApplicationRoleDrawsConfirmsAndCannotDeleteTheLog) {
+    // The whole flow on connections whose session role is twindraw_app (what a
+    // production deployment and the row-level security policies run as).
+    pg::Pool as_app(db.url() + " options='-c role=twindraw_app'", 2);
+    App app_role{as_app, "", data_dir.string()};
+    Router r2;
+    register_all(r2, app_role);
+    auto call2 = [&](const std::string& method, const std::string& path, const std::string& body) {
+        Request req;
+        req.method = method;
+        req.path = path;
+        req.body = body;
+        req.headers["content-type"] = "application/json";
+        Principal p;
+        p.user_id = 77;
+        p.unit_id = 900;
+        p.stage = "ok";
+        p.data_scope = "unit_tree";
+        p.permissions = {"draw.run", "draw.read", "draw.manage"};
+        req.principal = p;
+        return dispatch(r2, "", req);
+    };
+    {
+        pqxx::connection c(db.url() + " options='-c role=twindraw_app'");
+        pqxx::read_transaction tx(c);
+        ASSERT_EQ(tx.exec1("SELECT current_user")[0].as<std::string>(), "twindraw_app");
+    }
+    auto r = call2("POST", "/api/draws", twindraw::testing::draw_body());
+    ASSERT_EQ(r.status, 201) << r.body;
+    const std::string id = std::to_string(parse(r)["id"].get<long long>());
+    ASSERT_EQ(
+        call2("PUT", "/api/draws-password", R"({"login_password":"Login@2026pw","draw_password":"Draw#2026"})").status,
+        200);
+    r = call2("POST", "/api/draws/" + id + "/confirm", R"({"password":"Draw#2026"})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(call2("POST", "/api/draw-recusals", R"({"inspector_id":101,"reason":"病假"})").status, 201);
+    EXPECT_EQ(call2("PUT", "/api/draw-rules", R"({"code":"inspected_this_year","enabled":true})").status, 200);
+    EXPECT_EQ(parse(call2("GET", "/api/public/draws/" + id, ""))["matches"], true);
+
+    pqxx::connection c(db.url() + " options='-c role=twindraw_app'");
+    const std::vector<std::string> refused = {"DELETE FROM draw_attempt", "DELETE FROM draw WHERE id = " + id,
+                                              "TRUNCATE draw_object"};
+    for (const std::string& sql : refused) {
+        pqxx::work tx(c);
+        EXPECT_THROW(tx.exec(sql), pqxx::sql_error) << sql;
+    }
+}
