@@ -41,6 +41,8 @@ def recompute(r):
     return od.hex(), seed.hex(), sel, idg.hex(), groups
 
 r = json.load(open(sys.argv[1]))
+if r.get("cross_district"):
+    sys.exit("本脚本未实现所所交叉规则（cross_district），请用 twindraw draw verify")
 od, seed, sel, idg, groups = recompute(r)
 ok = (od == r["object_digest"] and seed == r["seed"] and idg == r["inspector_digest"]
       and all(sel.get(s["label"], []) == s.get("selected", []) for s in r["strata"])

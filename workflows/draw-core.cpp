@@ -240,13 +240,39 @@ void draw_inspectors(Record& r) {
     r.inspector_digest = digest(r.inspector_strata);
     std::vector<long long> objects;
     for (const auto& [label, ids] : r.selected) objects.insert(objects.end(), ids.begin(), ids.end());
-    auto assigned = assign_objects(r.seed, objects, r.groups);
     r.result_groups.assign(static_cast<size_t>(r.groups), Group{});
-    for (int g = 0; g < r.groups; ++g) {
-        r.result_groups[static_cast<size_t>(g)].no = g + 1;
-        r.result_groups[static_cast<size_t>(g)].objects = assigned[static_cast<size_t>(g)];
+    for (int g = 0; g < r.groups; ++g) r.result_groups[static_cast<size_t>(g)].no = g + 1;
+    // Objects to groups, after the people are known (the cross-district rule needs them).
+    auto place_objects = [&] {
+        const size_t n = static_cast<size_t>(r.groups);
+        const auto order = smallest_k(r.seed, "group", objects, objects.size());
+        std::vector<std::set<long long>> offices(n);
+        if (r.cross_district)
+            for (size_t g = 0; g < n; ++g) {
+                std::vector<long long> people = r.result_groups[g].members;
+                if (r.result_groups[g].leader) people.push_back(r.result_groups[g].leader);
+                for (long long p : people) {
+                    auto it = r.inspector_offices.find(p);
+                    if (it != r.inspector_offices.end() && it->second) offices[g].insert(it->second);
+                }
+            }
+        for (size_t j = 0; j < order.size(); ++j) {
+            const auto it = r.object_offices.find(order[j]);
+            const long long office = r.cross_district && it != r.object_offices.end() ? it->second : 0;
+            size_t g = j % n, tries = 0;
+            while (office && offices[g].count(office) && ++tries < n) g = (g + 1) % n;
+            if (office && offices[g].count(office))
+                throw invalid(
+                    "cross_district_impossible",
+                    "所所交叉：对象 " + std::to_string(order[j]) + " 所属监管所的人员在每一组中都有，无法分配",
+                    "groups");
+            r.result_groups[g].objects.push_back(order[j]);
+        }
+    };
+    if (r.per_group == 0) {
+        place_objects();
+        return;
     }
-    if (r.per_group == 0) return;
     if (r.per_group < 2) throw invalid("bad_per_group", "每组执法人员不少于 2 人", "per_group");
     const std::vector<long long> empty;
     const std::vector<long long>* leaders = &empty;
@@ -275,6 +301,7 @@ void draw_inspectors(Record& r) {
     auto picked = smallest_k(seed, "member", pool, need);
     for (size_t g = 0; g < n; ++g) r.result_groups[g].leader = chosen[g];
     for (size_t j = 0; j < picked.size(); ++j) r.result_groups[j % n].members.push_back(picked[j]);
+    place_objects();
 }
 
 nlohmann::json to_json(const Record& r) {
@@ -302,19 +329,28 @@ nlohmann::json to_json(const Record& r) {
                           {"leader", g.leader ? json(g.leader) : json()},
                           {"members", g.members},
                           {"objects", g.objects}});
-    return {{"format", kFormat},
-            {"object_kind", r.object_kind},
-            {"cap_bp", r.cap_bp ? json(*r.cap_bp) : json()},
-            {"strata", strata},
-            {"candidates", candidates},
-            {"object_digest", to_hex(r.object_digest)},
-            {"entropy", to_hex(r.entropy)},
-            {"seed", to_hex(r.seed)},
-            {"groups", r.groups},
-            {"per_group", r.per_group},
-            {"inspector_pools", pools},
-            {"inspector_digest", to_hex(r.inspector_digest)},
-            {"result_groups", groups}};
+    json out = {{"format", kFormat},
+                {"object_kind", r.object_kind},
+                {"cap_bp", r.cap_bp ? json(*r.cap_bp) : json()},
+                {"strata", strata},
+                {"candidates", candidates},
+                {"object_digest", to_hex(r.object_digest)},
+                {"entropy", to_hex(r.entropy)},
+                {"seed", to_hex(r.seed)},
+                {"groups", r.groups},
+                {"per_group", r.per_group},
+                {"inspector_pools", pools},
+                {"inspector_digest", to_hex(r.inspector_digest)},
+                {"result_groups", groups}};
+    if (r.cross_district) {
+        json oo = json::array(), io = json::array();
+        for (const auto& [o, office] : r.object_offices) oo.push_back({o, office});
+        for (const auto& [i, office] : r.inspector_offices) io.push_back({i, office});
+        out["cross_district"] = true;
+        out["object_offices"] = oo;
+        out["inspector_offices"] = io;
+    }
+    return out;
 }
 
 Record from_json(const nlohmann::json& j) {
@@ -388,6 +424,19 @@ Record from_json(const nlohmann::json& j) {
         r.inspector_strata.push_back({pools[i]["label"].get<std::string>(), ids_of(pools[i]["ids"], f + ".ids")});
     }
     r.inspector_digest = hex("inspector_digest");
+    r.cross_district =
+        j.contains("cross_district") && j["cross_district"].is_boolean() && j["cross_district"].get<bool>();
+    auto pairs = [&](const char* key, std::map<long long, long long>& out) {
+        if (!j.contains(key)) return;
+        if (!j[key].is_array()) throw bad_record(key, std::string(key) + " 应为 [编号, 监管所编号] 数组");
+        for (const auto& p : j[key]) {
+            if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() || !p[1].is_number_integer())
+                throw bad_record(key, std::string(key) + " 应为 [编号, 监管所编号] 数组");
+            out[p[0].get<long long>()] = p[1].get<long long>();
+        }
+    };
+    pairs("object_offices", r.object_offices);
+    pairs("inspector_offices", r.inspector_offices);
     const auto& groups = need("result_groups", json::value_t::array);
     for (size_t i = 0; i < groups.size(); ++i) {
         const auto& g = groups[i];

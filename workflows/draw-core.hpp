@@ -104,6 +104,12 @@ struct Record {
     // The result.
     std::map<std::string, std::vector<long long>> selected;  // per stratum, in key order
     std::vector<Group> result_groups;
+    // 所所交叉 (DRAW-4), when asked for: the district office of each selected object and
+    // of each pool inspector (absent or 0: none); a group never gets an object of the
+    // office one of its people belongs to.
+    bool cross_district = false;
+    std::map<long long, long long> object_offices;
+    std::map<long long, long long> inspector_offices;
 };
 
 /// Runs the object phase: computes digest and seed (entropy given), k per stratum and
@@ -113,7 +119,9 @@ void draw_objects(Record& r);
 /// The inspector phase, after draw_objects: digest of the (canonical) inspector strata,
 /// N leaders from "leader", N·(M−1) members from "member" minus the chosen leaders,
 /// and the groups. Error(Invalid, "too_few_leaders" | "too_few_inspectors") when a
-/// pool is too small.
+/// pool is too small; with cross_district, an object goes to the first group from its
+/// turn on (j mod N, then the next ones) without a person of its office, and
+/// "cross_district_impossible" when no group qualifies.
 void draw_inspectors(Record& r);
 
 /// Record ↔ JSON in the published format "twindraw-draw/1" (docs/draw-algorithm.md).

@@ -270,7 +270,7 @@ Record load_record(pqxx::transaction_base& tx, long long id, json* meta, bool wi
             ", encode(object_digest, 'hex'),"
             " inspector_pools, encode(inspector_digest, 'hex'), encode(entropy, 'hex'), encode(seed, 'hex'),"
             " groups, per_group, result, title, status, task_id, drawn_at, confirmed_at, params,"
-            " population_query, rules, importance FROM draw WHERE id = $1",
+            " population_query, rules, importance, offices FROM draw WHERE id = $1",
         pg::Params().add(id));
     if (r.empty()) throw not_found("抽取记录不存在");
     const auto& row = r[0];
@@ -311,6 +311,13 @@ Record load_record(pqxx::transaction_base& tx, long long id, json* meta, bool wi
         out.members = g["members"].get<std::vector<long long>>();
         out.objects = g["objects"].get<std::vector<long long>>();
         rec.result_groups.push_back(std::move(out));
+    }
+    if (!row[21].is_null()) {
+        const auto offices = json::parse(row[21].as<std::string>());
+        rec.cross_district = true;
+        for (const auto& p : offices["objects"]) rec.object_offices[p[0].get<long long>()] = p[1].get<long long>();
+        for (const auto& p : offices["inspectors"])
+            rec.inspector_offices[p[0].get<long long>()] = p[1].get<long long>();
     }
     if (meta) {
         json populations = json::object();
@@ -399,6 +406,11 @@ DrawRequest parse_request(const json& body) {
     r.inspectors.qualifications = string_list(insp, "qualifications", std::regex("^.{1,50}$"), "执法资质");
     r.inspectors.specialties = string_list(insp, "specialties", std::regex("^.{1,50}$"), "业务专长");
     r.inspectors.initiating_unit_id = opt_id(insp, "initiating_unit_id");
+    if (insp.contains("cross_district")) {
+        if (!insp["cross_district"].is_boolean())
+            throw invalid("bad_cross_district", "cross_district 应为 true 或 false", "inspectors.cross_district");
+        r.inspectors.cross_district = insp["cross_district"].get<bool>();
+    }
     return r;
 }
 
@@ -507,6 +519,32 @@ json run(pg::Pool& pool, const DrawRequest& req) {
             if (objects.empty()) throw invalid("empty_draw", "按当前范围和比例抽不到任何对象", "strata");
             std::string iwords;
             rec.inspector_strata = inspector_pools(tx, req, objects, iwords);
+            json offices;
+            if (req.inspectors.cross_district) {
+                // An object's district office: the sub-office whose division is the
+                // object's town or county (the lowest id when several share it).
+                rec.cross_district = true;
+                for (const auto& row :
+                     pg::exec(tx,
+                              "SELECT o.id, (SELECT min(a.id) FROM authority a WHERE a.kind = 'sub_office'"
+                              " AND a.division_code = o.division_code) FROM " +
+                                  pg::quote_ident(req.object_kind) + " o WHERE o.id = ANY($1::bigint[])",
+                              pg::Params().add(id_array(objects))))
+                    if (!row[1].is_null()) rec.object_offices[row[0].as<long long>()] = row[1].as<long long>();
+                std::vector<long long> people;
+                for (const auto& s : rec.inspector_strata) people.insert(people.end(), s.ids.begin(), s.ids.end());
+                for (const auto& row :
+                     pg::exec(tx,
+                              "SELECT i.id, i.authority_id FROM inspector i JOIN authority a ON a.id ="
+                              " i.authority_id AND a.kind = 'sub_office' WHERE i.id = ANY($1::bigint[])",
+                              pg::Params().add(id_array(people))))
+                    rec.inspector_offices[row[0].as<long long>()] = row[1].as<long long>();
+                json oo = json::array(), io = json::array();
+                for (const auto& [o, office] : rec.object_offices) oo.push_back({o, office});
+                for (const auto& [i, office] : rec.inspector_offices) io.push_back({i, office});
+                offices = {{"objects", oo}, {"inspectors", io}};
+                iwords += "；所所交叉：执法人员不检查本所辖区的对象";
+            }
             draw_inspectors(rec);
             if (!iwords.empty()) words += "。" + iwords;
 
@@ -534,39 +572,40 @@ json run(pg::Pool& pool, const DrawRequest& req) {
             for (const auto& [label, ids] : rec.selected) selected[label] = ids;
             json result = {{"selected", selected}, {"groups", group_json(rec.result_groups)}};
             const auto& a = actor();
-            auto ins =
-                pg::exec(tx,
-                         "INSERT INTO draw(task_id, title, object_kind, item_id, importance, cap_bp, params, "
-                         "population_query, rules,"
-                         " strata, candidate_ids, object_digest, inspector_pools, inspector_digest, entropy, seed, "
-                         "groups, per_group,"
-                         " result, drawn_by, drawn_unit_id) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, "
-                         "$10::jsonb,"
-                         " $11::bigint[], decode($12, 'hex'), $13::jsonb, decode($14, 'hex'), decode($15, 'hex'), "
-                         "decode($16, 'hex'),"
-                         " $17, $18, $19::jsonb, $20, $21) RETURNING id",
-                         pg::Params()
-                             .add(req.task_id ? std::optional<std::string>(std::to_string(*req.task_id)) : std::nullopt)
-                             .add(req.title)
-                             .add(req.object_kind)
-                             .add(req.item_id ? std::optional<std::string>(std::to_string(*req.item_id)) : std::nullopt)
-                             .add(cap.importance)
-                             .add(cap.cap_bp ? std::optional<std::string>(std::to_string(*cap.cap_bp)) : std::nullopt)
-                             .add(req.raw.dump())
-                             .add(words)
-                             .add(rules.snapshot.dump())
-                             .add(strata.dump())
-                             .add(candidates)
-                             .add(to_hex(rec.object_digest))
-                             .add(pools.dump())
-                             .add(to_hex(rec.inspector_digest))
-                             .add(to_hex(rec.entropy))
-                             .add(to_hex(rec.seed))
-                             .add(rec.groups)
-                             .add(rec.per_group)
-                             .add(result.dump())
-                             .add(actor_user())
-                             .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt));
+            auto ins = pg::exec(
+                tx,
+                "INSERT INTO draw(task_id, title, object_kind, item_id, importance, cap_bp, params, "
+                "population_query, rules,"
+                " strata, candidate_ids, object_digest, inspector_pools, inspector_digest, entropy, seed, "
+                "groups, per_group,"
+                " result, drawn_by, drawn_unit_id, offices) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, "
+                "$10::jsonb,"
+                " $11::bigint[], decode($12, 'hex'), $13::jsonb, decode($14, 'hex'), decode($15, 'hex'), "
+                "decode($16, 'hex'),"
+                " $17, $18, $19::jsonb, $20, $21, $22::jsonb) RETURNING id",
+                pg::Params()
+                    .add(req.task_id ? std::optional<std::string>(std::to_string(*req.task_id)) : std::nullopt)
+                    .add(req.title)
+                    .add(req.object_kind)
+                    .add(req.item_id ? std::optional<std::string>(std::to_string(*req.item_id)) : std::nullopt)
+                    .add(cap.importance)
+                    .add(cap.cap_bp ? std::optional<std::string>(std::to_string(*cap.cap_bp)) : std::nullopt)
+                    .add(req.raw.dump())
+                    .add(words)
+                    .add(rules.snapshot.dump())
+                    .add(strata.dump())
+                    .add(candidates)
+                    .add(to_hex(rec.object_digest))
+                    .add(pools.dump())
+                    .add(to_hex(rec.inspector_digest))
+                    .add(to_hex(rec.entropy))
+                    .add(to_hex(rec.seed))
+                    .add(rec.groups)
+                    .add(rec.per_group)
+                    .add(result.dump())
+                    .add(actor_user())
+                    .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
+                    .add(offices.is_null() ? std::nullopt : std::optional<std::string>(offices.dump())));
             const long long draw_id = ins[0][0].as<long long>();
             std::vector<std::string> group_of;
             std::map<long long, int> gmap;

@@ -28,6 +28,7 @@ struct InspectorScope {
     std::vector<std::string> qualifications;      // any of them (empty: any)
     std::vector<std::string> specialties;         // any of them (empty: any)
     std::optional<long long> initiating_unit_id;  // joint task: leaders from this department
+    bool cross_district = false;                  // 所所交叉: nobody inspects objects of their own district office
 };
 
 struct DrawRequest {

@@ -86,6 +86,7 @@ CREATE TABLE draw (
   groups           integer NOT NULL CHECK (groups BETWEEN 1 AND 1000),
   per_group        integer NOT NULL CHECK (per_group = 0 OR per_group BETWEEN 2 AND 50),
   result           jsonb NOT NULL,   -- {selected: {label: [ids]}, groups: [{no, leader, members, objects}]}
+  offices          jsonb,            -- 所所交叉: {objects: [[id, office]], inspectors: [[id, office]]}
   status           text NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'confirmed', 'discarded')),
   drawn_by         bigint REFERENCES app_user(id),
   drawn_unit_id    bigint REFERENCES authority(id),

@@ -509,3 +509,28 @@ TEST_F(DrawApi, TheApplicationRoleDrawsConfirmsAndCannotDeleteTheLog) {
         EXPECT_THROW(tx.exec(sql), pqxx::sql_error) << sql;
     }
 }
+
+TEST_F(DrawApi, CrossDistrictRuleNeverSendsAnOfficeToItsOwnObjects) {
+    // Every 渝中区 object lies under office 901 (the lowest sub-office of its division).
+    auto body = [](const std::string& unit) {
+        return R"({"title":"所所交叉","item_id":2,"scope":{"division_codes":["500103"]},"strata":[{"risk":1,"credit":"A","count":6}],)"
+               R"("groups":1,"per_group":2,"inspectors":{"unit_ids":[)" +
+               unit + R"(],"cross_district":true}})";
+    };
+    auto r = call("POST", "/api/draws", body("901"));
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_EQ(parse(r)["error"]["code"], "cross_district_impossible");
+    r = call("POST", "/api/draws", body("902"));
+    ASSERT_EQ(r.status, 201) << r.body;
+    const auto d = parse(r);
+    EXPECT_EQ(d["result_groups"][0]["objects"].size(), 6u);
+    auto rec = parse(call("GET", "/api/draws/" + std::to_string(d["id"].get<long long>()) + "/record.json"));
+    EXPECT_EQ(rec["cross_district"], true);
+    EXPECT_EQ(rec["object_offices"].size(), 6u);
+    EXPECT_TRUE(draw::verify(rec).ok);
+    EXPECT_EQ(call("POST", "/api/draws",
+                   R"({"title":"x","strata":[{"risk":1,"credit":"A","count":1}],"groups":1,"per_group":2,)"
+                   R"("inspectors":{"unit_ids":[900],"cross_district":"yes"}})")
+                  .status,
+              422);
+}

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <numeric>
 #include <set>
@@ -241,5 +242,40 @@ TEST(DrawCore, GroupsAreBalancedAndDisjoint) {
         ADD_FAILURE() << "30 people for 36 places";
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), "too_few_inspectors");
+    }
+}
+
+TEST(DrawCore, CrossDistrictKeepsPeopleFromTheirOwnOfficesObjects) {
+    // 所所交叉: person 1 belongs to office 7 and every object lies in office 7, so the
+    // group of person 1 gets no object, whatever the seed; the record verifies.
+    for (int t = 0; t < 20; ++t) {
+        Record r;
+        r.object_kind = "market_subject";
+        r.object_strata = {{"R1CA", {11, 12, 13, 14, 15}}};
+        r.quotas["R1CA"] = Quota{std::nullopt, 5};
+        r.entropy = random_entropy();
+        r.groups = 2;
+        r.per_group = 2;
+        r.inspector_strata = {{"leader", {1, 2}}, {"member", {1, 2, 3, 4}}};
+        r.cross_district = true;
+        for (long long o = 11; o <= 15; ++o) r.object_offices[o] = 7;
+        r.inspector_offices[1] = 7;
+        draw_objects(r);
+        draw_inspectors(r);
+        for (const auto& g : r.result_groups) {
+            const bool has_one = g.leader == 1 || std::count(g.members.begin(), g.members.end(), 1) > 0;
+            EXPECT_EQ(g.objects.size(), has_one ? 0u : 5u);
+        }
+        EXPECT_TRUE(verify(to_json(r)).ok);
+        // Both groups holding a person of office 7: refused.
+        r.inspector_offices[2] = 7;
+        r.inspector_offices[3] = 7;
+        r.inspector_offices[4] = 7;
+        try {
+            draw_inspectors(r);
+            ADD_FAILURE() << "no group may take the objects";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.code(), "cross_district_impossible");
+        }
     }
 }
