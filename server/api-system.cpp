@@ -43,6 +43,7 @@ void register_all(Router& router, App& app) {
     register_feedback_routes(router, app);
     register_password_reset_routes(router, app);
     register_flow_routes(router, app);
+    register_draw_routes(router, app);
 }
 
 }  // namespace twindraw::server

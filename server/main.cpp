@@ -3,6 +3,7 @@
 #include "geo/pg-migrate.hpp"
 #include "server/app.hpp"
 #include "server/cli-audit.hpp"
+#include "server/cli-draw.hpp"
 #include "server/cli.hpp"
 #include "server/import-queue.hpp"
 #include "server/http-server.hpp"
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
     auto* migrate = cli.add_subcommand("migrate", "执行数据库迁移");
     cli::register_data_commands(cli);
     cli::register_audit_commands(cli);
+    cli::register_draw_commands(cli);
 
     CLI11_PARSE(cli, argc, argv);
 
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (int rc = cli::run_audit_commands(database); rc >= 0) return rc;
+        if (int rc = cli::run_draw_commands(database); rc >= 0) return rc;
         return cli::run_data_commands(database) < 0 ? 2 : 0;
     } catch (const Error& e) {
         std::cerr << "错误：" << e.message() << "（" << e.code() << "）" << std::endl;

@@ -28,6 +28,8 @@ const std::vector<PermissionInfo>& permission_catalogue() {
         {"plan.read", "查看抽查计划", "计划与任务"},
         {"task.read", "查看抽查任务", "计划与任务"},
         {"work.receive", "接收抽查工作", "计划与任务"},
+        {"draw.read", "查看抽取记录与日志", "随机抽取"},
+        {"draw.manage", "管理抽取过滤规则与执法回避", "随机抽取"},
     };
     return all;
 }

@@ -7,6 +7,7 @@ import { authTests } from './auth.spec.mjs'
 import { registryTests } from './registry.spec.mjs'
 import { messageTests } from './messages.spec.mjs'
 import { flowTests } from './flow.spec.mjs'
+import { drawTests } from './draw.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
 let tests
@@ -25,6 +26,7 @@ if (me.status === 404) {
     ...registryTests,
     ...messageTests,
     ...flowTests,
+    ...drawTests,
   ]
 }
 const failed = await run(tests)

@@ -11,6 +11,7 @@ export const menu = [
     children: [
       { title: '年度计划', path: '/random/plans', perm: 'plan.read' },
       { title: '抽查任务', path: '/random/tasks', perm: 'task.read' },
+      { title: '随机抽取', path: '/random/draws', perm: 'draw.read' },
       { title: '任务审核', path: '/random/review', perm: 'task.review' },
       { title: '部门工作', path: '/random/works', perm: 'task.read' },
       {

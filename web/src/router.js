@@ -31,6 +31,10 @@ import TaskForm from './pages/random/TaskForm.vue'
 import TaskDetail from './pages/random/TaskDetail.vue'
 import WorkList from './pages/random/WorkList.vue'
 import PublicPlans from './pages/public/PublicPlans.vue'
+import DrawListPage from './pages/draw/DrawListPage.vue'
+import DrawNewPage from './pages/draw/DrawNewPage.vue'
+import DrawDetailPage from './pages/draw/DrawDetailPage.vue'
+import PublicDrawPage from './pages/draw/PublicDrawPage.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -73,6 +77,10 @@ const routes = [
   { path: '/random/tasks/:id', component: TaskDetail, props: true, meta: { title: '抽查任务详情', perm: 'task.read' } },
   { path: '/random/works', component: WorkList, meta: { title: '部门工作', perm: 'task.read' } },
   { path: '/public/plans', component: PublicPlans, meta: { title: '联合抽查计划公示', bare: true, public: true } },
+  { path: '/random/draws', component: DrawListPage, meta: { title: '随机抽取', perm: 'draw.read' } },
+  { path: '/random/draws/new', component: DrawNewPage, meta: { title: '新建抽取', perm: 'draw.run' } },
+  { path: '/random/draws/:id(\\d+)', component: DrawDetailPage, props: true, meta: { title: '抽取记录', perm: 'draw.read' } },
+  { path: '/public/draws/:id(\\d+)', component: PublicDrawPage, props: true, meta: { title: '抽取公开复核', bare: true, public: true } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,

@@ -1,0 +1,1212 @@
+#include "workflows/draw-repo.hpp"
+
+#include "geo/error.hpp"
+#include "workflows/account-password.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+
+namespace twindraw::draw {
+
+using nlohmann::json;
+
+namespace {
+
+const std::map<std::string, std::string> kKinds = {
+    {"market_subject", "市场主体"}, {"venue", "场地场所"}, {"product", "产品"}};
+
+std::vector<std::string> string_list(const json& body, const char* key, const std::regex& re, const std::string& what) {
+    std::vector<std::string> out;
+    if (!body.contains(key) || body[key].is_null()) return out;
+    if (!body[key].is_array()) throw invalid("bad_" + std::string(key), what + "应为数组", key);
+    for (const auto& v : body[key]) {
+        if (!v.is_string() || !std::regex_match(v.get<std::string>(), re))
+            throw invalid("bad_" + std::string(key), what + "格式不正确", key);
+        out.push_back(v.get<std::string>());
+    }
+    return out;
+}
+
+std::vector<long long> id_list(const json& body, const char* key, const std::string& field) {
+    std::vector<long long> out;
+    if (!body.contains(key) || body[key].is_null()) return out;
+    if (!body[key].is_array()) throw invalid("bad_ids", "应为编号数组", field);
+    for (const auto& v : body[key]) {
+        if (!v.is_number_integer() || v.get<long long>() <= 0) throw invalid("bad_ids", "编号应为正整数", field);
+        out.push_back(v.get<long long>());
+    }
+    return out;
+}
+
+std::optional<long long> opt_id(const json& body, const char* key) {
+    if (!body.contains(key) || body[key].is_null()) return std::nullopt;
+    if (!body[key].is_number_integer() || body[key].get<long long>() <= 0)
+        throw invalid("bad_" + std::string(key), "编号应为正整数", key);
+    return body[key].get<long long>();
+}
+
+std::string text_array(const std::vector<std::string>& v) {
+    return pg::array_literal(v);
+}
+std::string id_array(const std::vector<long long>& v) {
+    std::string s = "{";
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (i) s += ',';
+        s += std::to_string(v[i]);
+    }
+    return s + "}";
+}
+
+std::vector<long long> parse_ids(std::string_view text) {
+    std::vector<long long> out;
+    const char* p = text.data();
+    const char* end = p + text.size();
+    while (p < end) {
+        while (p < end && (*p < '0' || *p > '9')) ++p;
+        if (p >= end) break;
+        long long v = 0;
+        auto r = std::from_chars(p, end, v);
+        out.push_back(v);
+        p = r.ptr;
+    }
+    return out;
+}
+
+Digest bytes_digest(const pqxx::field& f) {
+    return from_hex(f.as<std::string>(), "digest");
+}
+
+const pg::Actor& actor() {
+    static const pg::Actor none;
+    const auto* a = pg::current_actor();
+    return a ? *a : none;
+}
+
+std::optional<std::string> actor_user() {
+    return actor().user_id ? std::optional<std::string>(std::to_string(actor().user_id)) : std::nullopt;
+}
+
+struct Rules {
+    bool in_open_draw = true, inspected_this_year = true, within_days = false;
+    int days = 0;
+    json snapshot = json::array();
+};
+
+Rules load_rules(pqxx::transaction_base& tx) {
+    Rules r;
+    for (const auto& row : pg::exec(tx, "SELECT code, name, enabled, days FROM draw_filter_rule ORDER BY code")) {
+        const auto code = row[0].as<std::string>();
+        const bool on = row[2].as<bool>();
+        if (code == "in_open_draw") r.in_open_draw = on;
+        if (code == "inspected_this_year") r.inspected_this_year = on;
+        if (code == "drawn_within_days") {
+            r.within_days = on;
+            r.days = row[3].is_null() ? 0 : row[3].as<int>();
+        }
+        json e = {{"code", code}, {"name", row[1].as<std::string>()}, {"enabled", on}};
+        if (!row[3].is_null()) e["days"] = row[3].as<int>();
+        r.snapshot.push_back(e);
+    }
+    return r;
+}
+
+// The WHERE clause of the population over alias o, and the scope in words.
+std::string population_where(const DrawRequest& req, const Rules& rules, pg::Params& p, std::string& words) {
+    std::string w = "TRUE";
+    words = kKinds.at(req.object_kind);
+    if (!req.division_codes.empty()) {
+        std::vector<std::string> c6, c9;
+        for (const auto& c : req.division_codes) (c.size() == 6 ? c6 : c9).push_back(c);
+        w += " AND (left(o.division_code, 6) = ANY(" + p.next(text_array(c6)) +
+             "::text[]) OR left(o.division_code, 9) = ANY(" + p.next(text_array(c9)) + "::text[]))";
+        std::string list;
+        for (const auto& c : req.division_codes) list += (list.empty() ? "" : "、") + c;
+        words += "；行政区划 " + list;
+    }
+    if (!req.industry_codes.empty()) {
+        const auto ph = p.next(text_array(req.industry_codes));
+        w += " AND (o.industry_code = ANY(" + ph +
+             "::text[]) OR o.industry_code IN (SELECT code FROM industry WHERE parent_code = ANY(" + ph + "::text[])))";
+        std::string list;
+        for (const auto& c : req.industry_codes) list += (list.empty() ? "" : "、") + c;
+        words += "；行业 " + list;
+    }
+    if (!req.enterprise_type_codes.empty()) {
+        w += " AND o.enterprise_type_code = ANY(" + p.next(text_array(req.enterprise_type_codes)) + "::text[])";
+        std::string list;
+        for (const auto& c : req.enterprise_type_codes) list += (list.empty() ? "" : "、") + c;
+        words += "；企业类型 " + list;
+    }
+    const std::string kind = p.next(req.object_kind);
+    if (rules.in_open_draw) {
+        w += " AND NOT EXISTS (SELECT 1 FROM draw_object d WHERE d.object_kind = " + kind +
+             " AND d.object_id = o.id AND d.open)";
+        words += "；排除已在其他未结束抽取中的对象";
+    }
+    if (rules.inspected_this_year) {
+        w += " AND NOT EXISTS (SELECT 1 FROM draw_object d JOIN draw x ON x.id = d.draw_id WHERE d.object_kind = " +
+             kind +
+             " AND d.object_id = o.id AND x.status = 'confirmed' AND x.confirmed_at >= date_trunc('year', now()))";
+        words += "；排除当年已抽查的对象";
+    }
+    if (rules.within_days && rules.days > 0) {
+        w += " AND NOT EXISTS (SELECT 1 FROM draw_object d JOIN draw x ON x.id = d.draw_id WHERE d.object_kind = " +
+             kind +
+             " AND d.object_id = o.id AND x.status = 'confirmed' AND x.confirmed_at >= now() - make_interval(days => " +
+             p.next(std::to_string(rules.days)) + "::int))";
+        words += "；排除最近 " + std::to_string(rules.days) + " 天内已抽查的对象";
+    }
+    return w;
+}
+
+struct ItemCap {
+    std::string importance = "general";
+    std::optional<long long> cap_bp;
+    std::string item_name;
+};
+
+ItemCap item_cap(pqxx::transaction_base& tx, const DrawRequest& req) {
+    ItemCap c;
+    std::optional<long long> item_bp;
+    if (req.item_id) {
+        auto r = pg::exec(tx, "SELECT importance, (max_ratio * 100)::bigint, name FROM inspection_item WHERE id = $1",
+                          pg::Params().add(*req.item_id));
+        if (r.empty()) throw invalid("unknown_item", "抽查事项不存在", "item_id");
+        c.importance = r[0][0].as<std::string>();
+        if (!r[0][1].is_null()) item_bp = r[0][1].as<long long>();
+        c.item_name = r[0][2].as<std::string>();
+    }
+    if (c.importance == "general") {
+        if (item_bp) {
+            c.cap_bp = item_bp;
+        } else {
+            auto r = pg::exec(tx, "SELECT value FROM draw_setting WHERE key = 'general_max_ratio_bp'");
+            c.cap_bp = r.empty() ? 500 : std::stoll(r[0][0].as<std::string>());
+        }
+    }
+    return c;
+}
+
+// The inspector pools: leader and member, canonical.
+std::vector<Stratum> inspector_pools(pqxx::transaction_base& tx, const DrawRequest& req,
+                                     const std::vector<long long>& objects, std::string& words) {
+    if (req.per_group == 0) return {};
+    pg::Params p;
+    const auto units = p.next(id_array(req.inspectors.unit_ids));
+    const auto sub = p.next(req.inspectors.include_subunits ? std::string("true") : std::string("false"));
+    const auto init = p.next(req.inspectors.initiating_unit_id
+                                 ? std::optional<std::string>(std::to_string(*req.inspectors.initiating_unit_id))
+                                 : std::nullopt);
+    const auto quals = p.next(text_array(req.inspectors.qualifications));
+    const auto specs = p.next(text_array(req.inspectors.specialties));
+    const auto kind = p.next(req.object_kind);
+    const auto objs = p.next(id_array(objects));
+    const std::string sql =
+        "WITH RECURSIVE scope AS ("
+        "  SELECT id FROM authority WHERE id = ANY(" +
+        units +
+        "::bigint[])"
+        "  UNION SELECT a.id FROM authority a JOIN scope s ON a.parent_id = s.id WHERE " +
+        sub +
+        "::boolean),"
+        " initiating AS ("
+        "  SELECT id FROM authority WHERE id = " +
+        init +
+        "::bigint"
+        "  UNION SELECT a.id FROM authority a JOIN initiating s ON a.parent_id = s.id),"
+        " eligible AS ("
+        "  SELECT i.id, i.is_leader, i.authority_id FROM inspector i"
+        "   WHERE i.active AND i.category <> 'expert'"
+        "     AND (cardinality(" +
+        quals + "::text[]) = 0 OR i.qualifications && " + quals +
+        "::text[])"
+        "     AND (cardinality(" +
+        specs + "::text[]) = 0 OR i.specialties && " + specs +
+        "::text[])"
+        "     AND NOT EXISTS (SELECT 1 FROM inspector_recusal r WHERE r.inspector_id = i.id"
+        "           AND current_date >= r.valid_from AND (r.valid_until IS NULL OR current_date <= r.valid_until)"
+        "           AND (r.object_id IS NULL OR (r.object_kind = " +
+        kind + " AND r.object_id = ANY(" + objs +
+        "::bigint[])))))"
+        " SELECT 'leader', id FROM eligible WHERE is_leader AND authority_id IN"
+        "   (SELECT id FROM initiating UNION ALL SELECT id FROM scope WHERE " +
+        init +
+        "::bigint IS NULL)"
+        " UNION ALL SELECT 'member', id FROM eligible WHERE authority_id IN (SELECT id FROM scope)";
+    std::vector<Stratum> pools = {{"leader", {}}, {"member", {}}};
+    for (const auto& row : pg::exec(tx, sql, p))
+        pools[row[0].as<std::string>() == "leader" ? 0 : 1].ids.push_back(row[1].as<long long>());
+    canonicalise(pools, false);
+    words = "执法人员：" + std::to_string(req.inspectors.unit_ids.size()) + " 个单位" +
+            (req.inspectors.include_subunits ? "及其下级" : "") + "的在岗人员（不含专家）";
+    if (!req.inspectors.qualifications.empty()) words += "，执法资质含 " + text_array(req.inspectors.qualifications);
+    if (!req.inspectors.specialties.empty()) words += "，业务专长含 " + text_array(req.inspectors.specialties);
+    words += "，排除回避人员；组长取自组长库";
+    if (req.inspectors.initiating_unit_id) words += "中发起部门的人员";
+    return pools;
+}
+
+json group_json(const std::vector<Group>& groups) {
+    json out = json::array();
+    for (const auto& g : groups)
+        out.push_back({{"no", g.no},
+                       {"leader", g.leader ? json(g.leader) : json()},
+                       {"members", g.members},
+                       {"objects", g.objects}});
+    return out;
+}
+
+// The stored record. Without candidates (the page, not the published record) the strata
+// keep their ids empty and the populations are in meta["strata"].
+Record load_record(pqxx::transaction_base& tx, long long id, json* meta, bool with_candidates = true) {
+    auto r = pg::exec(
+        tx,
+        std::string("SELECT object_kind, cap_bp, strata, ") + (with_candidates ? "candidate_ids::text" : "''") +
+            ", encode(object_digest, 'hex'),"
+            " inspector_pools, encode(inspector_digest, 'hex'), encode(entropy, 'hex'), encode(seed, 'hex'),"
+            " groups, per_group, result, title, status, task_id, drawn_at, confirmed_at, params,"
+            " population_query, rules, importance, offices FROM draw WHERE id = $1",
+        pg::Params().add(id));
+    if (r.empty()) throw not_found("抽取记录不存在");
+    const auto& row = r[0];
+    Record rec;
+    rec.object_kind = row[0].as<std::string>();
+    if (!row[1].is_null()) rec.cap_bp = row[1].as<long long>();
+    const auto strata = json::parse(row[2].as<std::string>());
+    const auto ids = parse_ids(row[3].as<std::string>());
+    size_t at = 0;
+    const auto result = json::parse(row[11].as<std::string>());
+    for (const auto& s : strata) {
+        Stratum st{s["label"].get<std::string>(), {}};
+        const size_t n = s["population"].get<size_t>();
+        if (with_candidates) {
+            if (at + n > ids.size()) throw Error(Error::Kind::Internal, "bad_stored_record", "抽取记录已损坏");
+            st.ids.assign(ids.begin() + static_cast<long>(at), ids.begin() + static_cast<long>(at + n));
+        }
+        at += n;
+        Quota q;
+        if (s.contains("ratio_bp")) q.ratio_bp = s["ratio_bp"].get<long long>();
+        if (s.contains("count")) q.count = s["count"].get<long long>();
+        rec.quotas[st.label] = q;
+        rec.object_strata.push_back(std::move(st));
+    }
+    rec.object_digest = bytes_digest(row[4]);
+    for (const auto& p : json::parse(row[5].as<std::string>()))
+        rec.inspector_strata.push_back({p["label"].get<std::string>(), p["ids"].get<std::vector<long long>>()});
+    rec.inspector_digest = bytes_digest(row[6]);
+    rec.entropy = bytes_digest(row[7]);
+    rec.seed = bytes_digest(row[8]);
+    rec.groups = row[9].as<int>();
+    rec.per_group = row[10].as<int>();
+    for (const auto& [label, sel] : result["selected"].items()) rec.selected[label] = sel.get<std::vector<long long>>();
+    for (const auto& g : result["groups"]) {
+        Group out;
+        out.no = g["no"].get<int>();
+        out.leader = g["leader"].is_null() ? 0 : g["leader"].get<long long>();
+        out.members = g["members"].get<std::vector<long long>>();
+        out.objects = g["objects"].get<std::vector<long long>>();
+        rec.result_groups.push_back(std::move(out));
+    }
+    if (!row[21].is_null()) {
+        const auto offices = json::parse(row[21].as<std::string>());
+        rec.cross_district = true;
+        for (const auto& p : offices["objects"]) rec.object_offices[p[0].get<long long>()] = p[1].get<long long>();
+        for (const auto& p : offices["inspectors"])
+            rec.inspector_offices[p[0].get<long long>()] = p[1].get<long long>();
+    }
+    if (meta) {
+        json populations = json::object();
+        for (const auto& s : strata) populations[s["label"].get<std::string>()] = s["population"];
+        *meta = {{"id", id},
+                 {"populations", populations},
+                 {"title", row[12].as<std::string>()},
+                 {"status", row[13].as<std::string>()},
+                 {"task_id", row[14].is_null() ? json() : json(row[14].as<long long>())},
+                 {"drawn_at", row[15].as<std::string>()},
+                 {"confirmed_at", row[16].is_null() ? json() : json(row[16].as<std::string>())},
+                 {"params", json::parse(row[17].as<std::string>())},
+                 {"population", row[18].as<std::string>()},
+                 {"rules", json::parse(row[19].as<std::string>())},
+                 {"importance", row[20].as<std::string>()}};
+    }
+    return rec;
+}
+
+}  // namespace
+
+DrawRequest parse_request(const json& body) {
+    if (!body.is_object()) throw bad_request("bad_json", "请求体应为 JSON 对象");
+    DrawRequest r;
+    r.raw = body;
+    r.title = body.value("title", "");
+    if (r.title.empty() || r.title.size() > 600) throw invalid("bad_title", "请填写抽取名称（不超过 200 字）", "title");
+    r.task_id = opt_id(body, "task_id");
+    r.object_kind = body.value("object_kind", "market_subject");
+    if (!kKinds.count(r.object_kind))
+        throw invalid("bad_object_kind", "检查对象类型应为市场主体、场地场所或产品", "object_kind");
+    const json scope = body.value("scope", json::object());
+    if (!scope.is_object()) throw invalid("bad_scope", "抽取范围应为对象", "scope");
+    r.division_codes = string_list(scope, "division_codes", std::regex("^[0-9]{6}$|^[0-9]{9}$"), "行政区划代码");
+    r.industry_codes = string_list(scope, "industry_codes", std::regex("^[A-T]$|^[0-9]{2}$"), "行业代码");
+    r.enterprise_type_codes = string_list(scope, "enterprise_type_codes", std::regex("^[0-9]{4}$"), "企业类型代码");
+    if (!r.enterprise_type_codes.empty() && r.object_kind != "market_subject")
+        throw invalid("bad_enterprise_type_codes", "只有市场主体可按企业类型筛选", "enterprise_type_codes");
+    r.item_id = opt_id(body, "item_id");
+    if (!body.contains("strata") || !body["strata"].is_array() || body["strata"].empty())
+        throw invalid("bad_strata", "请至少设置一个层（风险等级 × 信用等级）的抽取比例或数量", "strata");
+    std::set<std::string> seen;
+    for (const auto& s : body["strata"]) {
+        StratumRequest sr;
+        if (!s.is_object() || !s.contains("risk") || !s["risk"].is_number_integer() || s["risk"].get<int>() < 1 ||
+            s["risk"].get<int>() > 4)
+            throw invalid("bad_strata", "风险等级应为 1 至 4", "strata");
+        const std::string credit = s.value("credit", "");
+        if (credit.size() != 1 || credit[0] < 'A' || credit[0] > 'D')
+            throw invalid("bad_strata", "信用等级应为 A、B、C、D", "strata");
+        sr.risk = s["risk"].get<int>();
+        sr.credit = credit[0];
+        if (s.contains("ratio") && !s["ratio"].is_null()) {
+            if (!s["ratio"].is_number()) throw invalid("bad_quota", "抽取比例应为数字（百分比）", "strata");
+            const double pct = s["ratio"].get<double>();
+            const double bp = pct * 100.0;
+            if (!(bp >= 1 && bp <= 10000) || std::fabs(bp - std::round(bp)) > 1e-6)
+                throw invalid("bad_quota", "抽取比例应在 0.01% 至 100% 之间，最多两位小数", "strata");
+            sr.quota.ratio_bp = std::llround(bp);
+        }
+        if (s.contains("count") && !s["count"].is_null()) {
+            if (!s["count"].is_number_integer() || s["count"].get<long long>() < 0)
+                throw invalid("bad_quota", "抽取数量应为非负整数", "strata");
+            sr.quota.count = s["count"].get<long long>();
+        }
+        if (sr.quota.ratio_bp.has_value() == sr.quota.count.has_value())
+            throw invalid("bad_quota", "每层应给出抽取比例或抽取数量之一", "strata");
+        if (!seen.insert(sr.label()).second) throw invalid("bad_strata", "层重复：" + sr.label(), "strata");
+        r.strata.push_back(sr);
+    }
+    if (!body.contains("groups") || !body["groups"].is_number_integer() || body["groups"].get<int>() < 1 ||
+        body["groups"].get<int>() > 1000)
+        throw invalid("bad_groups", "分组数量应为 1 至 1000", "groups");
+    r.groups = body["groups"].get<int>();
+    if (!body.contains("per_group") || !body["per_group"].is_number_integer() ||
+        (body["per_group"].get<int>() != 0 && (body["per_group"].get<int>() < 2 || body["per_group"].get<int>() > 50)))
+        throw invalid("bad_per_group", "每组执法人员应为 2 至 50 人（0 表示只抽取对象）", "per_group");
+    r.per_group = body["per_group"].get<int>();
+    const json insp = body.value("inspectors", json::object());
+    if (!insp.is_object()) throw invalid("bad_inspectors", "执法人员范围应为对象", "inspectors");
+    r.inspectors.unit_ids = id_list(insp, "unit_ids", "inspectors.unit_ids");
+    if (r.per_group > 0 && r.inspectors.unit_ids.empty())
+        throw invalid("bad_unit_ids", "请选择执法人员的抽取范围（全局、若干派出机构或单一派出机构）",
+                      "inspectors.unit_ids");
+    r.inspectors.include_subunits = insp.value("include_subunits", true);
+    r.inspectors.qualifications = string_list(insp, "qualifications", std::regex("^.{1,50}$"), "执法资质");
+    r.inspectors.specialties = string_list(insp, "specialties", std::regex("^.{1,50}$"), "业务专长");
+    r.inspectors.initiating_unit_id = opt_id(insp, "initiating_unit_id");
+    if (insp.contains("cross_district")) {
+        if (!insp["cross_district"].is_boolean())
+            throw invalid("bad_cross_district", "cross_district 应为 true 或 false", "inspectors.cross_district");
+        r.inspectors.cross_district = insp["cross_district"].get<bool>();
+    }
+    return r;
+}
+
+json preview(pg::Pool& pool, const DrawRequest& req) {
+    return pg::with_read(pool, "draw-preview", [&](pqxx::read_transaction& tx) {
+        const auto rules = load_rules(tx);
+        const auto cap = item_cap(tx, req);
+        pg::Params p;
+        std::string words;
+        const auto where = population_where(req, rules, p, words);
+        std::map<std::string, long long> counts;
+        for (const auto& row : pg::exec(tx,
+                                        "SELECT o.risk_level, o.credit_level, count(*) FROM " +
+                                            pg::quote_ident(req.object_kind) + " o WHERE " + where + " GROUP BY 1, 2",
+                                        p))
+            counts["R" + row[0].as<std::string>() + "C" + row[1].as<std::string>()] = row[2].as<long long>();
+        json strata = json::array();
+        long long total = 0, drawn = 0;
+        for (int risk = 1; risk <= 4; ++risk)
+            for (char credit : std::string("ABCD")) {
+                StratumRequest sr{risk, credit, {}};
+                const auto label = sr.label();
+                json e = {{"label", label},
+                          {"risk", risk},
+                          {"credit", std::string(1, credit)},
+                          {"population", counts[label]}};
+                total += counts[label];
+                for (const auto& want : req.strata)
+                    if (want.label() == label) {
+                        if (want.quota.ratio_bp) e["ratio_bp"] = *want.quota.ratio_bp;
+                        if (want.quota.count) e["count"] = *want.quota.count;
+                        try {
+                            const long long k = quota_k(counts[label], want.quota, cap.cap_bp);
+                            e["k"] = k;
+                            drawn += k;
+                        } catch (const Error& err) {
+                            e["error"] = {{"code", err.code()}, {"message", err.message()}};
+                        }
+                    }
+                strata.push_back(e);
+            }
+        std::string iwords;
+        const auto pools = inspector_pools(tx, req, {}, iwords);
+        json insp = {{"leaders", pools.empty() ? 0 : pools[0].ids.size()},
+                     {"members", pools.empty() ? 0 : pools[1].ids.size()},
+                     {"needed", req.per_group ? req.groups * req.per_group : 0}};
+        return json{{"object_kind", req.object_kind},
+                    {"importance", cap.importance},
+                    {"cap_bp", cap.cap_bp ? json(*cap.cap_bp) : json()},
+                    {"population", words},
+                    {"total", total},
+                    {"to_draw", drawn},
+                    {"strata", strata},
+                    {"inspectors", insp},
+                    {"rules", rules.snapshot}};
+    });
+}
+
+json run(pg::Pool& pool, const DrawRequest& req) {
+    long long id = 0;
+    try {
+        id = pg::with_transaction(pool, "draw", [&](pqxx::work& tx) {
+            // One draw per object library at a time: the second waits, then sees the
+            // first one's objects as taken (READ COMMITTED: a fresh snapshot per statement).
+            pg::exec(tx, "SELECT pg_advisory_xact_lock(hashtext('twindraw.draw'), hashtext($1))",
+                     pg::Params().add(req.object_kind));
+            const auto rules = load_rules(tx);
+            const auto cap = item_cap(tx, req);
+            pg::Params p;
+            std::string words;
+            const auto where = population_where(req, rules, p, words);
+            std::vector<std::string> labels;
+            std::vector<std::string> risks, credits;
+            for (const auto& s : req.strata) {
+                risks.push_back(std::to_string(s.risk));
+                credits.push_back(std::string(1, s.credit));
+            }
+            const auto rp = p.next(text_array(risks));
+            const auto cp = p.next(text_array(credits));
+            // The frozen population; canonicalise() below puts it in canonical order.
+            const auto pop = pg::exec(tx,
+                                      "SELECT 'R' || o.risk_level || 'C' || o.credit_level, string_agg(o.id::text, ',')"
+                                      " FROM " +
+                                          pg::quote_ident(req.object_kind) + " o WHERE " + where +
+                                          " AND (o.risk_level, o.credit_level) IN (SELECT r::smallint, c FROM unnest(" +
+                                          rp + "::text[], " + cp + "::text[]) AS t(r, c)) GROUP BY 1",
+                                      p);
+            Record rec;
+            rec.object_kind = req.object_kind;
+            rec.cap_bp = cap.cap_bp;
+            for (const auto& row : pop)
+                rec.object_strata.push_back({row[0].as<std::string>(), parse_ids(row[1].c_str())});
+            canonicalise(rec.object_strata);
+            for (const auto& s : req.strata) rec.quotas[s.label()] = s.quota;
+            rec.groups = req.groups;
+            rec.per_group = req.per_group;
+            rec.entropy = random_entropy();  // after the freeze
+            draw_objects(rec);
+            std::vector<long long> objects;
+            std::vector<std::string> obj_strata;
+            for (const auto& [label, ids] : rec.selected)
+                for (long long oid : ids) {
+                    objects.push_back(oid);
+                    obj_strata.push_back(label);
+                }
+            if (objects.empty()) throw invalid("empty_draw", "按当前范围和比例抽不到任何对象", "strata");
+            std::string iwords;
+            rec.inspector_strata = inspector_pools(tx, req, objects, iwords);
+            json offices;
+            if (req.inspectors.cross_district) {
+                // An object's district office: the sub-office whose division is the
+                // object's town or county (the lowest id when several share it).
+                rec.cross_district = true;
+                for (const auto& row :
+                     pg::exec(tx,
+                              "SELECT o.id, (SELECT min(a.id) FROM authority a WHERE a.kind = 'sub_office'"
+                              " AND a.division_code = o.division_code) FROM " +
+                                  pg::quote_ident(req.object_kind) + " o WHERE o.id = ANY($1::bigint[])",
+                              pg::Params().add(id_array(objects))))
+                    if (!row[1].is_null()) rec.object_offices[row[0].as<long long>()] = row[1].as<long long>();
+                std::vector<long long> people;
+                for (const auto& s : rec.inspector_strata) people.insert(people.end(), s.ids.begin(), s.ids.end());
+                for (const auto& row :
+                     pg::exec(tx,
+                              "SELECT i.id, i.authority_id FROM inspector i JOIN authority a ON a.id ="
+                              " i.authority_id AND a.kind = 'sub_office' WHERE i.id = ANY($1::bigint[])",
+                              pg::Params().add(id_array(people))))
+                    rec.inspector_offices[row[0].as<long long>()] = row[1].as<long long>();
+                json oo = json::array(), io = json::array();
+                for (const auto& [o, office] : rec.object_offices) oo.push_back({o, office});
+                for (const auto& [i, office] : rec.inspector_offices) io.push_back({i, office});
+                offices = {{"objects", oo}, {"inspectors", io}};
+                iwords += "；所所交叉：执法人员不检查本所辖区的对象";
+            }
+            draw_inspectors(rec);
+            if (!iwords.empty()) words += "。" + iwords;
+
+            // Strata as stored: only those with candidates, with quota and k.
+            json strata = json::array();
+            std::string candidates = "{";
+            bool first = true;
+            for (const auto& s : rec.object_strata) {
+                json e = {{"label", s.label}, {"population", s.ids.size()}};
+                const auto& q = rec.quotas.at(s.label);
+                if (q.ratio_bp) e["ratio_bp"] = *q.ratio_bp;
+                if (q.count) e["count"] = *q.count;
+                e["k"] = rec.selected.count(s.label) ? rec.selected.at(s.label).size() : 0;
+                strata.push_back(e);
+                for (long long cid : s.ids) {
+                    if (!first) candidates += ',';
+                    first = false;
+                    candidates += std::to_string(cid);
+                }
+            }
+            candidates += '}';
+            json pools = json::array();
+            for (const auto& s : rec.inspector_strata) pools.push_back({{"label", s.label}, {"ids", s.ids}});
+            json selected = json::object();
+            for (const auto& [label, ids] : rec.selected) selected[label] = ids;
+            json result = {{"selected", selected}, {"groups", group_json(rec.result_groups)}};
+            const auto& a = actor();
+            auto ins = pg::exec(
+                tx,
+                "INSERT INTO draw(task_id, title, object_kind, item_id, importance, cap_bp, params, "
+                "population_query, rules,"
+                " strata, candidate_ids, object_digest, inspector_pools, inspector_digest, entropy, seed, "
+                "groups, per_group,"
+                " result, drawn_by, drawn_unit_id, offices) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, "
+                "$10::jsonb,"
+                " $11::bigint[], decode($12, 'hex'), $13::jsonb, decode($14, 'hex'), decode($15, 'hex'), "
+                "decode($16, 'hex'),"
+                " $17, $18, $19::jsonb, $20, $21, $22::jsonb) RETURNING id",
+                pg::Params()
+                    .add(req.task_id ? std::optional<std::string>(std::to_string(*req.task_id)) : std::nullopt)
+                    .add(req.title)
+                    .add(req.object_kind)
+                    .add(req.item_id ? std::optional<std::string>(std::to_string(*req.item_id)) : std::nullopt)
+                    .add(cap.importance)
+                    .add(cap.cap_bp ? std::optional<std::string>(std::to_string(*cap.cap_bp)) : std::nullopt)
+                    .add(req.raw.dump())
+                    .add(words)
+                    .add(rules.snapshot.dump())
+                    .add(strata.dump())
+                    .add(candidates)
+                    .add(to_hex(rec.object_digest))
+                    .add(pools.dump())
+                    .add(to_hex(rec.inspector_digest))
+                    .add(to_hex(rec.entropy))
+                    .add(to_hex(rec.seed))
+                    .add(rec.groups)
+                    .add(rec.per_group)
+                    .add(result.dump())
+                    .add(actor_user())
+                    .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
+                    .add(offices.is_null() ? std::nullopt : std::optional<std::string>(offices.dump())));
+            const long long draw_id = ins[0][0].as<long long>();
+            std::vector<std::string> group_of;
+            std::map<long long, int> gmap;
+            for (const auto& g : rec.result_groups)
+                for (long long oid : g.objects) gmap[oid] = g.no;
+            for (long long oid : objects) group_of.push_back(std::to_string(gmap[oid]));
+            pg::exec(tx,
+                     "INSERT INTO draw_object(draw_id, object_kind, object_id, stratum, group_no)"
+                     " SELECT $1, $2, o, s, g::int FROM unnest($3::bigint[], $4::text[], $5::text[]) AS t(o, s, g)",
+                     pg::Params()
+                         .add(draw_id)
+                         .add(req.object_kind)
+                         .add(id_array(objects))
+                         .add(text_array(obj_strata))
+                         .add(text_array(group_of)));
+            for (const auto& g : rec.result_groups) {
+                if (!g.leader) continue;
+                pg::exec(
+                    tx,
+                    "INSERT INTO draw_inspector(draw_id, inspector_id, group_no, role) VALUES ($1, $2, $3, 'leader')",
+                    pg::Params().add(draw_id).add(g.leader).add(g.no));
+                for (long long m : g.members)
+                    pg::exec(tx,
+                             "INSERT INTO draw_inspector(draw_id, inspector_id, group_no, role) VALUES ($1, $2, $3, "
+                             "'member')",
+                             pg::Params().add(draw_id).add(m).add(g.no));
+            }
+            pg::exec(
+                tx,
+                "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, task_id, outcome, message, "
+                "params)"
+                " VALUES ($1, $2, $3, 'run', $4, $5, 'ok', $6, $7::jsonb)",
+                pg::Params()
+                    .add(actor_user())
+                    .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
+                    .add(a.address)
+                    .add(draw_id)
+                    .add(req.task_id ? std::optional<std::string>(std::to_string(*req.task_id)) : std::nullopt)
+                    .add("抽取 " + std::to_string(objects.size()) + " 个对象、" + std::to_string(rec.groups) + " 个组")
+                    .add(req.raw.dump()));
+            return draw_id;
+        });
+    } catch (const Error& e) {
+        if (e.code() == "duplicate") {  // draw_object_open_idx: the lock makes this unreachable
+            auto err = conflict("object_in_open_draw", "有对象已在另一次未结束的抽取中，请重新抽取");
+            log_attempt(pool, "run", std::nullopt, req.task_id, "refused", err.code(), err.message(), req.raw);
+            throw err;
+        }
+        log_attempt(pool, "run", std::nullopt, req.task_id, "refused", e.code(), e.message(), req.raw);
+        throw;
+    }
+    return get(pool, id);
+}
+
+void log_attempt(pg::Pool& pool, const std::string& action, std::optional<long long> draw_id,
+                 std::optional<long long> task_id, const std::string& outcome, const std::string& code,
+                 const std::string& message, const json& params) {
+    try {
+        pg::with_transaction(pool, "draw-log", [&](pqxx::work& tx) {
+            const auto& a = actor();
+            pg::exec(
+                tx,
+                "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, task_id, outcome, code, message,"
+                " params) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)",
+                pg::Params()
+                    .add(actor_user())
+                    .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
+                    .add(a.address)
+                    .add(action)
+                    .add(draw_id ? std::optional<std::string>(std::to_string(*draw_id)) : std::nullopt)
+                    .add(task_id ? std::optional<std::string>(std::to_string(*task_id)) : std::nullopt)
+                    .add(outcome)
+                    .add(code)
+                    .add(message)
+                    .add(params.is_null() ? std::nullopt : std::optional<std::string>(params.dump())));
+        });
+    } catch (const std::exception&) {
+        // The log must never turn a refusal into a 500; the refusal itself still answers.
+    }
+}
+
+json confirm(pg::Pool& pool, long long id, const std::string& password) {
+    try {
+        pg::with_transaction(pool, "draw-confirm", [&](pqxx::work& tx) {
+            auto r = pg::exec(tx, "SELECT status, task_id FROM draw WHERE id = $1 FOR UPDATE", pg::Params().add(id));
+            if (r.empty()) throw not_found("抽取记录不存在");
+            const auto status = r[0][0].as<std::string>();
+            if (status != "draft")
+                throw conflict("draw_not_draft", status == "confirmed" ? "该抽取已确认，不能再次确认" : "该抽取已作废",
+                               "status");
+            const auto& a = actor();
+            auto pw =
+                pg::exec(tx, "SELECT password_hash FROM draw_password WHERE user_id = $1", pg::Params().add(a.user_id));
+            if (pw.empty()) throw conflict("no_draw_password", "请先设置双随机密码", "password");
+            if (!accounts::verify_password(pw[0][0].as<std::string>(), password))
+                throw forbidden("wrong_draw_password", "双随机密码不正确");
+            pg::exec(tx, "UPDATE draw SET status = 'confirmed', confirmed_by = $2, confirmed_at = now() WHERE id = $1",
+                     pg::Params().add(id).add(a.user_id));
+            pg::exec(
+                tx,
+                "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, task_id, outcome, message)"
+                " VALUES ($1, $2, $3, 'confirm', $4, $5, 'ok', '确认抽取结果')",
+                pg::Params()
+                    .add(actor_user())
+                    .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
+                    .add(a.address)
+                    .add(id)
+                    .add(r[0][1].is_null() ? std::nullopt : std::optional<std::string>(r[0][1].as<std::string>())));
+        });
+    } catch (const Error& e) {
+        if (e.kind() != Error::Kind::NotFound)
+            log_attempt(pool, "confirm", id, std::nullopt, "refused", e.code(), e.message(), json());
+        throw;
+    }
+    return get(pool, id);
+}
+
+json discard(pg::Pool& pool, long long id, const std::string& reason) {
+    try {
+        if (reason.empty() || reason.size() > 1500)
+            throw invalid("bad_reason", "请填写作废原因（不超过 500 字）", "reason");
+        pg::with_transaction(pool, "draw-discard", [&](pqxx::work& tx) {
+            auto r = pg::exec(tx, "SELECT status FROM draw WHERE id = $1 FOR UPDATE", pg::Params().add(id));
+            if (r.empty()) throw not_found("抽取记录不存在");
+            if (r[0][0].as<std::string>() != "draft")
+                throw conflict("draw_not_draft", "只有未确认的抽取可以作废；已确认的名单变更须经负责人审批", "status");
+            const auto& a = actor();
+            pg::exec(tx, "UPDATE draw_object SET open = false WHERE draw_id = $1", pg::Params().add(id));
+            pg::exec(
+                tx,
+                "UPDATE draw SET status = 'discarded', discarded_by = $2, discarded_at = now(), discard_reason = $3"
+                " WHERE id = $1",
+                pg::Params().add(id).add(actor_user()).add(reason));
+            pg::exec(tx,
+                     "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, outcome, message)"
+                     " VALUES ($1, $2, $3, 'discard', $4, 'ok', $5)",
+                     pg::Params()
+                         .add(actor_user())
+                         .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
+                         .add(a.address)
+                         .add(id)
+                         .add("作废：" + reason));
+        });
+    } catch (const Error& e) {
+        if (e.kind() != Error::Kind::NotFound)
+            log_attempt(pool, "discard", id, std::nullopt, "refused", e.code(), e.message(), json());
+        throw;
+    }
+    return get(pool, id);
+}
+
+json get(pg::Pool& pool, long long id) {
+    return pg::with_read(pool, "draw-get", [&](pqxx::read_transaction& tx) {
+        json meta;
+        const Record rec = load_record(tx, id, &meta, false);
+        const json populations = meta["populations"];
+        meta.erase("populations");
+        auto extra = pg::exec(
+            tx,
+            "SELECT d.drawn_by, u.name, d.confirmed_by, cu.name, d.discard_reason, d.item_id, ii.name,"
+            " d.cap_bp, encode(d.object_digest,'hex'), encode(d.seed,'hex'), encode(d.entropy,'hex'),"
+            " encode(d.inspector_digest,'hex'), d.groups, d.per_group, d.drawn_unit_id, au.name,"
+            " (SELECT count(*) FROM draw_scan s WHERE s.draw_id = d.id)"
+            " FROM draw d LEFT JOIN app_user u ON u.id = d.drawn_by LEFT JOIN app_user cu ON cu.id = d.confirmed_by"
+            " LEFT JOIN inspection_item ii ON ii.id = d.item_id LEFT JOIN authority au ON au.id = d.drawn_unit_id"
+            " WHERE d.id = $1",
+            pg::Params().add(id));
+        const auto& x = extra[0];
+        std::vector<long long> objects, people;
+        for (const auto& g : rec.result_groups) {
+            objects.insert(objects.end(), g.objects.begin(), g.objects.end());
+            if (g.leader) people.push_back(g.leader);
+            people.insert(people.end(), g.members.begin(), g.members.end());
+        }
+        std::map<long long, json> obj_info, person_info;
+        const std::string code_col = rec.object_kind == "market_subject" ? "o.uscc"
+                                     : rec.object_kind == "product"      ? "o.licence_no"
+                                                                         : "o.responsible_uscc";
+        const std::string name_col = rec.object_kind == "product"
+                                         ? "coalesce(o.product_name, '') || '（' || o.enterprise_name || '）'"
+                                         : "o.name";
+        for (const auto& row :
+             pg::exec(tx,
+                      "SELECT o.id, " + name_col + ", " + code_col +
+                          ", o.address, o.division_code, dv.name,"
+                          " o.risk_level, o.credit_level FROM " +
+                          pg::quote_ident(rec.object_kind) +
+                          " o LEFT JOIN division dv ON dv.code = o.division_code WHERE o.id = ANY($1::bigint[])",
+                      pg::Params().add(id_array(objects))))
+            obj_info[row[0].as<long long>()] = {{"id", row[0].as<long long>()},
+                                                {"name", row[1].c_str()},
+                                                {"code", row[2].is_null() ? "" : row[2].c_str()},
+                                                {"address", row[3].is_null() ? "" : row[3].c_str()},
+                                                {"division_code", row[4].c_str()},
+                                                {"division_name", row[5].is_null() ? "" : row[5].c_str()},
+                                                {"risk_level", row[6].as<int>()},
+                                                {"credit_level", row[7].c_str()}};
+        for (const auto& row :
+             pg::exec(tx,
+                      "SELECT i.id, i.name, a.name, i.certificate_no, i.phone FROM inspector i JOIN authority a"
+                      " ON a.id = i.authority_id WHERE i.id = ANY($1::bigint[])",
+                      pg::Params().add(id_array(people))))
+            person_info[row[0].as<long long>()] = {{"id", row[0].as<long long>()},
+                                                   {"name", row[1].c_str()},
+                                                   {"unit", row[2].c_str()},
+                                                   {"certificate_no", row[3].is_null() ? "" : row[3].c_str()}};
+        auto obj = [&](long long oid) {
+            return obj_info.count(oid) ? obj_info[oid] : json{{"id", oid}, {"name", "（已删除）"}};
+        };
+        auto person = [&](long long pid) {
+            return person_info.count(pid) ? person_info[pid] : json{{"id", pid}, {"name", "（已删除）"}};
+        };
+        json groups = json::array();
+        for (const auto& g : rec.result_groups) {
+            json members = json::array(), objs = json::array();
+            for (long long m : g.members) members.push_back(person(m));
+            for (long long o : g.objects) objs.push_back(obj(o));
+            groups.push_back({{"no", g.no},
+                              {"leader", g.leader ? person(g.leader) : json()},
+                              {"members", members},
+                              {"objects", objs}});
+        }
+        json strata = json::array();
+        long long total = 0, drawn = 0;
+        for (const auto& s : rec.object_strata) {
+            const long long population = populations.at(s.label).get<long long>();
+            json e = {{"label", s.label}, {"population", population}};
+            const auto& q = rec.quotas.at(s.label);
+            if (q.ratio_bp) e["ratio_bp"] = *q.ratio_bp;
+            if (q.count) e["count"] = *q.count;
+            const size_t k = rec.selected.count(s.label) ? rec.selected.at(s.label).size() : 0;
+            e["k"] = k;
+            total += population;
+            drawn += static_cast<long long>(k);
+            strata.push_back(e);
+        }
+        meta["object_kind"] = rec.object_kind;
+        meta["object_kind_name"] = kKinds.at(rec.object_kind);
+        meta["drawn_by"] = x[0].is_null() ? json() : json(x[0].as<long long>());
+        meta["drawn_by_name"] = x[1].is_null() ? "" : x[1].c_str();
+        meta["confirmed_by_name"] = x[3].is_null() ? "" : x[3].c_str();
+        meta["discard_reason"] = x[4].is_null() ? json() : json(x[4].c_str());
+        meta["item_id"] = x[5].is_null() ? json() : json(x[5].as<long long>());
+        meta["item_name"] = x[6].is_null() ? "" : x[6].c_str();
+        meta["cap_bp"] = x[7].is_null() ? json() : json(x[7].as<long long>());
+        meta["object_digest"] = x[8].c_str();
+        meta["seed"] = x[9].c_str();
+        meta["entropy"] = x[10].c_str();
+        meta["inspector_digest"] = x[11].c_str();
+        meta["groups"] = x[12].as<int>();
+        meta["per_group"] = x[13].as<int>();
+        meta["drawn_unit_name"] = x[15].is_null() ? "" : x[15].c_str();
+        meta["scan_count"] = x[16].as<long long>();
+        meta["strata"] = strata;
+        meta["population_total"] = total;
+        meta["drawn_total"] = drawn;
+        meta["result_groups"] = groups;
+        meta["candidate_count"] = total;
+        meta["leader_pool"] = rec.inspector_strata.empty() ? 0 : rec.inspector_strata[0].ids.size();
+        meta["member_pool"] = rec.inspector_strata.size() < 2 ? 0 : rec.inspector_strata[1].ids.size();
+        json scans = json::array();
+        for (const auto& row :
+             pg::exec(tx,
+                      "SELECT id, filename, content_type, size, sha256, uploaded_at FROM draw_scan WHERE draw_id = $1"
+                      " ORDER BY id",
+                      pg::Params().add(id)))
+            scans.push_back({{"id", row[0].as<long long>()},
+                             {"filename", row[1].c_str()},
+                             {"content_type", row[2].c_str()},
+                             {"size", row[3].as<long long>()},
+                             {"sha256", row[4].c_str()},
+                             {"uploaded_at", row[5].c_str()}});
+        meta["scans"] = scans;
+        return meta;
+    });
+}
+
+json list(pg::Pool& pool, long long page, long long page_size, const std::string& status,
+          std::optional<long long> task_id) {
+    return pg::with_read(pool, "draw-list", [&](pqxx::read_transaction& tx) {
+        pg::Params p;
+        std::string where = "TRUE";
+        if (!status.empty()) where += " AND d.status = " + p.next(status);
+        if (task_id) where += " AND d.task_id = " + p.next(std::to_string(*task_id)) + "::bigint";
+        const auto total = pg::exec(tx, "SELECT count(*) FROM draw d WHERE " + where, p)[0][0].as<long long>();
+        const auto lim = p.next(std::to_string(page_size));
+        const auto off = p.next(std::to_string((page - 1) * page_size));
+        json items = json::array();
+        for (const auto& row :
+             pg::exec(tx,
+                      "SELECT d.id, d.title, d.status, d.task_id, d.object_kind, d.drawn_at, u.name, d.confirmed_at,"
+                      " cardinality(d.candidate_ids), (SELECT count(*) FROM draw_object o WHERE o.draw_id = d.id),"
+                      " d.groups, encode(d.seed, 'hex')"
+                      " FROM draw d LEFT JOIN app_user u ON u.id = d.drawn_by WHERE " +
+                          where + " ORDER BY d.id DESC LIMIT " + lim + "::bigint OFFSET " + off + "::bigint",
+                      p))
+            items.push_back({{"id", row[0].as<long long>()},
+                             {"title", row[1].c_str()},
+                             {"status", row[2].c_str()},
+                             {"task_id", row[3].is_null() ? json() : json(row[3].as<long long>())},
+                             {"object_kind", row[4].c_str()},
+                             {"drawn_at", row[5].c_str()},
+                             {"drawn_by_name", row[6].is_null() ? "" : row[6].c_str()},
+                             {"confirmed_at", row[7].is_null() ? json() : json(row[7].c_str())},
+                             {"population", row[8].as<long long>()},
+                             {"drawn", row[9].as<long long>()},
+                             {"groups", row[10].as<int>()},
+                             {"seed", row[11].c_str()}});
+        return json{{"items", items}, {"total", total}, {"page", page}, {"page_size", page_size}};
+    });
+}
+
+json attempts(pg::Pool& pool, long long page, long long page_size, std::optional<long long> draw_id) {
+    return pg::with_read(pool, "draw-attempts", [&](pqxx::read_transaction& tx) {
+        pg::Params p;
+        std::string where = "TRUE";
+        if (draw_id) where += " AND a.draw_id = " + p.next(std::to_string(*draw_id)) + "::bigint";
+        const auto total = pg::exec(tx, "SELECT count(*) FROM draw_attempt a WHERE " + where, p)[0][0].as<long long>();
+        const auto lim = p.next(std::to_string(page_size));
+        const auto off = p.next(std::to_string((page - 1) * page_size));
+        json items = json::array();
+        for (const auto& row :
+             pg::exec(tx,
+                      "SELECT a.id, a.at, a.user_id, u.name, a.action, a.draw_id, a.task_id, a.outcome, a.code,"
+                      " a.message, a.address FROM draw_attempt a LEFT JOIN app_user u ON u.id = a.user_id WHERE " +
+                          where + " ORDER BY a.id DESC LIMIT " + lim + "::bigint OFFSET " + off + "::bigint",
+                      p))
+            items.push_back({{"id", row[0].as<long long>()},
+                             {"at", row[1].c_str()},
+                             {"user_id", row[2].is_null() ? json() : json(row[2].as<long long>())},
+                             {"user_name", row[3].is_null() ? "" : row[3].c_str()},
+                             {"action", row[4].c_str()},
+                             {"draw_id", row[5].is_null() ? json() : json(row[5].as<long long>())},
+                             {"task_id", row[6].is_null() ? json() : json(row[6].as<long long>())},
+                             {"outcome", row[7].c_str()},
+                             {"code", row[8].c_str()},
+                             {"message", row[9].c_str()},
+                             {"address", row[10].c_str()}});
+        return json{{"items", items}, {"total", total}, {"page", page}, {"page_size", page_size}};
+    });
+}
+
+json record(pg::Pool& pool, long long id) {
+    return pg::with_read(pool, "draw-record", [&](pqxx::read_transaction& tx) {
+        json meta;
+        auto rec = load_record(tx, id, &meta);
+        meta.erase("populations");
+        json out = to_json(rec);
+        out["meta"] = meta;
+        return out;
+    });
+}
+
+json public_verification(pg::Pool& pool, long long id) {
+    auto rec = record(pool, id);
+    auto v = verify(rec);
+    json diffs = json::array();
+    for (const auto& d : v.differences) diffs.push_back({{"field", d.field}, {"message", d.message}});
+    const auto& meta = rec["meta"];
+    json out = {{"id", id},
+                {"title", meta["title"]},
+                {"status", meta["status"]},
+                {"drawn_at", meta["drawn_at"]},
+                {"confirmed_at", meta["confirmed_at"]},
+                {"population", meta["population"]},
+                {"matches", v.ok},
+                {"message", v.ok ? "重算结果与公布的抽取结果一致" : "重算结果与公布的抽取结果不一致"},
+                {"differences", diffs}};
+    rec.erase("meta");
+    out["record"] = rec;
+    return out;
+}
+
+// --- administration -----------------------------------------------------------------
+
+json list_rules(pg::Pool& pool) {
+    return pg::with_read(pool, "draw-rules", [&](pqxx::read_transaction& tx) {
+        json items = json::array();
+        for (const auto& row : pg::exec(tx,
+                                        "SELECT code, name, description, enabled, locked, days, updated_at FROM "
+                                        "draw_filter_rule ORDER BY code"))
+            items.push_back({{"code", row[0].c_str()},
+                             {"name", row[1].c_str()},
+                             {"description", row[2].c_str()},
+                             {"enabled", row[3].as<bool>()},
+                             {"locked", row[4].as<bool>()},
+                             {"days", row[5].is_null() ? json() : json(row[5].as<int>())},
+                             {"updated_at", row[6].c_str()}});
+        auto s = pg::exec(tx, "SELECT value FROM draw_setting WHERE key = 'general_max_ratio_bp'");
+        return json{{"items", items},
+                    {"general_max_ratio_bp", s.empty() ? 500 : std::stoll(s[0][0].as<std::string>())}};
+    });
+}
+
+json update_rule(pg::Pool& pool, const std::string& code, const json& body) {
+    if (!body.is_object()) throw bad_request("bad_json", "请求体应为 JSON 对象");
+    pg::with_transaction(pool, "draw-rules", [&](pqxx::work& tx) {
+        if (code == "general_max_ratio_bp") {
+            if (!body.contains("value") || !body["value"].is_number_integer() || body["value"].get<long long>() < 1 ||
+                body["value"].get<long long>() > 10000)
+                throw invalid("bad_value", "最高抽取比例应为 1 至 10000（万分之一）", "value");
+            pg::exec(tx, "UPDATE draw_setting SET value = $1 WHERE key = 'general_max_ratio_bp'",
+                     pg::Params().add(std::to_string(body["value"].get<long long>())));
+            return;
+        }
+        auto r = pg::exec(tx, "SELECT locked FROM draw_filter_rule WHERE code = $1 FOR UPDATE", pg::Params().add(code));
+        if (r.empty()) throw not_found("过滤规则不存在");
+        if (body.contains("enabled")) {
+            if (!body["enabled"].is_boolean()) throw invalid("bad_enabled", "enabled 应为 true 或 false", "enabled");
+            if (r[0][0].as<bool>() && !body["enabled"].get<bool>())
+                throw conflict("rule_locked", "该规则保证同一对象不会同时处于两个未结束的抽取中，不能停用", "enabled");
+            pg::exec(tx, "UPDATE draw_filter_rule SET enabled = $2 WHERE code = $1",
+                     pg::Params().add(code).add(body["enabled"].get<bool>()));
+        }
+        if (body.contains("days")) {
+            if (!body["days"].is_number_integer() || body["days"].get<int>() < 1 || body["days"].get<int>() > 3660)
+                throw invalid("bad_days", "天数应为 1 至 3660", "days");
+            if (code != "drawn_within_days") throw invalid("bad_days", "该规则没有天数参数", "days");
+            pg::exec(tx, "UPDATE draw_filter_rule SET days = $2 WHERE code = $1",
+                     pg::Params().add(code).add(body["days"].get<int>()));
+        }
+    });
+    return list_rules(pool);
+}
+
+json list_recusals(pg::Pool& pool, std::optional<long long> inspector_id) {
+    return pg::with_read(pool, "draw-recusals", [&](pqxx::read_transaction& tx) {
+        pg::Params p;
+        std::string where = "TRUE";
+        if (inspector_id) where += " AND r.inspector_id = " + p.next(std::to_string(*inspector_id)) + "::bigint";
+        json items = json::array();
+        for (const auto& row :
+             pg::exec(tx,
+                      "SELECT r.id, r.inspector_id, i.name, r.object_kind, r.object_id, r.reason, r.valid_from,"
+                      " r.valid_until, r.created_at FROM inspector_recusal r JOIN inspector i ON i.id = r.inspector_id"
+                      " WHERE " +
+                          where + " ORDER BY r.id DESC LIMIT 1000",
+                      p))
+            items.push_back({{"id", row[0].as<long long>()},
+                             {"inspector_id", row[1].as<long long>()},
+                             {"inspector_name", row[2].c_str()},
+                             {"object_kind", row[3].is_null() ? json() : json(row[3].c_str())},
+                             {"object_id", row[4].is_null() ? json() : json(row[4].as<long long>())},
+                             {"reason", row[5].c_str()},
+                             {"valid_from", row[6].c_str()},
+                             {"valid_until", row[7].is_null() ? json() : json(row[7].c_str())},
+                             {"created_at", row[8].c_str()}});
+        return json{{"items", items}};
+    });
+}
+
+json add_recusal(pg::Pool& pool, const json& body) {
+    if (!body.is_object()) throw bad_request("bad_json", "请求体应为 JSON 对象");
+    const auto inspector = opt_id(body, "inspector_id");
+    if (!inspector) throw invalid("bad_inspector_id", "请选择执法人员", "inspector_id");
+    const std::string kind = body.value("object_kind", "");
+    const auto object = opt_id(body, "object_id");
+    if (!kind.empty() && !kKinds.count(kind)) throw invalid("bad_object_kind", "检查对象类型不正确", "object_kind");
+    if (kind.empty() != !object)
+        throw invalid("bad_object", "回避对象应同时给出类型与编号，或都不给（全部回避）", "object_id");
+    const std::string reason = body.value("reason", "");
+    if (reason.empty() || reason.size() > 1500)
+        throw invalid("bad_reason", "请填写回避原因（不超过 500 字）", "reason");
+    std::regex date_re("^[0-9]{4}-[0-9]{2}-[0-9]{2}$");
+    auto date = [&](const char* key) -> std::optional<std::string> {
+        if (!body.contains(key) || body[key].is_null() || body[key] == "") return std::nullopt;
+        if (!body[key].is_string() || !std::regex_match(body[key].get<std::string>(), date_re))
+            throw invalid("bad_date", "日期格式应为 YYYY-MM-DD", key);
+        return body[key].get<std::string>();
+    };
+    const auto from = date("valid_from"), until = date("valid_until");
+    return pg::with_transaction(pool, "draw-recusals", [&](pqxx::work& tx) {
+        if (object) {
+            auto r =
+                pg::exec(tx, "SELECT 1 FROM " + pg::quote_ident(kind) + " WHERE id = $1", pg::Params().add(*object));
+            if (r.empty()) throw invalid("unknown_object", "回避对象不存在", "object_id");
+        }
+        auto r = pg::exec(
+            tx,
+            "INSERT INTO inspector_recusal(inspector_id, object_kind, object_id, reason, valid_from, valid_until,"
+            " created_by) VALUES ($1, $2, $3, $4, coalesce($5::date, current_date), $6::date, $7) RETURNING id",
+            pg::Params()
+                .add(*inspector)
+                .add(kind.empty() ? std::nullopt : std::optional<std::string>(kind))
+                .add(object ? std::optional<std::string>(std::to_string(*object)) : std::nullopt)
+                .add(reason)
+                .add(from)
+                .add(until)
+                .add(actor_user()));
+        return json{{"id", r[0][0].as<long long>()}};
+    });
+}
+
+void delete_recusal(pg::Pool& pool, long long id) {
+    pg::with_transaction(pool, "draw-recusals", [&](pqxx::work& tx) {
+        if (pg::exec(tx, "DELETE FROM inspector_recusal WHERE id = $1", pg::Params().add(id)).affected_rows() == 0)
+            throw not_found("回避记录不存在");
+    });
+}
+
+void set_draw_password(pg::Pool& pool, const std::string& login_password, const std::string& draw_password) {
+    const auto& a = actor();
+    if (!a.user_id) throw Error(Error::Kind::Unauthorized, "unauthenticated", "请先登录");
+    if (draw_password.size() < 6 || draw_password.size() > 128)
+        throw invalid("weak_draw_password", "双随机密码至少 6 位", "draw_password");
+    pg::with_transaction(pool, "draw-password", [&](pqxx::work& tx) {
+        auto r = pg::exec(tx, "SELECT password_hash FROM app_user WHERE id = $1", pg::Params().add(a.user_id));
+        if (r.empty() || !accounts::verify_password(r[0][0].as<std::string>(), login_password))
+            throw invalid("wrong_password", "登录密码不正确", "login_password");
+        if (accounts::verify_password(r[0][0].as<std::string>(), draw_password))
+            throw invalid("same_as_login", "双随机密码不能与登录密码相同", "draw_password");
+        pg::exec(tx,
+                 "INSERT INTO draw_password(user_id, password_hash) VALUES ($1, $2)"
+                 " ON CONFLICT (user_id) DO UPDATE SET password_hash = EXCLUDED.password_hash",
+                 pg::Params().add(a.user_id).add(accounts::hash_password(draw_password)));
+    });
+}
+
+bool has_draw_password(pg::Pool& pool) {
+    const auto& a = actor();
+    return pg::with_read(pool, "draw-password", [&](pqxx::read_transaction& tx) {
+        return !pg::exec(tx, "SELECT 1 FROM draw_password WHERE user_id = $1", pg::Params().add(a.user_id)).empty();
+    });
+}
+
+// --- scans ---------------------------------------------------------------------------
+
+json add_scan(pg::Pool& pool, const std::string& data_dir, long long draw_id, const std::string& filename,
+              const std::string& bytes, size_t max_bytes) {
+    if (bytes.empty()) throw bad_request("empty_body", "上传内容为空");
+    if (bytes.size() > max_bytes)
+        throw Error(Error::Kind::TooLarge, "too_large",
+                    "文件过大（上限 " + std::to_string(max_bytes / 1024 / 1024) + " MB）");
+    std::string type;
+    if (bytes.rfind("%PDF-", 0) == 0)
+        type = "application/pdf";
+    else if (bytes.size() > 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
+             static_cast<unsigned char>(bytes[1]) == 0xD8 && static_cast<unsigned char>(bytes[2]) == 0xFF)
+        type = "image/jpeg";
+    else if (bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0)
+        type = "image/png";
+    else
+        throw Error(Error::Kind::Unsupported, "unsupported_type", "只接受 PDF、JPEG 或 PNG 格式的签字扫描件或照片");
+    std::string name = filename.empty() ? "签字记录" : filename;
+    if (name.size() > 600) name = name.substr(0, 600);
+    const std::string hex = [&] {
+        Digest d;
+        const auto raw = accounts::sha256(bytes);
+        std::copy(raw.begin(), raw.end(), d.begin());
+        return to_hex(d);
+    }();
+    const auto dir = std::filesystem::path(data_dir) / "draw-scans";
+    std::filesystem::create_directories(dir);
+    const auto file = dir / hex;
+    if (!std::filesystem::exists(file)) {
+        const auto tmp = dir / (hex + ".part");
+        {
+            std::ofstream out(tmp, std::ios::binary);
+            out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+            if (!out) throw Error(Error::Kind::Internal, "write_failed", "保存文件失败");
+        }
+        std::filesystem::rename(tmp, file);
+    }
+    return pg::with_transaction(pool, "draw-scan", [&](pqxx::work& tx) {
+        if (pg::exec(tx, "SELECT 1 FROM draw WHERE id = $1", pg::Params().add(draw_id)).empty())
+            throw not_found("抽取记录不存在");
+        auto r = pg::exec(tx,
+                          "INSERT INTO draw_scan(draw_id, filename, content_type, size, sha256, uploaded_by)"
+                          " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                          pg::Params()
+                              .add(draw_id)
+                              .add(name)
+                              .add(type)
+                              .add(static_cast<long long>(bytes.size()))
+                              .add(hex)
+                              .add(actor_user()));
+        const auto& a = actor();
+        pg::exec(tx,
+                 "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, outcome, message)"
+                 " VALUES ($1, $2, $3, 'upload_scan', $4, 'ok', $5)",
+                 pg::Params()
+                     .add(actor_user())
+                     .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
+                     .add(a.address)
+                     .add(draw_id)
+                     .add("上传签字记录：" + name));
+        return json{{"id", r[0][0].as<long long>()}, {"content_type", type}, {"size", bytes.size()}, {"sha256", hex}};
+    });
+}
+
+ScanFile get_scan(pg::Pool& pool, const std::string& data_dir, long long scan_id) {
+    auto row = pg::with_read(pool, "draw-scan", [&](pqxx::read_transaction& tx) {
+        auto r = pg::exec(tx, "SELECT content_type, filename, sha256 FROM draw_scan WHERE id = $1",
+                          pg::Params().add(scan_id));
+        if (r.empty()) throw not_found("扫描件不存在");
+        return std::array<std::string, 3>{r[0][0].c_str(), r[0][1].c_str(), r[0][2].c_str()};
+    });
+    std::ifstream in(std::filesystem::path(data_dir) / "draw-scans" / row[2], std::ios::binary);
+    if (!in) throw not_found("扫描件文件不存在");
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return {row[0], row[1], bytes};
+}
+
+}  // namespace twindraw::draw

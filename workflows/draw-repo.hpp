@@ -1,0 +1,114 @@
+// The draws in the database (DRAW-1..11, VERIFY-1): the population of a scope minus
+// the filter rules, the run in one transaction under a per-library lock, confirmation
+// with the draw password, discarding a draft, the record and its export, the attempt
+// log, filter rules, recusals and the draw password. The algorithm is draw-core.
+#pragma once
+
+#include "geo/pg.hpp"
+#include "workflows/draw-core.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace twindraw::draw {
+
+struct StratumRequest {
+    int risk = 0;     // 1..4
+    char credit = 0;  // 'A'..'D'
+    Quota quota;
+    std::string label() const { return "R" + std::to_string(risk) + "C" + std::string(1, credit); }
+};
+
+struct InspectorScope {
+    std::vector<long long> unit_ids;  // whole bureau / several sub-offices / one sub-office
+    bool include_subunits = true;
+    std::vector<std::string> qualifications;      // any of them (empty: any)
+    std::vector<std::string> specialties;         // any of them (empty: any)
+    std::optional<long long> initiating_unit_id;  // joint task: leaders from this department
+    bool cross_district = false;                  // 所所交叉: nobody inspects objects of their own district office
+};
+
+struct DrawRequest {
+    std::string title;
+    std::optional<long long> task_id;
+    std::string object_kind = "market_subject";
+    std::vector<std::string> division_codes;         // prefixes of division_code (county 6 digits, town 9)
+    std::vector<std::string> industry_codes;         // GB/T 4754 sections (letter) or divisions (2 digits)
+    std::vector<std::string> enterprise_type_codes;  // market subjects only
+    std::optional<long long> item_id;
+    std::vector<StratumRequest> strata;
+    int groups = 1;
+    int per_group = 2;  // 0: objects only
+    InspectorScope inspectors;
+    nlohmann::json raw;  // the request as sent, kept in the record
+};
+
+/// Parses and validates a request body; Error(Invalid, code, message, field).
+DrawRequest parse_request(const nlohmann::json& body);
+
+/// Population counts per stratum (all 16), k per requested stratum, the cap, the
+/// inspector pool sizes (before recusals by object). Reads only.
+nlohmann::json preview(pg::Pool& pool, const DrawRequest& req);
+
+/// Runs the draw in one transaction and returns {id, ...get()}. A refusal (bad quota,
+/// cap, too few people, empty population) is logged in draw_attempt and rethrown.
+nlohmann::json run(pg::Pool& pool, const DrawRequest& req);
+
+/// Confirms a draft with the current user's draw password (DRAW-11). 409 when not a
+/// draft or no draw password is set; 403 wrong_draw_password. Logged either way.
+nlohmann::json confirm(pg::Pool& pool, long long id, const std::string& password);
+
+/// Discards a draft (its objects are released); reason required. Logged.
+nlohmann::json discard(pg::Pool& pool, long long id, const std::string& reason);
+
+/// The draw with names of objects and inspectors, groups, digests and seed.
+nlohmann::json get(pg::Pool& pool, long long id);
+
+/// The draw log (DRAW-10): draws newest first, filtered by status and task.
+nlohmann::json list(pg::Pool& pool, long long page, long long page_size, const std::string& status,
+                    std::optional<long long> task_id);
+
+/// Every attempt, refused ones included, newest first.
+nlohmann::json attempts(pg::Pool& pool, long long page, long long page_size, std::optional<long long> draw_id);
+
+/// The published record (format twindraw-draw/1) with a "meta" block (id, title,
+/// status, task, times, scope in words, rules) that verification ignores.
+nlohmann::json record(pg::Pool& pool, long long id);
+
+/// Recomputes the stored record (the public page): {id, title, status, verification}.
+nlohmann::json public_verification(pg::Pool& pool, long long id);
+
+/// Appends an attempt row in its own transaction (used for refusals).
+void log_attempt(pg::Pool& pool, const std::string& action, std::optional<long long> draw_id,
+                 std::optional<long long> task_id, const std::string& outcome, const std::string& code,
+                 const std::string& message, const nlohmann::json& params);
+
+// --- administration -------------------------------------------------------------
+nlohmann::json list_rules(pg::Pool& pool);
+/// {enabled?, days?}; a locked rule cannot be disabled (409 rule_locked).
+nlohmann::json update_rule(pg::Pool& pool, const std::string& code, const nlohmann::json& body);
+
+nlohmann::json list_recusals(pg::Pool& pool, std::optional<long long> inspector_id);
+/// {inspector_id, object_kind?, object_id?, reason, valid_from?, valid_until?}
+nlohmann::json add_recusal(pg::Pool& pool, const nlohmann::json& body);
+void delete_recusal(pg::Pool& pool, long long id);
+
+/// Sets the current user's draw password after checking their login password.
+void set_draw_password(pg::Pool& pool, const std::string& login_password, const std::string& draw_password);
+bool has_draw_password(pg::Pool& pool);
+
+// --- scans of the signed record (DRAW-8) ------------------------------------------
+/// Stores bytes under data_dir/draw-scans/<sha256> and records them. Types: PDF, JPEG,
+/// PNG (checked by magic bytes, 415 otherwise), at most max_bytes (413).
+nlohmann::json add_scan(pg::Pool& pool, const std::string& data_dir, long long draw_id, const std::string& filename,
+                        const std::string& bytes, size_t max_bytes);
+/// {content_type, filename, bytes} of a scan.
+struct ScanFile {
+    std::string content_type, filename, bytes;
+};
+ScanFile get_scan(pg::Pool& pool, const std::string& data_dir, long long scan_id);
+
+}  // namespace twindraw::draw
