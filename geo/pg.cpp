@@ -34,8 +34,13 @@ namespace {
         throw invalid("unknown_reference", "引用的记录不存在", constraint());
     }
     if (state == "23514" || state == "23502" || state == "22001" || state == "22P02" ||
-        state == "22003" || state == "22007" || state == "22008")
+        state == "22003" || state == "22007" || state == "22008" || state == "22021" || state == "22P05")
         throw invalid("invalid_value", "字段值不符合要求");
+    // A row the actor's data scope does not cover (0006_data_scope.sql).
+    // (libpqxx 6 leaves sqlstate() empty on its insufficient_privilege class.)
+    if ((state == "42501" || dynamic_cast<const pqxx::insufficient_privilege*>(&e)) &&
+        what.find("row-level security") != std::string::npos)
+        throw forbidden("out_of_scope", "超出本人数据范围：不能写入管辖范围以外的数据");
     throw;
 }
 
