@@ -408,7 +408,7 @@ public:
         for (const Field* f : plan_.columns) present = present || f->name == column;
         if (!present) return 0;
         const std::string cond = by_unit ? "t.authority_id <> ALL (twindraw_scope_units())"
-                                         : "NOT (t.division_code LIKE ANY (twindraw_scope_areas()))";
+                                         : "NOT (twindraw_scope_all() OR t.division_code ^@ ANY (twindraw_scope_areas()))";
         auto r = pg::exec(tx_,
                           "WITH gone AS (DELETE FROM import_rows t WHERE " + cond +
                               " RETURNING t.row_no) "

@@ -3,7 +3,8 @@
 -- that forgets a filter still cannot read another unit's rows.
 --
 -- Every transaction the server runs for a signed-in request runs as the role
--- twindraw_app (geo/pg-context.cpp: set_config('role', 'twindraw_app', true)) with the
+-- twindraw_app (geo/pg-context.cpp: set_config('role', 'twindraw_app', true); for scope
+-- 'all' its member twindraw_app_all, whose extra policy lets every row through) with the
 -- actor in transaction-local settings: twindraw.user_id, twindraw.unit_id (the unit of
 -- the current identity) and twindraw.data_scope (all | district | unit_tree | unit | self).
 -- The owner of the tables (migrate, demo, CLI, tests that set no request actor) is not
@@ -42,6 +43,28 @@ BEGIN
   IF NOT pg_has_role(current_user, 'twindraw_app', 'MEMBER') THEN
     RAISE EXCEPTION 'the server switches to role twindraw_app for every request: GRANT twindraw_app TO %', current_user;
   END IF;
+  -- Scope 'all' runs as twindraw_app_all: a member of twindraw_app (its privileges and
+  -- policies) with one more policy, USING (true), on each scoped table. The planner folds
+  -- "true OR <scope check>" to true, so scope 'all' pays no per-row check; still no
+  -- superuser, no BYPASSRLS, and the same privileges.
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'twindraw_app_all') THEN
+    BEGIN
+      CREATE ROLE twindraw_app_all NOLOGIN IN ROLE twindraw_app;
+    EXCEPTION WHEN insufficient_privilege THEN NULL;
+    END;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'twindraw_app_all') THEN
+    RAISE EXCEPTION 'role twindraw_app_all is missing: CREATE ROLE twindraw_app_all NOLOGIN IN ROLE twindraw_app, and grant it to %', current_user;
+  END IF;
+  IF NOT pg_has_role(current_user, 'twindraw_app_all', 'MEMBER') THEN
+    BEGIN
+      EXECUTE format('GRANT twindraw_app_all TO %I', current_user);
+    EXCEPTION WHEN insufficient_privilege THEN NULL;
+    END;
+  END IF;
+  IF NOT pg_has_role(current_user, 'twindraw_app_all', 'MEMBER') THEN
+    RAISE EXCEPTION 'the server switches to role twindraw_app_all for scope all: GRANT twindraw_app_all TO %', current_user;
+  END IF;
   GRANT USAGE ON SCHEMA public TO twindraw_app;
   GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO twindraw_app;
   GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO twindraw_app;
@@ -75,33 +98,68 @@ CREATE FUNCTION division_area(code text) RETURNS text LANGUAGE sql IMMUTABLE AS 
               ELSE code END
 $$;
 
--- The units of the actor's scope ('self': none). Policies call these functions inside
--- a scalar subquery, so each runs once per statement (an InitPlan), not once per row.
-CREATE FUNCTION twindraw_scope_units() RETURNS bigint[] LANGUAGE sql STABLE AS $$
-  SELECT coalesce(array_agg(s.id), '{}')
-    FROM scope_units(twindraw_unit_id(), CASE WHEN twindraw_data_scope() = 'self' THEN '' ELSE twindraw_data_scope() END) s
+-- The units of the actor's scope ('self': none), the division-code prefixes of its
+-- objects ('self': its unit's), and whether the scope is 'all'. Policies call them inside
+-- scalar subqueries, so each runs once per statement (an InitPlan), not once per row;
+-- PL/pgSQL keeps their statements' plans for the session (pooled connections).
+CREATE FUNCTION twindraw_scope_all() RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT twindraw_data_scope() = 'all'
 $$;
 
--- LIKE patterns of the division codes of the actor's scope ('self': its unit's).
-CREATE FUNCTION twindraw_scope_areas() RETURNS text[] LANGUAGE sql STABLE AS $$
-  SELECT CASE twindraw_data_scope()
-    WHEN 'all' THEN ARRAY['%']
-    WHEN 'district' THEN (SELECT coalesce(array_agg(division_area(left(a.division_code, 6)) || '%'), '{}')
-                            FROM authority a WHERE a.id = twindraw_unit_id())
-    WHEN '' THEN '{}'::text[]
-    ELSE (SELECT coalesce(array_agg(DISTINCT division_area(a.division_code) || '%'), '{}')
-            FROM scope_units(twindraw_unit_id(),
-                             CASE WHEN twindraw_data_scope() = 'self' THEN 'unit' ELSE twindraw_data_scope() END) s
-            JOIN authority a ON a.id = s.id)
-  END
-$$;
+CREATE FUNCTION twindraw_scope_units() RETURNS bigint[] LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_scope text := twindraw_data_scope();
+  v_units bigint[];
+BEGIN
+  IF v_scope IN ('', 'self') THEN
+    RETURN '{}';
+  END IF;
+  SELECT coalesce(array_agg(s.id), '{}') INTO v_units FROM scope_units(twindraw_unit_id(), v_scope) s;
+  RETURN v_units;
+END $$;
+
+CREATE FUNCTION twindraw_scope_areas() RETURNS text[] LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_scope text := twindraw_data_scope();
+  v_areas text[];
+BEGIN
+  IF v_scope = '' THEN
+    RETURN '{}';
+  ELSIF v_scope = 'all' THEN
+    RETURN ARRAY[''];
+  ELSIF v_scope = 'district' THEN
+    SELECT coalesce(array_agg(division_area(left(a.division_code, 6))), '{}') INTO v_areas
+      FROM authority a WHERE a.id = twindraw_unit_id();
+  ELSE
+    SELECT coalesce(array_agg(DISTINCT division_area(a.division_code)), '{}') INTO v_areas
+      FROM scope_units(twindraw_unit_id(), CASE WHEN v_scope = 'self' THEN 'unit' ELSE v_scope END) s
+      JOIN authority a ON a.id = s.id;
+  END IF;
+  RETURN v_areas;
+END $$;
+
+-- The byte range (collation "C") the prefixes span: from the smallest prefix to the
+-- largest followed by ':' (the byte after '9'). Policies compare division_code with it so
+-- that an index on (division_code COLLATE "C") finds a district's rows; the prefix test
+-- then keeps the exact ones. No scope: NULL, nothing matches.
+CREATE FUNCTION twindraw_scope_low() RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT min(a COLLATE "C") FROM unnest(twindraw_scope_areas()) a);
+END $$;
+CREATE FUNCTION twindraw_scope_high() RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT max(a COLLATE "C") || ':' FROM unnest(twindraw_scope_areas()) a);
+END $$;
 
 -- Inspectors readable by the actor: those of the scope's units and, except for 'self',
 -- those of cooperating departments.
-CREATE FUNCTION twindraw_inspector_units() RETURNS bigint[] LANGUAGE sql STABLE AS $$
-  SELECT twindraw_scope_units() || CASE WHEN twindraw_data_scope() IN ('', 'self') THEN '{}'::bigint[]
-    ELSE (SELECT coalesce(array_agg(id), '{}') FROM authority WHERE kind = 'cooperating') END
-$$;
+CREATE FUNCTION twindraw_inspector_units() RETURNS bigint[] LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF twindraw_data_scope() IN ('', 'self') THEN
+    RETURN '{}';
+  END IF;
+  RETURN twindraw_scope_units() || ARRAY(SELECT id FROM authority WHERE kind = 'cooperating');
+END $$;
 
 -- The inspector record linked to the acting user (SECURITY DEFINER: app_user's own
 -- policies do not apply inside, so inspector's policy does not depend on them).
@@ -121,24 +179,35 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
                        AND i.authority_id NOT IN (SELECT s.id FROM scope_units(p_unit, p_scope) s)))
 $$;
 
--- Objects: by division code.
+-- Objects: by division code. Scope 'all' takes the policy scope_all below (role
+-- twindraw_app_all); the others an index range plus the exact prefix test.
+CREATE INDEX market_subject_division_c_idx ON market_subject (division_code COLLATE "C");
+CREATE INDEX venue_division_c_idx ON venue (division_code COLLATE "C");
+CREATE INDEX product_division_c_idx ON product (division_code COLLATE "C");
 ALTER TABLE market_subject ENABLE ROW LEVEL SECURITY;
 CREATE POLICY data_scope ON market_subject
-  USING (division_code LIKE ANY ((SELECT twindraw_scope_areas())::text[]))
-  WITH CHECK (division_code LIKE ANY ((SELECT twindraw_scope_areas())::text[]));
+  USING (division_code COLLATE "C" >= (SELECT twindraw_scope_low()) AND division_code COLLATE "C" < (SELECT twindraw_scope_high())
+         AND division_code ^@ ANY ((SELECT twindraw_scope_areas())::text[]))
+  WITH CHECK (division_code COLLATE "C" >= (SELECT twindraw_scope_low()) AND division_code COLLATE "C" < (SELECT twindraw_scope_high())
+              AND division_code ^@ ANY ((SELECT twindraw_scope_areas())::text[]));
 ALTER TABLE venue ENABLE ROW LEVEL SECURITY;
 CREATE POLICY data_scope ON venue
-  USING (division_code LIKE ANY ((SELECT twindraw_scope_areas())::text[]))
-  WITH CHECK (division_code LIKE ANY ((SELECT twindraw_scope_areas())::text[]));
+  USING (division_code COLLATE "C" >= (SELECT twindraw_scope_low()) AND division_code COLLATE "C" < (SELECT twindraw_scope_high())
+         AND division_code ^@ ANY ((SELECT twindraw_scope_areas())::text[]))
+  WITH CHECK (division_code COLLATE "C" >= (SELECT twindraw_scope_low()) AND division_code COLLATE "C" < (SELECT twindraw_scope_high())
+              AND division_code ^@ ANY ((SELECT twindraw_scope_areas())::text[]));
 ALTER TABLE product ENABLE ROW LEVEL SECURITY;
 CREATE POLICY data_scope ON product
-  USING (division_code LIKE ANY ((SELECT twindraw_scope_areas())::text[]))
-  WITH CHECK (division_code LIKE ANY ((SELECT twindraw_scope_areas())::text[]));
+  USING (division_code COLLATE "C" >= (SELECT twindraw_scope_low()) AND division_code COLLATE "C" < (SELECT twindraw_scope_high())
+         AND division_code ^@ ANY ((SELECT twindraw_scope_areas())::text[]))
+  WITH CHECK (division_code COLLATE "C" >= (SELECT twindraw_scope_low()) AND division_code COLLATE "C" < (SELECT twindraw_scope_high())
+              AND division_code ^@ ANY ((SELECT twindraw_scope_areas())::text[]));
 
 -- Inspectors: by unit.
 ALTER TABLE inspector ENABLE ROW LEVEL SECURITY;
 CREATE POLICY data_scope_read ON inspector FOR SELECT
-  USING (authority_id = ANY ((SELECT twindraw_inspector_units())::bigint[]) OR id = (SELECT twindraw_own_inspector()));
+  USING ((SELECT twindraw_scope_all()) OR authority_id = ANY ((SELECT twindraw_inspector_units())::bigint[])
+         OR id = (SELECT twindraw_own_inspector()));
 CREATE POLICY data_scope_insert ON inspector FOR INSERT
   WITH CHECK (authority_id = ANY ((SELECT twindraw_scope_units())::bigint[]));
 CREATE POLICY data_scope_update ON inspector FOR UPDATE
@@ -161,23 +230,32 @@ CREATE POLICY data_scope_delete ON user_identity FOR DELETE
 
 ALTER TABLE app_user ENABLE ROW LEVEL SECURITY;
 CREATE POLICY data_scope_read ON app_user FOR SELECT
-  USING (id = (SELECT twindraw_user_id()) OR (SELECT twindraw_data_scope()) = 'all'
+  USING (id = (SELECT twindraw_user_id()) OR (SELECT twindraw_scope_all())
          OR id IN (SELECT i.user_id FROM user_identity i WHERE i.authority_id = ANY ((SELECT twindraw_scope_units())::bigint[])));
 -- A new user has no identity yet; the identities added next are checked.
 CREATE POLICY data_scope_insert ON app_user FOR INSERT WITH CHECK (true);
 CREATE POLICY data_scope_update ON app_user FOR UPDATE
-  USING (id = (SELECT twindraw_user_id()) OR (SELECT twindraw_data_scope()) = 'all'
+  USING (id = (SELECT twindraw_user_id()) OR (SELECT twindraw_scope_all())
          OR id IN (SELECT i.user_id FROM user_identity i WHERE i.authority_id = ANY ((SELECT twindraw_scope_units())::bigint[])))
   WITH CHECK (true);
 CREATE POLICY data_scope_delete ON app_user FOR DELETE
-  USING ((SELECT twindraw_data_scope()) = 'all'
+  USING ((SELECT twindraw_scope_all())
          OR id IN (SELECT i.user_id FROM user_identity i WHERE i.authority_id = ANY ((SELECT twindraw_scope_units())::bigint[])));
 
 ALTER TABLE login_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY data_scope_read ON login_log FOR SELECT
-  USING (user_id = (SELECT twindraw_user_id()) OR (SELECT twindraw_data_scope()) = 'all'
+  USING (user_id = (SELECT twindraw_user_id()) OR (SELECT twindraw_scope_all())
          OR user_id IN (SELECT i.user_id FROM user_identity i WHERE i.authority_id = ANY ((SELECT twindraw_scope_units())::bigint[])));
 CREATE POLICY data_scope_insert ON login_log FOR INSERT WITH CHECK (true);
+
+-- Scope 'all' (role twindraw_app_all, see above): every row.
+DO $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['market_subject', 'venue', 'product', 'inspector', 'user_identity', 'app_user', 'login_log'] LOOP
+    EXECUTE format('CREATE POLICY scope_all ON %I TO twindraw_app_all USING (true) WITH CHECK (true)', t);
+  END LOOP;
+END $$;
 
 -- Refused attempts (SYS-8): a request answered 403 for lacking a permission or acting
 -- above its tier is recorded here, in its own transaction after the refusal; the
