@@ -246,8 +246,11 @@ std::optional<SessionInfo> resolve_session(pg::Pool& pool, const std::string& to
     // of BEGIN, the actor's settings and COMMIT. It runs before any actor is set.
     auto found = [&]() -> std::optional<std::pair<SessionInfo, bool>> {
         auto lease = pool.acquire("auth");
+        // Prepared once per connection (libpqxx accepts the same definition again), so
+        // the four-table join is not planned anew on every request.
+        lease->prepare("twindraw_resolve_session", kSessionSelect);
         pqxx::nontransaction tx(*lease);
-        auto r = pg::exec(tx, kSessionSelect, pg::Params().add(token));
+        auto r = tx.exec_prepared("twindraw_resolve_session", token);
         if (r.empty()) return std::nullopt;
         return std::make_pair(session_from_row(r[0]), r[0][10].as<bool>());
     }();

@@ -9,7 +9,8 @@
 #   pg_virtualenv -t tests/bench/auth-load.sh [build-dir] [enterprises]
 #
 # Needs wrk, curl, the reference npm packages (scripts/deps; or TWINDRAW_REFDATA_DIR).
-# Prints requests/s of both, their ratio (goal >= 0.8), non-2xx answers, and logins/s.
+# Prints requests/s of both (the mean of alternating rounds, TWINDRAW_BENCH_ROUNDS=2), their
+# ratio (goal >= 0.8), non-2xx answers, and logins/s.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,21 +42,22 @@ echo "==> demo city with $ENTERPRISES enterprises"
 # The demo's initial password must be changed at first login; mark it changed directly.
 psql -q -d "$DB" -c "UPDATE app_user SET must_change_password = false" >/dev/null
 
-start() {  # start [--nochecks]
-    "$SERVER" --database "$URL" --port "$PORT" "$@" >"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
+# Both servers run at once (checks on at $PORT, off at $PORT+1) and the wrk runs
+# alternate on, off, on, off, ... so that background load on the machine hits both alike.
+OFF_PORT=$((PORT + 1))
+OFF_PID=
+start() {  # start port [--nochecks]
+    local port=$1
+    shift
+    "$SERVER" --database "$URL" --port "$port" "$@" >>"$WORK/server.log" 2>&1 &
+    local pid=$!
     for _ in $(seq 100); do
-        curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return 0
+        curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "$pid"; return 0; }
         sleep 0.1
     done
     echo "server did not start:" >&2
     cat "$WORK/server.log" >&2
     exit 1
-}
-stop() {
-    kill "$SERVER_PID"
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
 }
 token() {  # token account
     curl -fsS -H 'Content-Type: application/json' \
@@ -72,13 +74,28 @@ run_wrk() {  # run_wrk name url [wrk args...]
     echo "${rps} ${non2xx:-0}"
 }
 
-LIST="http://127.0.0.1:$PORT/api/subjects?page=1"
-start
+psql -q -d "$DB" -c "VACUUM ANALYZE" >/dev/null
+SERVER_PID=$(start "$PORT")
+OFF_PID=$(start "$OFF_PORT" --nochecks)
+trap 'kill $OFF_PID 2>/dev/null || true; cleanup' EXIT
 ADMIN_TOKEN=$(token admin)
 DISTRICT_TOKEN=$(token yz_admin)
+LIST="http://127.0.0.1:$PORT/api/subjects?page=1"
+OFF_LIST="http://127.0.0.1:$OFF_PORT/api/subjects?page=1"
 curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "$LIST" >/dev/null
-echo "==> checks on: system administrator (scope all), $CONNECTIONS connections, $DURATION"
-read -r ON ON_BAD < <(run_wrk on "$LIST" -H "Authorization: Bearer $ADMIN_TOKEN")
+wrk -t2 -c"$CONNECTIONS" -d5s -H "Authorization: Bearer $ADMIN_TOKEN" "$LIST" >/dev/null  # warm-up
+wrk -t2 -c"$CONNECTIONS" -d5s "$OFF_LIST" >/dev/null
+ONS=() OFFS=() BAD=0
+for round in $(seq "${TWINDRAW_BENCH_ROUNDS:-2}"); do
+    echo "==> round $round: checks on (system administrator, scope all), $CONNECTIONS connections, $DURATION"
+    read -r r b < <(run_wrk "on$round" "$LIST" -H "Authorization: Bearer $ADMIN_TOKEN")
+    ONS+=("$r"); BAD=$((BAD + b)); ON_BAD=$b
+    echo "    $r requests/s, non-2xx $b"
+    echo "==> round $round: checks OFF (bench-only --nochecks)"
+    read -r r b < <(run_wrk "off$round" "$OFF_LIST")
+    OFFS+=("$r"); OFF_BAD=$b
+    echo "    $r requests/s, non-2xx $b"
+done
 echo "==> checks on: district administrator of 渝中区 (scope district)"
 read -r DIST DIST_BAD < <(run_wrk district "$LIST" -H "Authorization: Bearer $DISTRICT_TOKEN")
 cat >"$WORK/login.lua" <<LUA
@@ -88,20 +105,19 @@ wrk.headers["Content-Type"] = "application/json"
 LUA
 echo "==> login (Argon2id), POST /api/auth/login"
 read -r LOGIN LOGIN_BAD < <(run_wrk login "http://127.0.0.1:$PORT/api/auth/login" -s "$WORK/login.lua")
-stop
-
-start --nochecks
-echo "==> checks OFF (bench-only --nochecks)"
-read -r OFF OFF_BAD < <(run_wrk off "$LIST")
-stop
+ON=$(printf '%s\n' "${ONS[@]}" | awk '{s += $1} END {printf "%.2f", s / NR}')
+OFF=$(printf '%s\n' "${OFFS[@]}" | awk '{s += $1} END {printf "%.2f", s / NR}')
+ON_BAD=$BAD
 
 python3 - "$ON" "$OFF" "$DIST" <<'PY'
 import sys
 on, off, dist = map(float, sys.argv[1:4])
-print(f"ratio checks-on / checks-off: {on / off:.3f} (goal >= 0.8); district user: {dist / off:.3f}")
+print(f"ratio checks-on / checks-off (mean of the rounds): {on / off:.3f} (goal >= 0.8); district user: {dist / off:.3f}")
 PY
 printf '%-44s %12s %10s\n' "case" "requests/s" "non-2xx"
 printf '%-44s %12s %10s\n' "list, permission + RLS (admin, scope all)" "$ON" "$ON_BAD"
+printf '%-44s %12s\n' "  rounds (on)" "${ONS[*]}"
+printf '%-44s %12s\n' "  rounds (off)" "${OFFS[*]}"
 printf '%-44s %12s %10s\n' "list, permission + RLS (渝中 district admin)" "$DIST" "$DIST_BAD"
 printf '%-44s %12s %10s\n' "list, checks off" "$OFF" "$OFF_BAD"
 printf '%-44s %12s %10s\n' "login (password only)" "$LOGIN" "$LOGIN_BAD"
