@@ -3,6 +3,8 @@
 #include "geo/error.hpp"
 
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <regex>
 
 namespace twindraw::pg {
@@ -34,8 +36,13 @@ namespace {
         throw invalid("unknown_reference", "引用的记录不存在", constraint());
     }
     if (state == "23514" || state == "23502" || state == "22001" || state == "22P02" ||
-        state == "22003" || state == "22007" || state == "22008")
+        state == "22003" || state == "22007" || state == "22008" || state == "22021" || state == "22P05")
         throw invalid("invalid_value", "字段值不符合要求");
+    // A row the actor's data scope does not cover (0006_data_scope.sql).
+    // (libpqxx 6 leaves sqlstate() empty on its insufficient_privilege class.)
+    if ((state == "42501" || dynamic_cast<const pqxx::insufficient_privilege*>(&e)) &&
+        what.find("row-level security") != std::string::npos)
+        throw forbidden("out_of_scope", "超出本人数据范围：不能写入管辖范围以外的数据");
     throw;
 }
 
@@ -93,13 +100,23 @@ std::string redact_url(std::string_view url) {
     return std::regex_replace(s, in_keywords, "password=***");
 }
 
+namespace {
+// The application_name last set on each open connection (of any pool), so acquire()
+// sets it only when the purpose changes.
+std::mutex purpose_mutex;
+std::map<const pqxx::connection*, std::string> purpose_of;
+}  // namespace
+
 Lease::~Lease() {
     if (conn_ && pool_) pool_->give_back(std::move(conn_));
 }
 
 Pool::Pool(std::string url, size_t size) : url_(std::move(url)), size_(size ? size : 1) {}
 
-Pool::~Pool() = default;
+Pool::~Pool() {
+    std::lock_guard lock(purpose_mutex);
+    for (const auto& c : idle_) purpose_of.erase(c.get());
+}
 
 Lease Pool::acquire(std::string_view purpose, std::chrono::milliseconds timeout) {
     std::unique_ptr<pqxx::connection> conn;
@@ -108,18 +125,47 @@ Lease Pool::acquire(std::string_view purpose, std::chrono::milliseconds timeout)
         if (!freed_.wait_for(lock, timeout, [&] { return !idle_.empty() || open_ < size_; }))
             throw Error(Error::Kind::Unavailable, "db_busy", "数据库繁忙，请稍后重试");
         if (!idle_.empty()) {
-            conn = std::move(idle_.back());
-            idle_.pop_back();
+            // Prefer an idle connection already named for this purpose (no round trip
+            // to rename it), the most recently returned one otherwise.
+            size_t pick = idle_.size() - 1;
+            {
+                const std::string name = "twindraw:" + std::string(purpose);
+                std::lock_guard names(purpose_mutex);
+                for (size_t i = idle_.size(); i-- > 0;) {
+                    auto it = purpose_of.find(idle_[i].get());
+                    if (it != purpose_of.end() && it->second == name) {
+                        pick = i;
+                        break;
+                    }
+                }
+            }
+            conn = std::move(idle_[pick]);
+            idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(pick));
         } else {
             ++open_;
         }
     }
     try {
         if (!conn) conn = std::make_unique<pqxx::connection>(url_);
-        pqxx::nontransaction tx(*conn);
-        tx.exec_params("SELECT set_config('application_name', $1, false)",
-                       "twindraw:" + std::string(purpose));
+        // Only when it changes: a round trip saved on most requests.
+        const std::string name = "twindraw:" + std::string(purpose);
+        std::string last;
+        {
+            std::lock_guard lock(purpose_mutex);
+            auto it = purpose_of.find(conn.get());
+            if (it != purpose_of.end()) last = it->second;
+        }
+        if (last != name) {
+            pqxx::nontransaction tx(*conn);
+            tx.exec_params("SELECT set_config('application_name', $1, false)", name);
+            std::lock_guard lock(purpose_mutex);
+            purpose_of[conn.get()] = name;
+        }
     } catch (const std::exception&) {
+        if (conn) {
+            std::lock_guard lock(purpose_mutex);
+            purpose_of.erase(conn.get());
+        }
         std::lock_guard lock(mutex_);
         --open_;
         freed_.notify_one();
@@ -130,10 +176,15 @@ Lease Pool::acquire(std::string_view purpose, std::chrono::milliseconds timeout)
 
 void Pool::give_back(std::unique_ptr<pqxx::connection> conn) {
     std::lock_guard lock(mutex_);
-    if (conn->is_open())
+    if (conn->is_open()) {
         idle_.push_back(std::move(conn));
-    else
+    } else {
+        {
+            std::lock_guard lock(purpose_mutex);
+            purpose_of.erase(conn.get());
+        }
         --open_;
+    }
     freed_.notify_one();
 }
 

@@ -128,7 +128,7 @@ void register_account_routes(Router& router, App& app) {
                     return Response::json(200, accounts::role_members(app.pool, id_param(req)));
                 }});
 
-    router.add({"GET", "/api/org-tree", "system.users", "组织机构树：市 → 区县 → 单位 → 科室，含人数", "系统管理",
+    router.add({"GET", "/api/org-tree", "system.org", "组织机构树：市 → 区县 → 单位 → 科室，含人数", "系统管理",
                 [&app](const Request& req) { return Response::json(200, accounts::org_tree(app.pool, admin_of(req))); }});
 
     router.add({"GET", "/api/login-log", "system.loginlog", "登录日志（账号、结果、时间段筛选）", "系统管理",

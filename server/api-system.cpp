@@ -44,6 +44,7 @@ void register_all(Router& router, App& app) {
     register_password_reset_routes(router, app);
     register_flow_routes(router, app);
     register_draw_routes(router, app);
+    register_org_routes(router, app);
 }
 
 }  // namespace twindraw::server

@@ -45,6 +45,7 @@ void register_feedback_routes(Router& router, App& app);
 void register_password_reset_routes(Router& router, App& app);
 void register_flow_routes(Router& router, App& app);
 void register_draw_routes(Router& router, App& app);
+void register_org_routes(Router& router, App& app);
 
 /// Registers every route of the application. The router must outlive its use and
 /// must not be moved afterwards (the OpenAPI route refers to it).

@@ -46,6 +46,24 @@ std::optional<Principal> SessionAuthenticator::authenticate(const Request& req) 
     return p;
 }
 
+void SessionAuthenticator::record_refusal(const Request& req, const std::string& code, const std::string& message) const {
+    if (!req.principal) return;
+    const Principal& who = *req.principal;
+    pg::ActorScope actor({who.user_id, who.identity_id, who.unit_id, req.peer, who.data_scope, true});
+    pg::with_transaction(pool_, "refusal", [&](pqxx::work& tx) {
+        pg::Params p;
+        if (who.user_id > 0) p.add(who.user_id); else p.null();
+        if (who.identity_id > 0) p.add(who.identity_id); else p.null();
+        if (who.unit_id > 0) p.add(who.unit_id); else p.null();
+        p.add(req.peer.substr(0, 100)).add(req.method.substr(0, 10)).add(req.path.substr(0, 500)).add(code).add(
+            message.substr(0, 500));
+        pg::exec(tx,
+                 "INSERT INTO access_refusal(user_id, identity_id, unit_id, address, method, path, code, message)"
+                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 p);
+    });
+}
+
 std::string session_cookie(const std::string& token, bool secure) {
     return std::string(kSessionCookie) + "=" + token + "; HttpOnly; SameSite=Strict; Path=/" + (secure ? "; Secure" : "");
 }

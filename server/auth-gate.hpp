@@ -18,6 +18,8 @@ class SessionAuthenticator : public Authenticator {
 public:
     explicit SessionAuthenticator(pg::Pool& pool) : pool_(pool) {}
     std::optional<Principal> authenticate(const Request& req) const override;
+    /// Inserts the refused attempt into access_refusal as the caller (audit-chained).
+    void record_refusal(const Request& req, const std::string& code, const std::string& message) const override;
 
 private:
     pg::Pool& pool_;

@@ -54,9 +54,9 @@ std::optional<Response> static_file(const std::string& web_dir, const std::strin
     return r;
 }
 
-}  // namespace
-
-Response dispatch(const Router& router, const std::string& web_dir, Request& req, const Authenticator* authenticator) {
+// Routing, access control and the handler, without the record of refusals.
+Response dispatch_checked(const Router& router, const std::string& web_dir, Request& req,
+                          const Authenticator* authenticator) {
     try {
         auto m = router.match(req.method, req.path);
         if (m.route) {
@@ -82,6 +82,8 @@ Response dispatch(const Router& router, const std::string& web_dir, Request& req
                 actor.user_id = req.principal->user_id;
                 actor.identity_id = req.principal->identity_id;
                 actor.unit_id = req.principal->unit_id;
+                actor.data_scope = req.principal->data_scope;
+                actor.restricted = true;
             }
             actor.address = req.peer;
             pg::ActorScope scope(std::move(actor));
@@ -98,6 +100,27 @@ Response dispatch(const Router& router, const std::string& web_dir, Request& req
             std::cerr << nlohmann::json({{"level", "error"}, {"path", req.path}, {"what", e.what()}}).dump() << std::endl;
         return r;
     }
+}
+
+}  // namespace
+
+Response dispatch(const Router& router, const std::string& web_dir, Request& req, const Authenticator* authenticator) {
+    Response res = dispatch_checked(router, web_dir, req, authenticator);
+    if (res.status == 403 && req.principal && authenticator) {
+        try {
+            auto body = nlohmann::json::parse(res.body);
+            const std::string code = body["error"].value("code", "");
+            if (code == "forbidden" || code == "out_of_scope" || code == "role_above_admin")
+                authenticator->record_refusal(req, code, body["error"].value("message", ""));
+        } catch (const std::exception& e) {
+            // The refusal stands; only its record failed.
+            std::cerr << nlohmann::json({{"level", "error"}, {"msg", "refusal not recorded"}, {"path", req.path},
+                                         {"what", e.what()}})
+                             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                      << std::endl;
+        }
+    }
+    return res;
 }
 
 namespace {

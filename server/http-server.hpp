@@ -19,6 +19,10 @@ class Authenticator {
 public:
     virtual ~Authenticator() = default;
     virtual std::optional<Principal> authenticate(const Request& req) const = 0;
+    /// Called after a signed-in request was refused with 403 for lacking a permission
+    /// or acting outside its scope or tier (codes forbidden, out_of_scope,
+    /// role_above_admin), to keep a record of the attempt (SYS-8).
+    virtual void record_refusal(const Request&, const std::string& /*code*/, const std::string& /*message*/) const {}
 };
 
 struct ServerOptions {
@@ -39,7 +43,11 @@ struct ServerOptions {
 /// only use "session" routes → 403 "password_change_required"; a cookie session's
 /// non-GET request without the matching X-CSRF-Token → 403 "csrf"; a permission the
 /// principal lacks ("authenticated" and "session" need none) → 403 "forbidden". The
-/// handler runs inside a pg::ActorScope of the principal and the peer address.
+/// handler runs inside a restricted pg::ActorScope of the principal (its data scope,
+/// row-level security as twindraw_app) and the peer address; without a principal
+/// (public routes) the actor carries the address only. Refusals (403 forbidden,
+/// out_of_scope, role_above_admin) of a signed-in caller go to
+/// Authenticator::record_refusal.
 Response dispatch(const Router& router, const std::string& web_dir, Request& req,
                   const Authenticator* authenticator = nullptr);
 

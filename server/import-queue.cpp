@@ -19,7 +19,9 @@ ImportQueue::~ImportQueue() {
 void ImportQueue::submit(long long job_id, std::string path, import::ImportOptions options) {
     {
         std::lock_guard lock(mutex_);
-        queue_.push_back({job_id, std::move(path), std::move(options)});
+        std::optional<pg::Actor> actor;
+        if (const pg::Actor* a = pg::current_actor()) actor = *a;
+        queue_.push_back({job_id, std::move(path), std::move(options), std::move(actor)});
     }
     wake_.notify_one();
 }
@@ -35,6 +37,8 @@ void ImportQueue::work() {
             queue_.pop_front();
         }
         try {
+            std::optional<pg::ActorScope> as_importer;
+            if (item.actor) as_importer.emplace(*item.actor);
             import::run_job(pool_, item.id, item.path, item.options);
         } catch (const std::exception& e) {
             // The job row carries the user-facing outcome; the detail goes to the log.

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -17,7 +18,8 @@ class ImportQueue {
 public:
     explicit ImportQueue(pg::Pool& pool);
     ~ImportQueue();  // finishes the running job, drops queued ones (they stay "queued")
-    /// Takes ownership of the file at path (deleted after the run).
+    /// Takes ownership of the file at path (deleted after the run). The job runs as the
+    /// thread's current actor (the importing user, with its data scope).
     void submit(long long job_id, std::string path, import::ImportOptions options);
 
 private:
@@ -25,6 +27,7 @@ private:
         long long id;
         std::string path;
         import::ImportOptions options;
+        std::optional<pg::Actor> actor;
     };
     void work();
 

@@ -242,11 +242,18 @@ LoginResult complete_second_factor(pg::Pool& pool, const std::string& challenge,
 
 std::optional<SessionInfo> resolve_session(pg::Pool& pool, const std::string& token) {
     if (token.empty() || token.size() > 100) return std::nullopt;
-    auto found = pg::with_read(pool, "auth", [&](pqxx::read_transaction& tx) -> std::optional<std::pair<SessionInfo, bool>> {
-        auto r = pg::exec(tx, kSessionSelect, pg::Params().add(token));
+    // One statement on every request: run it alone (autocommit), without the round trips
+    // of BEGIN, the actor's settings and COMMIT. It runs before any actor is set.
+    auto found = [&]() -> std::optional<std::pair<SessionInfo, bool>> {
+        auto lease = pool.acquire("auth");
+        // Prepared once per connection (libpqxx accepts the same definition again), so
+        // the four-table join is not planned anew on every request.
+        lease->prepare("twindraw_resolve_session", kSessionSelect);
+        pqxx::nontransaction tx(*lease);
+        auto r = tx.exec_prepared("twindraw_resolve_session", token);
         if (r.empty()) return std::nullopt;
         return std::make_pair(session_from_row(r[0]), r[0][10].as<bool>());
-    });
+    }();
     if (!found) return std::nullopt;
     if (found->second)
         pg::with_transaction(pool, "auth", [&](pqxx::work& tx) {

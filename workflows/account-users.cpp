@@ -39,13 +39,14 @@ pg::Params scope_params(const AdminScope& a) {
     return p;
 }
 
-// NotFound when the user does not exist, Forbidden when outside the scope.
+// Forbidden when outside the scope (also for an unknown id, unless the scope is all:
+// outside it, row-level security hides the user anyway), NotFound when it does not exist.
 void require_manageable(pqxx::transaction_base& tx, const AdminScope& admin, long long id) {
     auto p = scope_params(admin);
     p.add(id);
-    auto r = pg::exec(tx, "SELECT user_manageable(id, $1, $2) FROM app_user WHERE id = $3", p);
-    if (r.empty()) throw not_found("用户不存在");
+    auto r = pg::exec(tx, "SELECT user_manageable($3::bigint, $1, $2), EXISTS (SELECT 1 FROM app_user WHERE id = $3)", p);
     if (!r[0][0].as<bool>()) throw out_of_scope();
+    if (!r[0][1].as<bool>()) throw not_found("用户不存在");
 }
 
 nlohmann::json user_json(pqxx::transaction_base& tx, long long id) {
@@ -60,6 +61,7 @@ std::optional<std::string> opt_string(const nlohmann::json& body, const char* na
     if (!it->is_string()) throw invalid("invalid_value", std::string("字段类型不正确：") + name, name);
     std::string v = it->get<std::string>();
     if (v.size() > max_chars * 3) throw invalid("too_long", std::string("字段过长：") + name, name);
+    if (v.find('\0') != std::string::npos) throw invalid("invalid_character", std::string("字段含有不允许的控制字符：") + name, name);
     if (v.empty()) return std::nullopt;
     return v;
 }
@@ -241,13 +243,16 @@ nlohmann::json create_user(pg::Pool& pool, const AdminScope& admin, const nlohma
         p.add(*account).add(*name).add(opt_string(body, "phone", 20)).add(opt_string(body, "email", 100)).add(hash);
         if (auto i = opt_id(body, "inspector_id")) p.add(*i); else p.null();
         p.add(opt_string(body, "certificate_no", 40));
-        long long id = 0;
+        // The id is taken first: the new user has no identity yet, so row-level security
+        // (0006) would not let the administrator read it back through RETURNING.
+        const long long id =
+            pg::exec(tx, "SELECT nextval(pg_get_serial_sequence('app_user', 'id'))")[0][0].as<long long>();
+        p.add(id);
         try {
-            id = pg::exec(tx,
-                          "INSERT INTO app_user(account, name, phone, email, password_hash, must_change_password,"
-                          " inspector_id, certificate_no) VALUES ($1, $2, $3, $4, $5, true, $6, $7) RETURNING id",
-                          p)[0][0]
-                     .as<long long>();
+            pg::exec(tx,
+                     "INSERT INTO app_user(account, name, phone, email, password_hash, must_change_password,"
+                     " inspector_id, certificate_no, id) VALUES ($1, $2, $3, $4, $5, true, $6, $7, $8)",
+                     p);
         } catch (const Error& e) {
             throw map_user_conflict(e);
         }

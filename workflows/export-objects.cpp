@@ -51,6 +51,7 @@ std::string export_objects(pg::Pool& pool, const std::string& kind, const std::s
 
     auto lease = pool.acquire("export");
     pqxx::work tx(*lease);
+    pg::apply_actor(tx);  // the request's data scope applies to exports (0006)
     pg::Params p;
     std::string where;
     if (division_code) {

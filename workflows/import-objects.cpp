@@ -395,6 +395,30 @@ public:
         return static_cast<long long>(r.affected_rows());
     }
 
+    // Rows outside the importing user's data scope (0006_data_scope.sql) become row
+    // errors instead of failing the whole import on the row-level security check.
+    // Only for a restricted actor (an import queued by a request); the CLI imports as
+    // the owner.
+    long long reject_out_of_scope() {
+        const pg::Actor* actor = pg::current_actor();
+        if (!actor || !actor->restricted) return 0;
+        const bool by_unit = plan_.entity->table == "inspector";
+        const char* column = by_unit ? "authority_id" : "division_code";
+        bool present = false;
+        for (const Field* f : plan_.columns) present = present || f->name == column;
+        if (!present) return 0;
+        const std::string cond = by_unit ? "t.authority_id <> ALL (twindraw_scope_units())"
+                                         : "NOT (twindraw_scope_all() OR t.division_code ^@ ANY (twindraw_scope_areas()))";
+        auto r = pg::exec(tx_,
+                          "WITH gone AS (DELETE FROM import_rows t WHERE " + cond +
+                              " RETURNING t.row_no) "
+                              "INSERT INTO import_error(import_id, row_no, field, code, message) "
+                              "SELECT $1, row_no, $2, 'out_of_scope', $3 FROM gone",
+                          pg::Params().add(job_).add(column).add(
+                              by_unit ? "所属单位不在本人数据范围内" : "行政区划不在本人数据范围内"));
+        return static_cast<long long>(r.affected_rows());
+    }
+
     void upsert(Counts& c) {
         const std::string& table = plan_.entity->table;
         // NOT NULL columns with a default get it for an empty cell.
@@ -508,6 +532,7 @@ void run(pg::Pool& pool, long long job_id, const std::string& path, const Import
 
     auto lease = pool.acquire("import");
     pqxx::work tx(*lease);
+    pg::apply_actor(tx);  // as the importing user: its data scope applies (0006)
     Lookups lookups = load_lookups(tx, entity, mapping);
     Run run(tx, job_id, plan, lookups);
     run.create_temp_table();
@@ -520,7 +545,7 @@ void run(pg::Pool& pool, long long job_id, const std::string& path, const Import
     }
     run.flush();
     if (c.rows == 0) throw invalid("empty_file", "文件中没有数据行");
-    long long dups = run.reject_duplicates();
+    long long dups = run.reject_duplicates() + run.reject_out_of_scope();
     c.good -= dups;
     c.rejected += dups;
     run.upsert(c);

@@ -31,6 +31,11 @@ bool is_date(const std::string& s) {
 }
 
 void check_text(const Field& f, const std::string& s, std::vector<FieldError>& out) {
+    // PostgreSQL text cannot hold NUL; refuse it rather than store a cut value.
+    if (s.find('\0') != std::string::npos) {
+        out.push_back({f.name, "invalid_character", f.label + "含有不允许的控制字符"});
+        return;
+    }
     if (f.max_len && utf8_length(s) > f.max_len) {
         out.push_back({f.name, "too_long", f.label + "不能超过" + std::to_string(f.max_len) + "个字符"});
         return;
@@ -140,7 +145,8 @@ std::vector<FieldError> validate(const Entity& e, const nlohmann::json& obj, boo
             }
             if (v.size() > 50) out.push_back({f.name, "too_long", f.label + "最多50项"});
             for (const auto& x : v)
-                if (!x.is_string() || x.get<std::string>().empty() || utf8_length(x.get<std::string>()) > 50) {
+                if (!x.is_string() || x.get<std::string>().empty() || utf8_length(x.get<std::string>()) > 50 ||
+                    x.get<std::string>().find('\0') != std::string::npos) {
                     out.push_back({f.name, "bad_format", f.label + "的每一项应为1到50个字符的文本"});
                     break;
                 }

@@ -1,4 +1,4 @@
-// Units for the user forms: GET /api/org-tree ({items:[…]}, divisions → units → sections)
+// Units for the user forms: GET /api/users/units (same tree as /api/org-tree, under system.users) ({items:[…]}, divisions → units → sections)
 // flattened to the units people can hold an identity in, each named with its district.
 import { api } from '../api.js'
 
@@ -11,7 +11,7 @@ export function nodeType(n) {
 }
 
 export async function loadUnits() {
-  const roots = treeRoots(await api.get('/api/org-tree'))
+  const roots = treeRoots(await api.get('/api/users/units'))
   const out = []
   const walk = (n, path) => {
     const here = [...path, n.name]
