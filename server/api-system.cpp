@@ -38,6 +38,7 @@ void register_all(Router& router, App& app) {
     register_import_routes(router, app);
     register_audit_routes(router, app);
     register_registry_routes(router, app);
+    register_tile_routes(router, app);
 }
 
 }  // namespace twindraw::server

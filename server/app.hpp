@@ -39,6 +39,7 @@ void register_import_routes(Router& router, App& app);
 void register_audit_routes(Router& router, App& app);
 void register_auth_routes(Router& router, App& app);
 void register_account_routes(Router& router, App& app);
+void register_tile_routes(Router& router, App& app);
 
 /// Registers every route of the application. The router must outlive its use and
 /// must not be moved afterwards (the OpenAPI route refers to it).

@@ -16,6 +16,7 @@ import UsersPage from './pages/system/UsersPage.vue'
 import RolesPage from './pages/system/RolesPage.vue'
 import LoginLogPage from './pages/system/LoginLogPage.vue'
 import AuditPage from './pages/system/AuditPage.vue'
+import MapPage from './pages/MapPage.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -40,6 +41,7 @@ const routes = [
   { path: '/system/roles', component: RolesPage, meta: { title: '角色管理', perm: 'system.roles' } },
   { path: '/system/login-log', component: LoginLogPage, meta: { title: '登录日志', perm: 'system.loginlog' } },
   { path: '/audit', component: AuditPage, meta: { title: '审计日志', perm: 'audit.read' } },
+  { path: '/map', component: MapPage, meta: { title: '监管地图', perm: 'registry.read' } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,
