@@ -25,9 +25,9 @@ void mercator_to_lonlat(double mx, double my, double& lon, double& lat) {
     lat = std::atan(std::exp(my * std::numbers::pi / kMercatorOrigin)) * 360.0 / std::numbers::pi - 90.0;
 }
 
-Metatile metatile_of(int z, int x, int y) {
+Metatile metatile_of(int z, int x, int y, int meta) {
     const int n = 1 << z;
-    const int size = std::min(kMetaSize, n);
+    const int size = std::min(std::max(meta, 1), n);
     return {z, x / size * size, y / size * size, size};
 }
 

@@ -29,11 +29,11 @@ void lonlat_to_mercator(double lon, double lat, double& mx, double& my);
 void mercator_to_lonlat(double mx, double my, double& lon, double& lat);
 
 /// The first tile of the metatile that holds (x, y) and the metatile's width in tiles
-/// (8, or 2^z when the whole zoom level is smaller).
+/// (meta, or 2^z when the whole zoom level is smaller).
 struct Metatile {
     int z = 0, x0 = 0, y0 = 0, size = 1;
 };
-Metatile metatile_of(int z, int x, int y);
+Metatile metatile_of(int z, int x, int y, int meta = kMetaSize);
 
 /// The inclusive tile range that a WGS84 box, widened by margin_px pixels on every
 /// side, touches at zoom z.

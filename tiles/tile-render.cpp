@@ -43,10 +43,10 @@ const char* kBaseStyle = R"(<Map srs="epsg:3857" background-color="#f4f1ea">
 <Style name="division-label">
   <Rule><Filter>[kind] = 3</Filter><MaxScaleDenominator>4500000</MaxScaleDenominator>
     <TextSymbolizer face-name="Noto Sans CJK SC Bold" size="15" fill="#4a3558" halo-fill="#ffffff"
-      halo-radius="2" placement="point" allow-overlap="false" minimum-padding="4">[name]</TextSymbolizer></Rule>
+      halo-radius="2" placement="point" allow-overlap="false">[name]</TextSymbolizer></Rule>
   <Rule><Filter>[kind] = 4</Filter><MaxScaleDenominator>280000</MaxScaleDenominator>
     <TextSymbolizer face-name="Noto Sans CJK SC Regular" size="12" fill="#5f5a52" halo-fill="#ffffff"
-      halo-radius="1.5" placement="point" allow-overlap="false" minimum-padding="2">[name]</TextSymbolizer></Rule>
+      halo-radius="1.5" placement="point" allow-overlap="false">[name]</TextSymbolizer></Rule>
 </Style>
 <Layer name="divisions" srs="epsg:3857"><StyleName>division-fill</StyleName><StyleName>division-line</StyleName></Layer>
 <Layer name="labels" srs="epsg:3857"><StyleName>division-label</StyleName></Layer>

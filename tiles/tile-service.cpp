@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -124,7 +125,12 @@ double margin_px(const std::string& layer) { return layer == "base" ? kBufferPx 
 
 }  // namespace
 
-TileService::TileService(pg::Pool& pool, fs::path cache_dir) : pool_(pool), cache_dir_(std::move(cache_dir)) {}
+TileService::TileService(pg::Pool& pool, fs::path cache_dir, int meta_size)
+    : pool_(pool), cache_dir_(std::move(cache_dir)) {
+    if (meta_size <= 0)
+        if (const char* env = std::getenv("TWINDRAW_TILE_METATILE")) meta_size = std::atoi(env);
+    if (meta_size == 1 || meta_size == 2 || meta_size == 4 || meta_size == 8) meta_size_ = meta_size;
+}
 
 fs::path TileService::key_dir(const std::string& layer, const Filters& f, const std::string& scope) const {
     return cache_dir_ / layer / sha256_hex(f.canonical() + "|" + scope).substr(0, 16);
@@ -207,7 +213,7 @@ std::string TileService::render_area(const std::string& layer, const Box& area, 
 
 void TileService::render_and_store(const std::string& layer, const TileId& t, const Filters& f,
                                    const std::string& scope) {
-    const Metatile m = metatile_of(t.z, t.x, t.y);
+    const Metatile m = metatile_of(t.z, t.x, t.y, meta_size_);
     auto data = query(layer, metatile_area(m, kBufferPx), t.z, f);
     auto pngs = render_metatile(layer, m, data);
     ++metatiles_rendered_;
@@ -235,7 +241,7 @@ Tile TileService::get(const std::string& layer, const TileId& t, const Filters& 
         std::shared_lock lock(cache_mutex_);
         if (auto tile = found()) return *tile;
     }
-    const Metatile m = metatile_of(t.z, t.x, t.y);
+    const Metatile m = metatile_of(t.z, t.x, t.y, meta_size_);
     const size_t slot =
         std::hash<std::string>{}(key_dir(layer, f, scope).string() + "/" + std::to_string(m.z) + "/" +
                                  std::to_string(m.x0) + "/" + std::to_string(m.y0)) % std::size(render_locks_);

@@ -51,7 +51,9 @@ struct Tile {
 
 class TileService {
 public:
-    TileService(pg::Pool& pool, std::filesystem::path cache_dir);
+    /// meta_size: tiles per metatile side, 8 normally; TWINDRAW_TILE_METATILE (1, 2, 4
+    /// or 8) overrides it for the benchmark (tests/bench/tiles-metatile.sh).
+    TileService(pg::Pool& pool, std::filesystem::path cache_dir, int meta_size = 0);
 
     /// The tile from the cache, rendering its metatile first when it is missing. Expires
     /// stale tiles (expire_dirty) before looking. `scope` names the viewer's data scope.
@@ -83,6 +85,7 @@ private:
     std::shared_mutex cache_mutex_;    // renders share it; deleting stale tiles is exclusive
     std::mutex render_locks_[64];      // one render per metatile at a time
     std::atomic<long long> metatiles_rendered_{0};
+    int meta_size_ = kMetaSize;
 };
 
 /// SHA-256 of bytes as lower-case hex.
