@@ -5,6 +5,7 @@
 import { BASE, accounts, login, run } from './harness.mjs'
 import { authTests } from './auth.spec.mjs'
 import { registryTests } from './registry.spec.mjs'
+import { mapTests } from './map.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
 let tests
@@ -21,6 +22,7 @@ if (me.status === 404) {
       },
     ],
     ...registryTests,
+    ...mapTests,
   ]
 }
 const failed = await run(tests)
