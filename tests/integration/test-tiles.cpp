@@ -182,6 +182,19 @@ TEST_F(TilesApi, BadRequestsAreJsonErrorsNever500) {
         EXPECT_TRUE(code == "bad_tile" || code == "bad_filter") << bad << " " << code;
     }
     EXPECT_EQ(call("GET", "/tiles/base/1/0/0.png", {}, {"audit.read"}).status, 403);
+
+    // A malformed tile address is a JSON 404, not the single-page app's index.html.
+    const fs::path web = data_dir / "web";
+    fs::create_directories(web);
+    std::ofstream(web / "index.html") << "<html></html>";
+    for (const auto& path : {"/tiles/base/1/0/0.jpg", "/tiles/base/1/0", "/wmts/1.0.0/other.xml"}) {
+        Request req;
+        req.method = "GET";
+        req.path = path;
+        auto res = dispatch(router, web.string(), req);
+        EXPECT_EQ(res.status, 404) << path;
+        EXPECT_NE(res.body.find("not_found"), std::string::npos) << path;
+    }
 }
 
 TEST_F(TilesApi, TileIsAPngWithETagAndOneRenderServesItsWholeMetatile) {
