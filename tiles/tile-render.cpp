@@ -141,6 +141,25 @@ mapnik::image_rgba8 render(const std::string& style, const Box& area, int width,
 
 const char* kFormat = "png8:m=h:z=1";
 
+// Fully transparent tiles (most of an overlay at high zoom) share one encoded PNG.
+bool is_empty(const mapnik::image_view_rgba8& view) {
+    for (unsigned y = 0; y < view.height(); ++y) {
+        const auto* row = view.get_row(y);
+        for (unsigned x = 0; x < view.width(); ++x)
+            if (row[x] >> 24) return false;  // alpha byte of the RGBA pixel
+    }
+    return true;
+}
+
+const std::string& empty_png() {
+    static const std::string png = [] {
+        mapnik::image_rgba8 blank(kTileSize, kTileSize);
+        blank.set(0);
+        return mapnik::save_to_string(blank, kFormat);
+    }();
+    return png;
+}
+
 }  // namespace
 
 std::vector<std::vector<std::string>> render_metatile(const std::string& style, const Metatile& m,
@@ -154,7 +173,7 @@ std::vector<std::vector<std::string>> render_metatile(const std::string& style, 
     for (int row = 0; row < m.size; ++row)
         for (int col = 0; col < m.size; ++col) {
             mapnik::image_view_rgba8 view(col * kTileSize, row * kTileSize, kTileSize, kTileSize, image);
-            out[row][col] = mapnik::save_to_string(view, kFormat);
+            out[row][col] = is_empty(view) ? empty_png() : mapnik::save_to_string(view, kFormat);
         }
     return out;
 }
