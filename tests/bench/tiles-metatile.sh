@@ -4,6 +4,8 @@
 # against one-tile-at-a-time rendering (TWINDRAW_TILE_METATILE=1) of the same tiles,
 # both through `twindraw serve` with an empty cache. Prints tiles/s of each and the ratio.
 #   pg_virtualenv -t -v 15 tests/bench/tiles-metatile.sh build/twindraw [enterprises] [district]
+# 2026-12-01, shared 2-core box, 100000 enterprises, 渝中区 (2432 subjects), 1408 tiles:
+# metatiles 264 tiles/s, single tiles 145 tiles/s, ratio 1.83x (issue goal 5x not reached).
 set -euo pipefail
 BIN=$(realpath "$1")
 N=${2:-100000}
