@@ -45,6 +45,7 @@ void register_all(Router& router, App& app) {
     register_flow_routes(router, app);
     register_draw_routes(router, app);
     register_org_routes(router, app);
+    register_tile_routes(router, app);
 }
 
 }  // namespace twindraw::server

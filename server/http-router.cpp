@@ -32,6 +32,13 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
             if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
                 params[p.substr(1, p.size() - 2)] = segs[i];
                 literals.push_back(false);
+            } else if (size_t close = p.find('}'); p.front() == '{' && close != std::string::npos) {
+                // A parameter with a literal suffix, e.g. "{y}.png".
+                const std::string suffix = p.substr(close + 1);
+                const auto& s = segs[i];
+                ok = s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+                if (ok) params[p.substr(1, close - 1)] = s.substr(0, s.size() - suffix.size());
+                literals.push_back(false);
             } else {
                 ok = p == segs[i];
                 literals.push_back(true);

@@ -90,7 +90,8 @@ Response dispatch_checked(const Router& router, const std::string& web_dir, Requ
             return m.route->handler(req);
         }
         if (m.path_known) return error_response(405, "method_not_allowed", "不支持该请求方法");
-        bool api = req.path.rfind("/api/", 0) == 0 || req.path == "/api" || req.path.rfind("/ogc", 0) == 0;
+        bool api = req.path.rfind("/api/", 0) == 0 || req.path == "/api" || req.path.rfind("/ogc", 0) == 0 ||
+                   req.path.rfind("/tiles/", 0) == 0 || req.path.rfind("/wmts/", 0) == 0;
         if (!api && (req.method == "GET" || req.method == "HEAD"))
             if (auto r = static_file(web_dir, req.path)) return *r;
         return error_response(404, "not_found", "请求的地址不存在");

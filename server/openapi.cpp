@@ -52,8 +52,8 @@ void add_operation(nlohmann::json& paths, const Route& r, const std::string& pat
     for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     nlohmann::json params = nlohmann::json::array();
     for (const auto& seg : split_path(path))
-        if (seg.size() > 2 && seg.front() == '{')
-            params.push_back({{"name", seg.substr(1, seg.size() - 2)},
+        if (seg.size() > 2 && seg.front() == '{' && seg.find('}') != std::string::npos)
+            params.push_back({{"name", seg.substr(1, seg.find('}') - 1)},
                               {"in", "path"},
                               {"required", true},
                               {"schema", {{"type", "string"}}}});

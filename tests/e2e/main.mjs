@@ -8,6 +8,7 @@ import { registryTests } from './registry.spec.mjs'
 import { messageTests } from './messages.spec.mjs'
 import { flowTests } from './flow.spec.mjs'
 import { drawTests } from './draw.spec.mjs'
+import { mapTests } from './map.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
 let tests
@@ -27,6 +28,7 @@ if (me.status === 404) {
     ...messageTests,
     ...flowTests,
     ...drawTests,
+    ...mapTests,
   ]
 }
 const failed = await run(tests)

@@ -50,6 +50,7 @@ export const menu = [
       features: ['无照经营表单：按时间范围筛选并导出 Excel', '巡检路线图示：在电子地图上创建巡检点，连点成线形成巡检路线', '监管任务情况：实时查看巡检进度'],
     },
   },
+  { title: '监管地图', path: '/map', icon: 'MapLocation', perm: 'registry.read' },
   {
     title: '数据展现',
     path: '/stats',

@@ -35,6 +35,7 @@ import DrawListPage from './pages/draw/DrawListPage.vue'
 import DrawNewPage from './pages/draw/DrawNewPage.vue'
 import DrawDetailPage from './pages/draw/DrawDetailPage.vue'
 import PublicDrawPage from './pages/draw/PublicDrawPage.vue'
+import MapPage from './pages/MapPage.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -81,6 +82,7 @@ const routes = [
   { path: '/random/draws/new', component: DrawNewPage, meta: { title: '新建抽取', perm: 'draw.run' } },
   { path: '/random/draws/:id(\\d+)', component: DrawDetailPage, props: true, meta: { title: '抽取记录', perm: 'draw.read' } },
   { path: '/public/draws/:id(\\d+)', component: PublicDrawPage, props: true, meta: { title: '抽取公开复核', bare: true, public: true } },
+  { path: '/map', component: MapPage, meta: { title: '监管地图', perm: 'registry.read' } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,

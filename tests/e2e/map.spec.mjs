@@ -1,0 +1,31 @@
+// Browser test of the 监管地图 page (GIS-2, GIS-3): the menu entry opens a Leaflet map whose
+// base and objects tiles come from /tiles with the session cookie; the risk-level filter
+// puts ?risk= into the objects tile URLs. Run by main.mjs after the administrator logged in.
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { BASE, TIMEOUT, shotDir } from './harness.mjs'
+
+export const mapTests = [
+  [
+    '监管地图显示底图与市场主体瓦片，风险等级筛选改变瓦片地址',
+    async (page) => {
+      const tileStatus = []
+      page.on('response', (r) => {
+        if (r.url().includes('/tiles/')) tileStatus.push([r.url(), r.status()])
+      })
+      await page.goto(BASE + '/portal')
+      await page.locator('.side-menu').getByText('监管地图', { exact: true }).click()
+      await page.waitForURL(/\/map$/, { timeout: TIMEOUT })
+      await page.locator('img.leaflet-tile-loaded[src*="/tiles/base/"]').first().waitFor({ timeout: TIMEOUT })
+      await page.locator('img.leaflet-tile-loaded[src*="/tiles/objects/"]').first().waitFor({ timeout: TIMEOUT })
+      assert.ok(tileStatus.length > 0, 'tiles were requested')
+      assert.ok(tileStatus.every(([, s]) => s === 200 || s === 304), 'every tile answered 200/304: ' + JSON.stringify(tileStatus.filter(([, s]) => s !== 200 && s !== 304).slice(0, 3)))
+      // Untick 低风险 and 一般风险: the objects layer now asks for risk=3,4 only.
+      const filter = page.locator('[data-test="risk-filter"]')
+      await filter.getByText('低风险', { exact: true }).click()
+      await filter.getByText('一般风险', { exact: true }).click()
+      await page.locator('img.leaflet-tile-loaded[src*="/tiles/objects/"][src*="risk=3,4"]').first().waitFor({ timeout: TIMEOUT })
+      await page.screenshot({ path: join(shotDir, 'map.png') })
+    },
+  ],
+]

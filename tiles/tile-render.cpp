@@ -1,0 +1,204 @@
+#include "tiles/tile-render.hpp"
+
+#include "geo/error.hpp"
+
+#include <mapnik/agg_renderer.hpp>
+#include <mapnik/feature_factory.hpp>
+#include <mapnik/font_engine_freetype.hpp>
+#include <mapnik/image.hpp>
+#include <mapnik/image_reader.hpp>
+#include <mapnik/image_util.hpp>
+#include <mapnik/image_view_any.hpp>
+#include <mapnik/layer.hpp>
+#include <mapnik/load_map.hpp>
+#include <mapnik/map.hpp>
+#include <mapnik/memory_datasource.hpp>
+#include <mapnik/unicode.hpp>
+#include <mapnik/wkb.hpp>
+
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace twindraw::tiles {
+
+namespace {
+
+// Scale denominators of the standard 256 px Web Mercator levels: z8 ≈ 2.18M,
+// z10 ≈ 546k, z11 ≈ 273k, z12 ≈ 136k, z14 ≈ 34k, z15 ≈ 17k.
+const char* kBaseStyle = R"(<Map srs="epsg:3857" background-color="#f4f1ea">
+<Style name="division-fill">
+  <Rule><Filter>[kind] = 3</Filter><PolygonSymbolizer fill="#e9e4d4"/></Rule>
+  <Rule><Filter>[kind] = 2 or [kind] = 1</Filter><PolygonSymbolizer fill="#efebe0"/></Rule>
+</Style>
+<Style name="division-line">
+  <Rule><Filter>[kind] = 4</Filter><MaxScaleDenominator>1100000</MaxScaleDenominator>
+    <LineSymbolizer stroke="#b3a99a" stroke-width="0.8" stroke-dasharray="4,3"/></Rule>
+  <Rule><Filter>[kind] = 3</Filter>
+    <LineSymbolizer stroke="#ffffff" stroke-width="4" stroke-opacity="0.8"/>
+    <LineSymbolizer stroke="#8c6f94" stroke-width="1.6"/></Rule>
+  <Rule><Filter>[kind] &lt;= 2</Filter><LineSymbolizer stroke="#6d4c7d" stroke-width="2.2"/></Rule>
+</Style>
+<Style name="division-label">
+  <Rule><Filter>[kind] = 3</Filter><MaxScaleDenominator>4500000</MaxScaleDenominator>
+    <TextSymbolizer face-name="Noto Sans CJK SC Bold" size="15" fill="#4a3558" halo-fill="#ffffff"
+      halo-radius="2" placement="point" allow-overlap="false">[name]</TextSymbolizer></Rule>
+  <Rule><Filter>[kind] = 4</Filter><MaxScaleDenominator>280000</MaxScaleDenominator>
+    <TextSymbolizer face-name="Noto Sans CJK SC Regular" size="12" fill="#5f5a52" halo-fill="#ffffff"
+      halo-radius="1.5" placement="point" allow-overlap="false">[name]</TextSymbolizer></Rule>
+</Style>
+<Layer name="divisions" srs="epsg:3857"><StyleName>division-fill</StyleName><StyleName>division-line</StyleName></Layer>
+<Layer name="labels" srs="epsg:3857"><StyleName>division-label</StyleName></Layer>
+</Map>)";
+
+// Risk levels 1 低, 2 一般, 3 较高, 4 高: green, blue, orange, red; bigger at higher zooms.
+std::string objects_style() {
+    const char* colours[] = {"#2e7d32", "#1565c0", "#ef6c00", "#c62828"};
+    struct Band { const char* min; const char* max; int size; };
+    const Band bands[] = {{"", "150000", 9}, {"150000", "600000", 6}, {"600000", "", 4}};
+    std::string s = R"(<Map srs="epsg:3857"><Style name="subjects">)";
+    for (const auto& b : bands)
+        for (int risk = 1; risk <= 4; ++risk) {
+            s += "<Rule><Filter>[kind] = " + std::to_string(risk) + "</Filter>";
+            if (*b.min) s += std::string("<MinScaleDenominator>") + b.min + "</MinScaleDenominator>";
+            if (*b.max) s += std::string("<MaxScaleDenominator>") + b.max + "</MaxScaleDenominator>";
+            s += "<MarkersSymbolizer marker-type=\"ellipse\" fill=\"" + std::string(colours[risk - 1]) +
+                 "\" width=\"" + std::to_string(b.size) + "\" height=\"" + std::to_string(b.size) +
+                 "\" stroke=\"#ffffff\" stroke-width=\"" + (b.size > 5 ? "1.2" : "0.6") +
+                 "\" allow-overlap=\"true\" ignore-placement=\"true\"/></Rule>";
+        }
+    s += R"(</Style><Layer name="subjects" srs="epsg:3857"><StyleName>subjects</StyleName></Layer></Map>)";
+    return s;
+}
+
+void init_once() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        for (const char* dir : {"/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto"})
+            mapnik::freetype_engine::register_fonts(dir, true);
+    });
+}
+
+// The per-thread pool of maps, one per style.
+mapnik::Map& map_for(const std::string& style) {
+    thread_local std::map<std::string, std::unique_ptr<mapnik::Map>> maps;
+    auto it = maps.find(style);
+    if (it != maps.end()) return *it->second;
+    init_once();
+    std::string xml;
+    if (style == "base")
+        xml = kBaseStyle;
+    else if (style == "objects")
+        xml = objects_style();
+    else
+        throw not_found("图层不存在");
+    auto m = std::make_unique<mapnik::Map>(kTileSize, kTileSize, "epsg:3857");
+    mapnik::load_map_string(*m, xml, true);
+    return *maps.emplace(style, std::move(m)).first->second;
+}
+
+std::shared_ptr<mapnik::memory_datasource> datasource(const std::vector<Feature>& features) {
+    mapnik::parameters p;
+    p["type"] = "memory";
+    auto ds = std::make_shared<mapnik::memory_datasource>(p);
+    auto ctx = std::make_shared<mapnik::context_type>();
+    ctx->push("name");
+    ctx->push("kind");
+    mapnik::value_integer id = 0;
+    for (const auto& f : features) {
+        mapnik::feature_ptr feature(mapnik::feature_factory::create(ctx, ++id));
+        if (f.wkb.empty())
+            feature->set_geometry(mapnik::geometry::point<double>(f.x, f.y));
+        else
+            feature->set_geometry(mapnik::geometry_utils::from_wkb(f.wkb.data(), f.wkb.size(), mapnik::wkbGeneric));
+        feature->put("kind", mapnik::value_integer(f.kind));
+        if (!f.name.empty()) feature->put("name", mapnik::value_unicode_string(icu::UnicodeString::fromUTF8(f.name)));
+        ds->push(feature);
+    }
+    return ds;
+}
+
+mapnik::image_rgba8 render(const std::string& style, const Box& area, int width, int height, int buffer,
+                           const std::vector<LayerFeatures>& data) {
+    mapnik::Map& m = map_for(style);
+    static const std::vector<Feature> kNone;
+    for (auto& layer : m.layers()) {
+        const std::vector<Feature>* features = &kNone;
+        for (const auto& d : data)
+            if (d.layer == layer.name()) features = &d.features;
+        layer.set_datasource(datasource(*features));
+    }
+    m.resize(unsigned(width), unsigned(height));
+    m.set_buffer_size(buffer);
+    m.zoom_to_box(mapnik::box2d<double>(area.minx, area.miny, area.maxx, area.maxy));
+    mapnik::image_rgba8 image(width, height);
+    mapnik::agg_renderer<mapnik::image_rgba8> renderer(m, image);
+    renderer.apply();
+    for (auto& layer : m.layers()) layer.set_datasource(nullptr);  // drop the features now
+    return image;
+}
+
+const char* kFormat = "png8:m=h:z=1";
+
+// Fully transparent tiles (most of an overlay at high zoom) share one encoded PNG.
+bool is_empty(const mapnik::image_view_rgba8& view) {
+    for (unsigned y = 0; y < view.height(); ++y) {
+        const auto* row = view.get_row(y);
+        for (unsigned x = 0; x < view.width(); ++x)
+            if (row[x] >> 24) return false;  // alpha byte of the RGBA pixel
+    }
+    return true;
+}
+
+const std::string& empty_png() {
+    static const std::string png = [] {
+        mapnik::image_rgba8 blank(kTileSize, kTileSize);
+        blank.set(0);
+        return mapnik::save_to_string(blank, kFormat);
+    }();
+    return png;
+}
+
+}  // namespace
+
+std::vector<std::vector<std::string>> render_metatile(const std::string& style, const Metatile& m,
+                                                      const std::vector<LayerFeatures>& data) {
+    const Box first = tile_bounds(m.z, m.x0, m.y0);
+    const Box last = tile_bounds(m.z, m.x0 + m.size - 1, m.y0 + m.size - 1);
+    const Box area{first.minx, last.miny, last.maxx, first.maxy};
+    const int px = m.size * kTileSize;
+    mapnik::image_rgba8 image = render(style, area, px, px, kBufferPx, data);
+    std::vector<std::vector<std::string>> out(m.size, std::vector<std::string>(m.size));
+    for (int row = 0; row < m.size; ++row)
+        for (int col = 0; col < m.size; ++col) {
+            mapnik::image_view_rgba8 view(col * kTileSize, row * kTileSize, kTileSize, kTileSize, image);
+            out[row][col] = is_empty(view) ? empty_png() : mapnik::save_to_string(view, kFormat);
+        }
+    return out;
+}
+
+std::string render_png(const std::string& style, const Box& area, int width, int height,
+                       const std::vector<LayerFeatures>& data) {
+    return mapnik::save_to_string(render(style, area, width, height, kBufferPx, data), kFormat);
+}
+
+Rgba decode_png(const std::string& bytes) {
+    std::unique_ptr<mapnik::image_reader> reader(mapnik::get_image_reader(bytes.data(), bytes.size()));
+    if (!reader) throw bad_request("bad_image", "无法识别的图片");
+    Rgba out;
+    out.width = int(reader->width());
+    out.height = int(reader->height());
+    mapnik::image_rgba8 image(out.width, out.height);
+    reader->read(0, 0, image);
+    out.pixels.assign(image.bytes(), image.bytes() + image.size());
+    return out;
+}
+
+std::string encode_png(const Rgba& in) {
+    mapnik::image_rgba8 image(in.width, in.height);
+    std::memcpy(image.bytes(), in.pixels.data(), std::min(in.pixels.size(), image.size()));
+    return mapnik::save_to_string(image, "png32");
+}
+
+}  // namespace twindraw::tiles

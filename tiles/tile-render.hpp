@@ -1,0 +1,49 @@
+// Mapnik rendering of the map styles (GIS-2). Features arrive already queried (one
+// query per metatile, by tile-service.cpp through libpqxx, so the request's row-level
+// security applies) and are handed to Mapnik as memory datasources. Each thread keeps
+// its own mapnik::Map per style (Map objects are not thread-safe). Mapnik stays behind
+// this header.
+#pragma once
+
+#include "tiles/tile-grid.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace twindraw::tiles {
+
+struct Feature {
+    std::string wkb;      // EPSG:3857 WKB (polygons); empty for a point
+    double x = 0, y = 0;  // EPSG:3857 point when wkb is empty
+    std::string name;
+    int kind = 0;         // risk level (objects) or division level (base)
+};
+
+struct LayerFeatures {
+    std::string layer;  // a Mapnik layer of the style, e.g. "divisions", "labels", "subjects"
+    std::vector<Feature> features;
+};
+
+/// Pixels rendered (and queried) beyond a metatile's edge so that symbols and labels
+/// that cross it are drawn the same on both sides.
+constexpr int kBufferPx = 128;
+
+/// Renders the 8×8 (or smaller) metatile once and cuts it into PNG tiles;
+/// result[row][col] is tile (m.x0 + col, m.y0 + row).
+std::vector<std::vector<std::string>> render_metatile(const std::string& style, const Metatile& m,
+                                                      const std::vector<LayerFeatures>& data);
+
+/// Renders one image of width×height pixels over an EPSG:3857 area (tests, WMTS).
+std::string render_png(const std::string& style, const Box& area, int width, int height,
+                       const std::vector<LayerFeatures>& data);
+
+/// A decoded image, pixels as RGBA bytes row by row (for the visual tests).
+struct Rgba {
+    int width = 0, height = 0;
+    std::vector<std::uint8_t> pixels;
+};
+Rgba decode_png(const std::string& bytes);
+std::string encode_png(const Rgba& image);
+
+}  // namespace twindraw::tiles

@@ -1,0 +1,94 @@
+// The tile service (GIS-2): layers and their filters, one database query and one
+// Mapnik render per 8×8 metatile, the content-addressed disk cache, and its exact
+// expiry from the tile_dirty table (data/migrations/0011_tiles.sql).
+//
+// Cache layout: <cache_dir>/<layer>/<key>/<z>/<x>/<y>.png where <key> is the first 16
+// hex digits of SHA-256("<canonical filters>|<viewer scope>"); the ETag is the
+// SHA-256 of the PNG bytes. The viewer scope is part of the key so that one unit's
+// objects (row-level security) never reach another unit through the cache.
+#pragma once
+
+#include "geo/pg.hpp"
+#include "tiles/tile-grid.hpp"
+#include "tiles/tile-render.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+namespace twindraw::tiles {
+
+struct LayerInfo {
+    std::string name;
+    std::string title;     // Chinese, for WMTS and the map page
+    std::string abstract;
+    std::vector<std::string> filters;  // accepted query parameters
+};
+const std::vector<LayerInfo>& layers();
+/// The layer of that name; Error(NotFound, "unknown_layer") otherwise.
+const LayerInfo& layer_info(const std::string& name);
+
+/// Validated filters. risk: risk levels 1..4 ("3,4"); division: a 6-digit county or
+/// 9-digit town code whose subjects are shown.
+struct Filters {
+    std::vector<int> risk;
+    std::string division;
+    /// Canonical text ("division=500103&risk=3,4"), the filter part of the cache key.
+    std::string canonical() const;
+};
+/// Parses the query parameters of a tile request for `layer`; Error(BadRequest,
+/// "bad_filter", field) for a malformed value or a parameter the layer does not take.
+Filters parse_filters(const LayerInfo& layer, const std::map<std::string, std::string>& query);
+
+struct Tile {
+    std::string png;
+    std::string etag;  // quoted, e.g. "\"3f2a...\""
+};
+
+class TileService {
+public:
+    /// meta_size: tiles per metatile side, 8 normally; TWINDRAW_TILE_METATILE (1, 2, 4
+    /// or 8) overrides it for the benchmark (tests/bench/tiles-metatile.sh).
+    TileService(pg::Pool& pool, std::filesystem::path cache_dir, int meta_size = 0);
+
+    /// The tile from the cache, rendering its metatile first when it is missing. Expires
+    /// stale tiles (expire_dirty) before looking. `scope` names the viewer's data scope.
+    Tile get(const std::string& layer, const TileId& t, const Filters& f, const std::string& scope);
+
+    /// Consumes the tile_dirty rows and deletes the cached tiles they touch, at every
+    /// zoom, for every filter and scope. Returns the number of files removed.
+    long long expire_dirty();
+
+    /// The features of `layer` over an EPSG:3857 area at zoom z: one query.
+    std::vector<LayerFeatures> query(const std::string& layer, const Box& area, int z, const Filters& f);
+
+    /// One image of width×height over an EPSG:3857 area (tests: stitched comparisons).
+    std::string render_area(const std::string& layer, const Box& area, int z, int width, int height, const Filters& f);
+
+    std::filesystem::path tile_path(const std::string& layer, const Filters& f, const std::string& scope,
+                                    const TileId& t) const;
+
+    long long metatiles_rendered() const { return metatiles_rendered_; }
+
+private:
+    std::filesystem::path key_dir(const std::string& layer, const Filters& f, const std::string& scope) const;
+    void render_and_store(const std::string& layer, const TileId& t, const Filters& f, const std::string& scope);
+    long long remove_tiles(const std::string& layer, const std::vector<Box>& boxes);
+
+    pg::Pool& pool_;
+    std::filesystem::path cache_dir_;
+    std::mutex expire_mutex_;          // one consumer of tile_dirty at a time
+    std::shared_mutex cache_mutex_;    // renders share it; deleting stale tiles is exclusive
+    std::mutex render_locks_[64];      // one render per metatile at a time
+    std::atomic<long long> metatiles_rendered_{0};
+    int meta_size_ = kMetaSize;
+};
+
+/// SHA-256 of bytes as lower-case hex.
+std::string sha256_hex(const std::string& bytes);
+
+}  // namespace twindraw::tiles
