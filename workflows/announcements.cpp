@@ -12,8 +12,8 @@ const char* kJson = R"(json_build_object('id', a.id, 'title', a.title, 'body', a
     'created_at', to_char(a.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),
     'updated_at', to_char(a.updated_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),
     'published_at', to_char(a.published_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),
-    'author_name', (SELECT name FROM app_user WHERE id = a.created_by),
-    'publisher_name', (SELECT name FROM app_user WHERE id = a.published_by))::text)";
+    'author_name', (SELECT name FROM app_user_name WHERE id = a.created_by),
+    'publisher_name', (SELECT name FROM app_user_name WHERE id = a.published_by))::text)";
 
 nlohmann::json one(pqxx::transaction_base& tx, long long id) {
     auto r =

@@ -57,7 +57,7 @@ std::string user_name_join(pqxx::transaction_base& tx) {
                      "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
                      " AND table_name = 'app_user' AND column_name = 'name')")[0]
                    .as<bool>();
-    return has ? " LEFT JOIN app_user u ON u.id = a.user_id" : "";
+    return has ? " LEFT JOIN app_user_name u ON u.id = a.user_id" : "";
 }
 
 std::string select_list(const std::string& user_join) {

@@ -769,7 +769,7 @@ json get(pg::Pool& pool, long long id) {
             " d.cap_bp, encode(d.object_digest,'hex'), encode(d.seed,'hex'), encode(d.entropy,'hex'),"
             " encode(d.inspector_digest,'hex'), d.groups, d.per_group, d.drawn_unit_id, au.name,"
             " (SELECT count(*) FROM draw_scan s WHERE s.draw_id = d.id)"
-            " FROM draw d LEFT JOIN app_user u ON u.id = d.drawn_by LEFT JOIN app_user cu ON cu.id = d.confirmed_by"
+            " FROM draw d LEFT JOIN app_user_name u ON u.id = d.drawn_by LEFT JOIN app_user_name cu ON cu.id = d.confirmed_by"
             " LEFT JOIN inspection_item ii ON ii.id = d.item_id LEFT JOIN authority au ON au.id = d.drawn_unit_id"
             " WHERE d.id = $1",
             pg::Params().add(id));
@@ -899,7 +899,7 @@ json list(pg::Pool& pool, long long page, long long page_size, const std::string
                       "SELECT d.id, d.title, d.status, d.task_id, d.object_kind, d.drawn_at, u.name, d.confirmed_at,"
                       " cardinality(d.candidate_ids), (SELECT count(*) FROM draw_object o WHERE o.draw_id = d.id),"
                       " d.groups, encode(d.seed, 'hex')"
-                      " FROM draw d LEFT JOIN app_user u ON u.id = d.drawn_by WHERE " +
+                      " FROM draw d LEFT JOIN app_user_name u ON u.id = d.drawn_by WHERE " +
                           where + " ORDER BY d.id DESC LIMIT " + lim + "::bigint OFFSET " + off + "::bigint",
                       p))
             items.push_back({{"id", row[0].as<long long>()},
@@ -930,7 +930,7 @@ json attempts(pg::Pool& pool, long long page, long long page_size, std::optional
         for (const auto& row :
              pg::exec(tx,
                       "SELECT a.id, a.at, a.user_id, u.name, a.action, a.draw_id, a.task_id, a.outcome, a.code,"
-                      " a.message, a.address FROM draw_attempt a LEFT JOIN app_user u ON u.id = a.user_id WHERE " +
+                      " a.message, a.address FROM draw_attempt a LEFT JOIN app_user_name u ON u.id = a.user_id WHERE " +
                           where + " ORDER BY a.id DESC LIMIT " + lim + "::bigint OFFSET " + off + "::bigint",
                       p))
             items.push_back({{"id", row[0].as<long long>()},

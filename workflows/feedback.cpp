@@ -17,9 +17,9 @@ const char* kJson = R"(json_build_object('id', f.id, 'kind', f.kind, 'title', f.
     'answered_late', f.replied_at IS NOT NULL AND (f.replied_at AT TIME ZONE 'Asia/Shanghai')::date > f.due_date,
     'reply', f.reply,
     'replied_at', to_char(f.replied_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),
-    'replier_name', (SELECT name FROM app_user WHERE id = f.replied_by),
+    'replier_name', (SELECT name FROM app_user_name WHERE id = f.replied_by),
     'closed_at', to_char(f.closed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),
-    'user_id', f.user_id, 'user_name', (SELECT name FROM app_user WHERE id = f.user_id),
+    'user_id', f.user_id, 'user_name', (SELECT name FROM app_user_name WHERE id = f.user_id),
     'unit_name', (SELECT name FROM authority WHERE id = f.unit_id))::text)";
 
 const char* kOverdue = "f.status = 'open' AND (now() AT TIME ZONE 'Asia/Shanghai')::date > f.due_date";
@@ -78,7 +78,7 @@ nlohmann::json list(pg::Pool& pool, const Query& q) {
         if (!q.keyword.empty()) {
             const std::string k = p.next("%" + pg::like_escape(q.keyword) + "%");
             where += " AND (f.title ILIKE " + k + " OR f.content ILIKE " + k + " OR f.contact ILIKE " + k +
-                     " OR EXISTS (SELECT 1 FROM app_user u WHERE u.id = f.user_id AND u.name ILIKE " + k + "))";
+                     " OR EXISTS (SELECT 1 FROM app_user_name u WHERE u.id = f.user_id AND u.name ILIKE " + k + "))";
         }
         auto counts = pg::exec(
             tx, std::string("SELECT count(*), count(*) FILTER (WHERE ") + kOverdue + ") FROM feedback f" + where, p);

@@ -56,7 +56,7 @@ nlohmann::json history(pqxx::transaction_base& tx, const std::vector<std::string
         pg::exec(tx,
                  "SELECT h.id, h.entity, h.entity_id, h.action, h.from_state, h.to_state, h.opinion, h.user_id,"
                  " u.name, h.unit_id, a.name, to_char(h.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')"
-                 " FROM flow_history h LEFT JOIN app_user u ON u.id = h.user_id"
+                 " FROM flow_history h LEFT JOIN app_user_name u ON u.id = h.user_id"
                  " LEFT JOIN authority a ON a.id = h.unit_id"
                  " WHERE h.entity = ANY($1::text[]) AND h.entity_id = $2::bigint ORDER BY h.id",
                  p);

@@ -33,7 +33,7 @@ const char* kPlanJson =
     " 'updated_at', to_char(p.updated_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),"
     " 'task_count', (SELECT count(*) FROM inspection_task t WHERE t.plan_id = p.id)"
     ")::text FROM annual_plan p JOIN authority ia ON ia.id = p.initiating_authority_id"
-    " LEFT JOIN app_user cu ON cu.id = p.created_by";
+    " LEFT JOIN app_user_name cu ON cu.id = p.created_by";
 
 // The plans the scope sees: its own (any state), and distributed/recalled ones that
 // name one of its units as cooperating department or distribution target.

@@ -41,7 +41,7 @@ const char* kTaskJson =
     " 'received_count', (SELECT count(*) FROM task_unit u WHERE u.task_id = t.id AND u.state = 'received')"
     ")::text FROM inspection_task t JOIN annual_plan p ON p.id = t.plan_id"
     " JOIN authority ia ON ia.id = t.initiating_authority_id"
-    " LEFT JOIN app_user cu ON cu.id = t.created_by LEFT JOIN app_user ru ON ru.id = t.reviewed_by";
+    " LEFT JOIN app_user_name cu ON cu.id = t.created_by LEFT JOIN app_user_name ru ON ru.id = t.reviewed_by";
 
 // Tasks the scope sees: initiated by its units, or approved and executed by them.
 std::string visible(const std::string& scope, pg::Params& p) {
@@ -323,7 +323,7 @@ nlohmann::json units_of(pqxx::transaction_base& tx, const FlowActor& actor, long
                   "SELECT u.authority_id, a.name, u.unit_role, u.state, u.received_by, ru.name,"
                   " to_char(u.received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')"
                   " FROM task_unit u JOIN authority a ON a.id = u.authority_id"
-                  " LEFT JOIN app_user ru ON ru.id = u.received_by WHERE u.task_id = $1::bigint"
+                  " LEFT JOIN app_user_name ru ON ru.id = u.received_by WHERE u.task_id = $1::bigint"
                   " ORDER BY CASE u.unit_role WHEN 'initiating' THEN 0 WHEN 'cooperating' THEN 1 ELSE 2 END,"
                   " u.authority_id",
                   p)) {
@@ -609,7 +609,7 @@ nlohmann::json list_works(pg::Pool& pool, const FlowActor& actor, const std::str
         const std::string from =
             " FROM task_unit u JOIN inspection_task t ON t.id = u.task_id JOIN annual_plan p ON p.id = t.plan_id"
             " JOIN authority a ON a.id = u.authority_id JOIN authority ia ON ia.id = t.initiating_authority_id"
-            " LEFT JOIN app_user ru ON ru.id = u.received_by";
+            " LEFT JOIN app_user_name ru ON ru.id = u.received_by";
         const long long total = pg::exec(tx, "SELECT count(*)" + from + where, p)[0][0].as<long long>();
         std::string sql =
             "SELECT t.id, t.name, t.task_type, p.name, ia.name, u.authority_id, a.name, u.unit_role, u.state,"

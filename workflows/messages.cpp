@@ -112,7 +112,7 @@ nlohmann::json list_mine(pg::Pool& pool, long long user_id, const Filter& f) {
                      "  (SELECT r.unit_id FROM message_recipient r WHERE r.message_id = m.id AND r.unit_id IN"
                      "     (SELECT authority_id FROM user_identity WHERE user_id = $1) ORDER BY r.unit_id LIMIT 1),"
                      "  EXISTS (SELECT 1 FROM message_read mr WHERE mr.message_id = m.id AND mr.user_id = $1)"
-                     " FROM message m LEFT JOIN app_user s ON s.id = m.sender_id" +
+                     " FROM message m LEFT JOIN app_user_name s ON s.id = m.sender_id" +
                          where + " ORDER BY m.created_at DESC, m.id DESC LIMIT " + limit + "::bigint OFFSET " + offset +
                          "::bigint",
                      p);

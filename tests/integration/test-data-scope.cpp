@@ -401,3 +401,37 @@ TEST_F(DataScope, OrgAdminTiersAndRefusalsAreRecorded) {
     EXPECT_EQ(call("PUT", "/api/org/units/" + std::to_string(shapingba), R"({"phone":"023-65000000"})", &a).status, 200);
     EXPECT_EQ(call("DELETE", "/api/org/units/" + std::to_string(created), {}, &a).status, 204);
 }
+
+// The audit trail is scoped like the data it records: a district admin reads the records
+// of changes made from its district's units, not another district's; scope 'all' reads both.
+TEST_F(DataScope, AuditTrailIsReadOnlyWithinTheScope) {
+    const pg::Actor yz = actor_of(yz_admin);
+    const pg::Actor spb = actor_of(spb_admin);
+    auto rename = [&](const pg::Actor& a, long long id, const char* name) {
+        pg::ActorScope scope(a);
+        pg::with_transaction(db.pool(), "test", [&](pqxx::work& tx) {
+            EXPECT_EQ(pg::exec(tx, "UPDATE market_subject SET name = $2 WHERE id = $1",
+                               pg::Params().add(id).add(std::string(name)))
+                          .affected_rows(),
+                      1u);
+        });
+    };
+    rename(yz, yz_subject, "渝中审计范围测试");
+    rename(spb, spb_subject, "沙坪坝审计范围测试");
+    auto updated_as = [&](const pg::Actor& a) {
+        pg::ActorScope scope(a);
+        return pg::with_read(db.pool(), "test", [&](pqxx::read_transaction& tx) {
+            Ids out;
+            for (const auto& row : tx.exec("SELECT entity_id FROM audit_log WHERE entity = 'market_subject' AND "
+                                           "action = 'update' AND after->>'name' LIKE '%审计范围测试'"))
+                out.insert(std::stoll(row[0].c_str()));
+            return out;
+        });
+    };
+    EXPECT_EQ(updated_as(yz), (Ids{yz_subject}));
+    EXPECT_EQ(updated_as(spb), (Ids{spb_subject}));
+    EXPECT_EQ(updated_as(actor_of(leader)), (Ids{yz_subject, spb_subject}));
+    EXPECT_EQ(owner_count("SELECT count(*) FROM audit_log WHERE entity = 'market_subject' AND action = 'update' "
+                          "AND after->>'name' LIKE '%审计范围测试'"),
+              2);
+}
