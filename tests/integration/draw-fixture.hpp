@@ -35,22 +35,29 @@ inline void load_draw_city(const std::string& url, long long subjects) {
         "  g IN (1, 2, 6, 10, 14)"
         " FROM generate_series(1, 15) g");
     // Loaded without the audit trigger: it is the fixture, not a change under test.
-    tx.exec("ALTER TABLE market_subject DISABLE TRIGGER audit_capture");
+    tx.exec("ALTER TABLE market_subject DISABLE TRIGGER audit_capture_insert");
     tx.exec_params(
         "INSERT INTO market_subject(id, uscc, name, division_code, industry_code, risk_level, credit_level, address)"
         " SELECT i, lpad(i::text, 18, '0'), '测试企业' || i, CASE WHEN i % 5 = 0 THEN '500104' ELSE '500103' END, NULL,"
         "  1 + (i % 4), substr('ABCD', (1 + (i / 4) % 4)::int, 1), '重庆市测试路' || i || '号'"
         " FROM generate_series(1, $1::bigint) i",
         subjects);
-    tx.exec("ALTER TABLE market_subject ENABLE TRIGGER audit_capture");
+    tx.exec("ALTER TABLE market_subject ENABLE TRIGGER audit_capture_insert");
     tx.exec("SELECT setval('market_subject_id_seq', (SELECT max(id) FROM market_subject))");
     tx.exec_params(
         "INSERT INTO app_user(id, account, name, password_hash, must_change_password) VALUES"
         " (77, 'drawer', '抽取员张三', $1, false)",
         accounts::hash_password("Login@2026pw"));
+    // The drawer works at city scope ('all'): these tests are about the draw, over
+    // populations and inspector pools that span districts (row-level data scope has its
+    // own tests in test-data-scope.cpp).
+    tx.exec(
+        "INSERT INTO role(code, name, description, permissions, data_scope, builtin)"
+        " SELECT 'city_assigner', '市级任务分配员', '测试用：全市范围抽取', permissions, 'all', false"
+        " FROM role WHERE code = 'task_assigner'");
     tx.exec(
         "INSERT INTO user_identity(user_id, authority_id, role_id, is_default)"
-        " SELECT 77, 900, id, true FROM role WHERE code = 'task_assigner'");
+        " SELECT 77, 900, id, true FROM role WHERE code = 'city_assigner'");
     tx.commit();
 }
 

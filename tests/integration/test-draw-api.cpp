@@ -51,7 +51,7 @@ protected:
             p.identity_id = 1;
             p.unit_id = 900;
             p.stage = "ok";
-            p.data_scope = "unit_tree";
+            p.data_scope = "all";  // as the fixture's city_assigner role (draw-fixture.hpp)
             p.permissions = std::move(permissions);
             req.principal = p;
         }
