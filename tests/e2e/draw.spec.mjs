@@ -3,7 +3,7 @@
 // groups, the draw password is set and confirms it, the printed record is a PDF, and the
 // public page (and its API without any session) recomputes the draw and says it matches.
 import assert from 'node:assert/strict'
-import { BASE, TIMEOUT, accounts } from './harness.mjs'
+import { BASE, TIMEOUT, accounts, login } from './harness.mjs'
 
 let drawId = null
 // Element Plus puts attributes of <el-input> on the native input or on its wrapper.
@@ -13,7 +13,8 @@ export const drawTests = [
   [
     '随机抽取：预览各层候选数并执行抽取',
     async (page) => {
-      await page.goto(BASE + '/random/draws/new')
+      // Earlier specs end signed in as someone else or signed out.
+      await login(page, accounts.admin, '/random/draws/new')
       await field(page, 'title').fill('浏览器测试抽取')
       // Objects only: 0 inspectors per group.
       const perGroup = page.locator('.el-form-item', { hasText: '每组人数' }).locator('input')

@@ -3,7 +3,7 @@
 // puts ?risk= into the objects tile URLs. Run by main.mjs after the administrator logged in.
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { BASE, TIMEOUT, shotDir } from './harness.mjs'
+import { BASE, TIMEOUT, accounts, login, shotDir } from './harness.mjs'
 
 export const mapTests = [
   [
@@ -13,7 +13,7 @@ export const mapTests = [
       page.on('response', (r) => {
         if (r.url().includes('/tiles/')) tileStatus.push([r.url(), r.status()])
       })
-      await page.goto(BASE + '/portal')
+      await login(page, accounts.admin, '/portal')
       await page.locator('.side-menu').getByText('监管地图', { exact: true }).click()
       await page.waitForURL(/\/map$/, { timeout: TIMEOUT })
       await page.locator('img.leaflet-tile-loaded[src*="/tiles/base/"]').first().waitFor({ timeout: TIMEOUT })
