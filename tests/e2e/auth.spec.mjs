@@ -76,6 +76,16 @@ export const authTests = [
       await page.waitForFunction(() => document.querySelectorAll('.users-table .el-table__row').length === 1, null, {
         timeout: TIMEOUT,
       })
+      // Enforcement credentials (执法证号): set on the user form, shown in the list, found by search.
+      const cert = `渝执${Date.now() % 1000000}`
+      await page.locator('.users-table .el-table__row', { hasText: accounts.leader.account }).getByText('编辑').click()
+      await page.locator('.user-dialog [data-field=certificate_no] input').fill(cert)
+      await page.locator('.user-dialog .save-user').click()
+      await page.locator('.user-dialog').waitFor({ state: 'hidden', timeout: TIMEOUT })
+      await page.locator('.search-box input').fill(cert)
+      await page.locator('.search-box input').press('Enter')
+      await page.locator('.users-table .el-table__row', { hasText: cert }).waitFor({ timeout: TIMEOUT })
+      assert.match(await page.locator('.users-table .el-table__row').first().innerText(), new RegExp(accounts.leader.account))
 
       await page.locator('.side-menu').getByText('角色管理', { exact: true }).click()
       await page.waitForURL(/\/system\/roles$/, { timeout: TIMEOUT })
