@@ -143,11 +143,11 @@ ALTER TABLE inspection_job ENABLE ROW LEVEL SECURITY;
 CREATE POLICY inspection_job_insert ON inspection_job FOR INSERT TO twindraw_app WITH CHECK (true);
 CREATE POLICY inspection_job_read ON inspection_job FOR SELECT TO twindraw_app
   USING ((SELECT twindraw_scope_all())
-         OR unit_id = ANY ((SELECT twindraw_scope_units()))
+         OR unit_id = ANY ((SELECT twindraw_scope_units())::bigint[])
          OR (SELECT twindraw_inspector_id()) = ANY (inspector_ids));
 CREATE POLICY inspection_job_update ON inspection_job FOR UPDATE TO twindraw_app
   USING ((SELECT twindraw_scope_all())
-         OR unit_id = ANY ((SELECT twindraw_scope_units()))
+         OR unit_id = ANY ((SELECT twindraw_scope_units())::bigint[])
          OR (SELECT twindraw_inspector_id()) = ANY (inspector_ids));
 
 SELECT audit_attach('inspection_job');
