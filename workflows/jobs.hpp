@@ -31,7 +31,7 @@ struct Filter {
 };
 
 /// 我的检查 (JOB-1): the jobs whose group holds the actor's inspector row.
-/// {items:[...], total, page, page_size}; 403 not_inspector without an inspector row.
+/// {items:[...], total, page, page_size}; empty for a user without an inspector row.
 nlohmann::json list_mine(pg::Pool& pool, const flow::FlowActor& actor, const Filter& f);
 
 /// The jobs of the actor's data scope for review (WORK-7); default state submitted.
