@@ -58,8 +58,8 @@ void register_job_routes(Router& router, App& app) {
     const std::vector<std::string> list_q = {"task_id", "draw_id", "state", "q", "page", "page_size"};
 
     // --- the inspectors: 我的检查 (JOB-1..3, JOB-6..8) ---
-    router.add({"GET", "/api/jobs/mine", "job.submit", "我的检查：本人所在检查组的检查作业（按任务、状态筛选，按编号或对象名称搜索）",
-                mine,
+    router.add({"GET", "/api/jobs/mine", "job.submit",
+                "我的检查：本人所在检查组的检查作业（按任务、状态筛选，按编号或对象名称搜索）", mine,
                 [&app](const Request& req) {
                     return Response::json(200, jobs::list_mine(app.pool, actor_of(req), filter_of(req, "")));
                 },
@@ -68,51 +68,74 @@ void register_job_routes(Router& router, App& app) {
                 [&app](const Request& req) {
                     return Response::json(200, jobs::get(app.pool, actor_of(req), id_param(req)));
                 }});
-    router.add({"PUT", "/api/jobs/{id}", "job.submit", "保存检查结果草稿", mine,
+    router.add({"PUT",
+                "/api/jobs/{id}",
+                "job.submit",
+                "保存检查结果草稿",
+                mine,
                 [&app](const Request& req) {
                     return Response::json(200, jobs::save(app.pool, actor_of(req), id_param(req), body_of(req)));
                 },
-                {}, json});
-    router.add({"POST", "/api/jobs/{id}/submit", "job.submit", "提交检查结果（可同时带上表单字段）", mine,
+                {},
+                json});
+    router.add({"POST",
+                "/api/jobs/{id}/submit",
+                "job.submit",
+                "提交检查结果（可同时带上表单字段）",
+                mine,
                 [&app](const Request& req) {
                     return Response::json(200, jobs::submit(app.pool, actor_of(req), id_param(req), body_of(req)));
                 },
-                {}, json});
-    router.add({"POST", "/api/jobs/{id}/files", "job.submit",
-                "上传现场照片（kind=photo）、附件（file）或被检查对象签字（signature），请求体为文件原始内容", mine,
+                {},
+                json});
+    router.add({"POST",
+                "/api/jobs/{id}/files",
+                "job.submit",
+                "上传现场照片（kind=photo）、附件（file）或被检查对象签字（signature），请求体为文件原始内容",
+                mine,
                 [&app](const Request& req) {
-                    return Response::json(
-                        201, jobs::add_file(app.pool, app.data_dir, actor_of(req), id_param(req),
-                                            req.query_value("kind").value_or("photo"),
-                                            req.query_value("filename").value_or(""), req.body,
-                                            std::min<size_t>(app.max_upload_bytes, 10u * 1024u * 1024u)));
+                    return Response::json(201,
+                                          jobs::add_file(app.pool, app.data_dir, actor_of(req), id_param(req),
+                                                         req.query_value("kind").value_or("photo"),
+                                                         req.query_value("filename").value_or(""), req.body,
+                                                         std::min<size_t>(app.max_upload_bytes, 10u * 1024u * 1024u)));
                 },
-                {"kind", "filename"}, "application/octet-stream"});
+                {"kind", "filename"},
+                "application/octet-stream"});
     router.add({"GET", "/api/job-files/{id}", "job.submit", "下载检查作业的照片、附件或签字", mine,
                 [&app](const Request& req) { return file_response(app, req); }});
 
     // --- the reviewers: 结果审核 (WORK-7) ---
     router.add({"GET", "/api/results", "result.review", "待审核（或按状态筛选）的检查结果，限本人数据范围", results,
                 [&app](const Request& req) {
-                    return Response::json(200,
-                                          jobs::list_review(app.pool, actor_of(req), filter_of(req, "submitted")));
+                    return Response::json(200, jobs::list_review(app.pool, actor_of(req), filter_of(req, "submitted")));
                 },
                 list_q});
     router.add({"GET", "/api/results/{id}", "result.review", "检查结果详情", results, [&app](const Request& req) {
                     return Response::json(200, jobs::get(app.pool, actor_of(req), id_param(req)));
                 }});
-    router.add({"POST", "/api/results/{id}/accept", "result.review", "审核通过检查结果 {opinion?}", results,
+    router.add({"POST",
+                "/api/results/{id}/accept",
+                "result.review",
+                "审核通过检查结果 {opinion?}",
+                results,
                 [&app](const Request& req) {
                     return Response::json(200,
                                           jobs::review(app.pool, actor_of(req), id_param(req), true, body_of(req)));
                 },
-                {}, json});
-    router.add({"POST", "/api/results/{id}/return", "result.review", "退回检查结果 {opinion}（退回原因必填）", results,
+                {},
+                json});
+    router.add({"POST",
+                "/api/results/{id}/return",
+                "result.review",
+                "退回检查结果 {opinion}（退回原因必填）",
+                results,
                 [&app](const Request& req) {
                     return Response::json(200,
                                           jobs::review(app.pool, actor_of(req), id_param(req), false, body_of(req)));
                 },
-                {}, json});
+                {},
+                json});
     router.add({"GET", "/api/result-files/{id}", "result.review", "下载检查结果的照片、附件或签字", results,
                 [&app](const Request& req) { return file_response(app, req); }});
 }

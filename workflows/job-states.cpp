@@ -12,9 +12,9 @@ namespace {
 // The inspectors of the group save and submit; a reviewer accepts or returns a
 // submitted result; a returned one is corrected and submitted again.
 const std::vector<flow::Transition> kJob = {
-    {"save", "pending", "draft", "job.submit"},       {"save", "draft", "draft", "job.submit"},
-    {"save", "returned", "returned", "job.submit"},   {"submit", "pending", "submitted", "job.submit"},
-    {"submit", "draft", "submitted", "job.submit"},   {"submit", "returned", "submitted", "job.submit"},
+    {"save", "pending", "draft", "job.submit"},           {"save", "draft", "draft", "job.submit"},
+    {"save", "returned", "returned", "job.submit"},       {"submit", "pending", "submitted", "job.submit"},
+    {"submit", "draft", "submitted", "job.submit"},       {"submit", "returned", "submitted", "job.submit"},
     {"accept", "submitted", "accepted", "result.review"}, {"return", "submitted", "returned", "result.review"},
 };
 
@@ -23,12 +23,17 @@ const std::map<std::string, std::string> kStates = {{"pending", "待检查"},
                                                     {"submitted", "待审核"},
                                                     {"returned", "已退回"},
                                                     {"accepted", "审核通过"}};
-const std::map<std::string, std::string> kActions = {
-    {"create", "生成检查作业"}, {"save", "保存草稿"}, {"submit", "提交结果"}, {"accept", "审核通过"}, {"return", "退回"}};
+const std::map<std::string, std::string> kActions = {{"create", "生成检查作业"},
+                                                     {"save", "保存草稿"},
+                                                     {"submit", "提交结果"},
+                                                     {"accept", "审核通过"},
+                                                     {"return", "退回"}};
 
 }  // namespace
 
-const std::vector<flow::Transition>& transitions() { return kJob; }
+const std::vector<flow::Transition>& transitions() {
+    return kJob;
+}
 
 const flow::Transition& require_transition(const std::string& action, const std::string& from) {
     for (const auto& t : kJob)
@@ -57,6 +62,8 @@ std::string action_label(const std::string& action) {
     return it == kActions.end() ? action : it->second;
 }
 
-bool editable(const std::string& state) { return state == "pending" || state == "draft" || state == "returned"; }
+bool editable(const std::string& state) {
+    return state == "pending" || state == "draft" || state == "returned";
+}
 
 }  // namespace twindraw::jobs

@@ -23,7 +23,9 @@ std::optional<std::string> opt_id(long long v) {
     return v ? std::optional<std::string>(std::to_string(v)) : std::nullopt;
 }
 
-json text_or_null(const pqxx::field& f) { return f.is_null() ? json(nullptr) : json(f.c_str()); }
+json text_or_null(const pqxx::field& f) {
+    return f.is_null() ? json(nullptr) : json(f.c_str());
+}
 
 // The ids of a bigint[] column ("{3,1,2}").
 std::vector<long long> ids_of(const pqxx::field& f) {
@@ -257,8 +259,8 @@ FormUpdate read_form(pqxx::transaction_base& tx, const json& body, const Locked&
         u.errors.push_back({"", "bad_type", "请求体应为 JSON 对象"});
         return u;
     }
-    static const std::set<std::string> known = {"inspected_on", "place",        "result_category", "qualified",
-                                                "findings",     "remarks",      "item_results",    "notice_given",
+    static const std::set<std::string> known = {"inspected_on",      "place",       "result_category", "qualified",
+                                                "findings",          "remarks",     "item_results",    "notice_given",
                                                 "signature_refused", "refusal_note"};
     for (const auto& [k, v] : body.items())
         if (!known.count(k)) u.errors.push_back({k, "unknown_field", "未知字段：" + k});
@@ -294,7 +296,8 @@ FormUpdate read_form(pqxx::transaction_base& tx, const json& body, const Locked&
         const auto& v = body["inspected_on"];
         if (v.is_null()) {
             u.sets.push_back("inspected_on = NULL");
-        } else if (!v.is_string() || !std::regex_match(v.get<std::string>(), std::regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))) {
+        } else if (!v.is_string() ||
+                   !std::regex_match(v.get<std::string>(), std::regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))) {
             u.errors.push_back({"inspected_on", "bad_format", "检查日期格式应为 YYYY-MM-DD"});
         } else {
             auto ok = pg::exec(tx,
@@ -315,8 +318,8 @@ FormUpdate read_form(pqxx::transaction_base& tx, const json& body, const Locked&
         if (v.is_null() && std::string(key) == "qualified")
             u.sets.push_back("qualified = NULL");
         else if (!v.is_boolean())
-            u.errors.push_back({key, "bad_type", std::string(key) == "qualified" ? "是否合格应为是或否"
-                                                                                : "拒绝签字应为是或否"});
+            u.errors.push_back(
+                {key, "bad_type", std::string(key) == "qualified" ? "是否合格应为是或否" : "拒绝签字应为是或否"});
         else
             u.sets.push_back(std::string(key) + " = " + u.params.next(std::string(v.get<bool>() ? "true" : "false")) +
                              "::boolean");
@@ -413,10 +416,11 @@ std::vector<FieldError> incomplete(pqxx::transaction_base& tx, long long id, con
             if (it.value("item_id", 0LL) == l.items[i]) rec = &it;
         const std::string field = "item_results[" + std::to_string(i) + "]";
         if (!rec || rec->value("content", "").empty())
-            e.push_back({field + ".content", "required", "请填写第 " + std::to_string(i + 1) + " 个检查事项的检查内容"});
+            e.push_back(
+                {field + ".content", "required", "请填写第 " + std::to_string(i + 1) + " 个检查事项的检查内容"});
         if (!rec || !rec->contains("qualified") || !(*rec)["qualified"].is_boolean())
-            e.push_back({field + ".qualified", "required",
-                         "请选择第 " + std::to_string(i + 1) + " 个检查事项是否合格"});
+            e.push_back(
+                {field + ".qualified", "required", "请选择第 " + std::to_string(i + 1) + " 个检查事项是否合格"});
     }
     if (l.items.empty() && std::string(x[9].c_str()).empty())
         e.push_back({"findings", "required", "请填写主要检查情况"});
@@ -562,8 +566,7 @@ json review(pg::Pool& pool, const flow::FlowActor& actor, long long id, bool acc
         }
         if (flow::utf8_length(opinion) > 1000)
             throw registry::ValidationError({{"opinion", "too_long", "审核意见不能超过 1000 个字"}});
-        if (!accept && opinion.empty())
-            throw registry::ValidationError({{"opinion", "required", "请填写退回原因"}});
+        if (!accept && opinion.empty()) throw registry::ValidationError({{"opinion", "required", "请填写退回原因"}});
         if (accept && opinion.empty()) opinion = "同意";
         pg::exec(tx,
                  "UPDATE inspection_job SET state = $2, reviewed_by = $3::bigint, reviewed_at = now(),"
@@ -605,7 +608,10 @@ json add_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor
     else
         throw Error(Error::Kind::Unsupported, "unsupported_type",
                     kind == "file" ? "附件只接受 PDF、JPEG 或 PNG 格式" : "照片和签字只接受 JPEG 或 PNG 图片");
-    std::string name = filename.empty() ? (kind == "photo" ? "现场照片" : kind == "signature" ? "签字" : "附件") : filename;
+    std::string name = filename.empty() ? (kind == "photo"       ? "现场照片"
+                                           : kind == "signature" ? "签字"
+                                                                 : "附件")
+                                        : filename;
     while (flow::utf8_length(name) > 200) name.pop_back();
     while (!name.empty() && (static_cast<unsigned char>(name.back()) & 0xC0) == 0x80) name.pop_back();
     const std::string hex = digest_hex(bytes);
@@ -644,9 +650,8 @@ json add_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor
         if (kind == "signature")
             pg::exec(tx, "UPDATE inspection_job SET signature_refused = false WHERE id = $1", pg::Params().add(job_id));
         const long long id = r[0][0].as<long long>();
-        return json{{"id", id},          {"kind", kind},
-                    {"filename", name},  {"content_type", type},
-                    {"size", bytes.size()}, {"sha256", hex}};
+        return json{{"id", id},     {"kind", kind}, {"filename", name}, {"content_type", type}, {"size", bytes.size()},
+                    {"sha256", hex}};
     });
 }
 

@@ -84,13 +84,13 @@ protected:
         std::string strata;
         for (int r = 1; r <= 4; ++r)
             for (char cr : std::string("ABCD"))
-                strata += std::string(strata.empty() ? "" : ",") + "{\"risk\":" + std::to_string(r) +
-                          ",\"credit\":\"" + cr + "\",\"ratio\":100}";
-        const std::string body = "{\"title\":\"2026年渝中区检查作业测试\",\"object_kind\":\"market_subject\",\"item_id\":" +
-                                 std::to_string(item) +
-                                 ",\"scope\":{\"division_codes\":[\"500103\"]},\"strata\":[" + strata +
-                                 "],\"groups\":2,\"per_group\":2,\"inspectors\":{\"unit_ids\":[" +
-                                 std::to_string(yuzhong) + "],\"include_subunits\":false}}";
+                strata += std::string(strata.empty() ? "" : ",") + "{\"risk\":" + std::to_string(r) + ",\"credit\":\"" +
+                          cr + "\",\"ratio\":100}";
+        const std::string body =
+            "{\"title\":\"2026年渝中区检查作业测试\",\"object_kind\":\"market_subject\",\"item_id\":" +
+            std::to_string(item) + ",\"scope\":{\"division_codes\":[\"500103\"]},\"strata\":[" + strata +
+            "],\"groups\":2,\"per_group\":2,\"inspectors\":{\"unit_ids\":[" + std::to_string(yuzhong) +
+            "],\"include_subunits\":false}}";
         auto r = call("yz_assigner", "POST", "/api/draws", body);
         ASSERT_EQ(r.status, 201) << r.body;
         draw_id = json::parse(r.body)["id"].get<long long>();
@@ -150,8 +150,8 @@ protected:
     static int group_of(long long inspector_id) {
         pqxx::connection c(db->url());
         pqxx::read_transaction tx(c);
-        auto r = tx.exec_params("SELECT group_no FROM draw_inspector WHERE draw_id = $1 AND inspector_id = $2",
-                                draw_id, inspector_id);
+        auto r = tx.exec_params("SELECT group_no FROM draw_inspector WHERE draw_id = $1 AND inspector_id = $2", draw_id,
+                                inspector_id);
         return r.empty() ? 0 : r[0][0].as<int>();
     }
 
@@ -172,10 +172,14 @@ protected:
     static json full_form(const json& job) {
         json items = json::array();
         for (const auto& it : job["items"])
-            items.push_back({{"item_id", it["item_id"]}, {"content", "查验营业执照与公示信息"},
-                             {"finding", "与登记一致"}, {"qualified", true}});
-        json f = {{"inspected_on", "2026-03-02"}, {"place", "被检查对象经营场所"}, {"result_category", "01"},
-                  {"qualified", true}, {"findings", "未发现问题"}, {"remarks", ""}, {"item_results", items}};
+            items.push_back({{"item_id", it["item_id"]},
+                             {"content", "查验营业执照与公示信息"},
+                             {"finding", "与登记一致"},
+                             {"qualified", true}});
+        json f = {{"inspected_on", "2026-03-02"}, {"place", "被检查对象经营场所"},
+                  {"result_category", "01"},      {"qualified", true},
+                  {"findings", "未发现问题"},     {"remarks", ""},
+                  {"item_results", items}};
         if (job["advance_notice"] == "required") f["notice_given"] = "2026-03-01 电话告知";
         return f;
     }
@@ -218,8 +222,8 @@ TEST_F(JobApi, ConfirmingADrawMakesOneJobPerObjectForItsGroup) {
                   .as<long long>(),
               objects);
     // JOB-8, checked against the law's list independently of the rule table.
-    auto item_text = tx.exec_params1("SELECT domain || name FROM inspection_item WHERE id = $1", item)[0]
-                         .as<std::string>();
+    auto item_text =
+        tx.exec_params1("SELECT domain || name FROM inspection_item WHERE id = $1", item)[0].as<std::string>();
     for (const auto& r : tx.exec_params("SELECT j.advance_notice, m.industry_code FROM inspection_job j"
                                         " JOIN market_subject m ON m.id = j.object_id WHERE j.draw_id = $1",
                                         draw_id)) {
@@ -342,8 +346,8 @@ TEST_F(JobApi, InspectorSubmitsReviewerReturnsThenAccepts) {
     r = call("inspector1", "GET", "/api/job-files/" + std::to_string(photo["id"].get<long long>()));
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.body, kPng);
-    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(data_dir) / "job-files" /
-                                        photo["sha256"].get<std::string>()));
+    EXPECT_TRUE(
+        std::filesystem::exists(std::filesystem::path(data_dir) / "job-files" / photo["sha256"].get<std::string>()));
 
     // Forbidden transitions: 409 with the current state.
     for (const auto& [method, target, body] : {std::tuple{"POST", path + "/submit", std::string("{}")},
