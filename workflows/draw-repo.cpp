@@ -2,6 +2,7 @@
 
 #include "geo/error.hpp"
 #include "workflows/account-password.hpp"
+#include "workflows/jobs.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -704,6 +705,7 @@ json confirm(pg::Pool& pool, long long id, const std::string& password) {
                 throw forbidden("wrong_draw_password", "双随机密码不正确");
             pg::exec(tx, "UPDATE draw SET status = 'confirmed', confirmed_by = $2, confirmed_at = now() WHERE id = $1",
                      pg::Params().add(id).add(a.user_id));
+            jobs::create_for_draw(tx, id);  // each drawn object becomes a job of its group (JOB-1)
             pg::exec(
                 tx,
                 "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, task_id, outcome, message)"

@@ -14,14 +14,8 @@ export const menu = [
       { title: '随机抽取', path: '/random/draws', perm: 'draw.read' },
       { title: '任务审核', path: '/random/review', perm: 'task.review' },
       { title: '部门工作', path: '/random/works', perm: 'task.read' },
-      {
-        title: '我的检查',
-        path: '/random/jobs',
-        coming: {
-          refs: 'JOB-1～JOB-9',
-          features: ['我的抽查作业列表与详情', '提交检查结果（检查时间、是否合格、检查情况、附件、结果类别）', '检查记录表打印、结果申诉'],
-        },
-      },
+      { title: '我的检查', path: '/random/jobs', perm: 'job.submit' },
+      { title: '结果审核', path: '/random/results', perm: 'result.review' },
       {
         title: '结果公示',
         path: '/random/publication',

@@ -30,6 +30,8 @@ import TaskList from './pages/random/TaskList.vue'
 import TaskForm from './pages/random/TaskForm.vue'
 import TaskDetail from './pages/random/TaskDetail.vue'
 import WorkList from './pages/random/WorkList.vue'
+import JobList from './pages/jobs/JobList.vue'
+import JobForm from './pages/jobs/JobForm.vue'
 import PublicPlans from './pages/public/PublicPlans.vue'
 import DrawListPage from './pages/draw/DrawListPage.vue'
 import DrawNewPage from './pages/draw/DrawNewPage.vue'
@@ -83,6 +85,10 @@ const routes = [
   { path: '/random/draws/:id(\\d+)', component: DrawDetailPage, props: true, meta: { title: '抽取记录', perm: 'draw.read' } },
   { path: '/public/draws/:id(\\d+)', component: PublicDrawPage, props: true, meta: { title: '抽取公开复核', bare: true, public: true } },
   { path: '/map', component: MapPage, meta: { title: '监管地图', perm: 'registry.read' } },
+  { path: '/random/jobs', component: JobList, meta: { title: '我的检查', perm: 'job.submit' } },
+  { path: '/random/jobs/:id(\\d+)', component: JobForm, props: true, meta: { title: '检查作业', perm: 'job.submit' } },
+  { path: '/random/results', component: JobList, props: { review: true }, meta: { title: '结果审核', perm: 'result.review' } },
+  { path: '/random/results/:id(\\d+)', component: JobForm, props: (r) => ({ id: r.params.id, review: true }), meta: { title: '结果审核', perm: 'result.review' } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,

@@ -1,0 +1,418 @@
+// Inspection jobs and the review of results through the HTTP API on the demo city,
+// signed in as its accounts: yz_assigner runs and confirms a draw (jobs are made in the
+// confirmation), inspector1..3 record and submit form F.1 with a photo and a signature,
+// yz_reviewer returns and yz_head accepts; permissions (401/403), data scope (another
+// group's job, another district's reviewer: 404), bad uploads (415/413/400) and
+// forbidden transitions (409 with the state) (JOB-1..9, WORK-7).
+#include "common-pg.hpp"
+
+#include "server/app.hpp"
+#include "workflows/account-password.hpp"
+#include "workflows/demo-city.hpp"
+#include "workflows/reference-data.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+using namespace twindraw;
+using namespace twindraw::server;
+using nlohmann::json;
+using twindraw::testing::TempDatabase;
+
+namespace {
+
+const char* kPassword = "Twindraw@2026";
+
+// A small PNG and JPEG: only their first bytes matter to the type check.
+const std::string kPng = std::string("\x89PNG\r\n\x1a\n", 8) + std::string("\0\0\0\rIHDR photo-bytes", 19);
+const std::string kJpeg = std::string("\xFF\xD8\xFF\xE0", 4) + "signature-bytes";
+
+class JobApi : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        db = new TempDatabase();
+        pqxx::connection c(db->url());
+        const std::string src = TWINDRAW_SOURCE_DIR;
+        reference::load(c, src + "/data/refdata/node_modules", src + "/data");
+        demo::generate(db->pool(), {.enterprises = 300, .seed = 11});
+        {
+            pqxx::work tx(c);
+            tx.exec("UPDATE app_user SET must_change_password = false");
+            yuzhong = tx.exec1("SELECT id FROM authority WHERE division_code = '500103' AND kind = 'market_bureau'")[0]
+                          .as<long long>();
+            const long long shapingba =
+                tx.exec1("SELECT id FROM authority WHERE division_code = '500106' AND kind = 'market_bureau'")[0]
+                    .as<long long>();
+            for (int n = 1; n <= 3; ++n)
+                inspector[n] = tx.exec1("SELECT inspector_id FROM app_user WHERE account = 'inspector" +
+                                        std::to_string(n) + "'")[0]
+                                   .as<long long>();
+            // The draw's pool: inspector1..3 and one more of the bureau (no account);
+            // leaders inspector1 and the fourth, so they lead the two groups.
+            inspector[4] = tx.exec_params1(
+                                 "SELECT id FROM inspector WHERE authority_id = $1 AND id NOT IN ($2, $3, $4)"
+                                 " ORDER BY id LIMIT 1",
+                                 yuzhong, inspector[1], inspector[2], inspector[3])[0]
+                               .as<long long>();
+            tx.exec_params(
+                "UPDATE inspector SET active = (id IN ($2, $3, $4, $5)), is_leader = (id IN ($2, $5)),"
+                " qualifications = '{}', specialties = '{}' WHERE authority_id = $1",
+                yuzhong, inspector[1], inspector[2], inspector[3], inspector[4]);
+            item = tx.exec1("SELECT id FROM inspection_item WHERE importance = 'key' ORDER BY id LIMIT 1")[0]
+                       .as<long long>();
+            const long long uid = tx.exec_params1(
+                                        "INSERT INTO app_user(account, name, password_hash, must_change_password)"
+                                        " VALUES ('spb_reviewer', '沙坪坝审核员', $1, false) RETURNING id",
+                                        accounts::hash_password(kPassword))[0]
+                                      .as<long long>();
+            tx.exec_params(
+                "INSERT INTO user_identity(user_id, authority_id, role_id, is_default)"
+                " SELECT $1, $2, id, true FROM role WHERE code = 'task_reviewer'",
+                uid, shapingba);
+            tx.commit();
+        }
+        data_dir = (std::filesystem::temp_directory_path() / ("twindraw-jobs-" + db->name())).string();
+        app = new App{db->pool(), "", data_dir};
+        app->max_upload_bytes = 256 * 1024;
+        router = new Router();
+        register_all(*router, *app);
+
+        // yz_assigner draws 2 groups of 2 over 渝中区 with every stratum at 100 % and
+        // confirms with the draw password.
+        std::string strata;
+        for (int r = 1; r <= 4; ++r)
+            for (char cr : std::string("ABCD"))
+                strata += std::string(strata.empty() ? "" : ",") + "{\"risk\":" + std::to_string(r) + ",\"credit\":\"" +
+                          cr + "\",\"ratio\":100}";
+        const std::string body =
+            "{\"title\":\"2026年渝中区检查作业测试\",\"object_kind\":\"market_subject\",\"item_id\":" +
+            std::to_string(item) + ",\"scope\":{\"division_codes\":[\"500103\"]},\"strata\":[" + strata +
+            "],\"groups\":2,\"per_group\":2,\"inspectors\":{\"unit_ids\":[" + std::to_string(yuzhong) +
+            "],\"include_subunits\":false}}";
+        auto r = call("yz_assigner", "POST", "/api/draws", body);
+        ASSERT_EQ(r.status, 201) << r.body;
+        draw_id = json::parse(r.body)["id"].get<long long>();
+        r = call("yz_assigner", "PUT", "/api/draws-password",
+                 json({{"login_password", kPassword}, {"draw_password", "Draw#2026"}}).dump());
+        ASSERT_EQ(r.status, 200) << r.body;
+        r = call("yz_assigner", "POST", "/api/draws/" + std::to_string(draw_id) + "/confirm",
+                 R"({"password":"Draw#2026"})");
+        ASSERT_EQ(r.status, 200) << r.body;
+    }
+
+    static void TearDownTestSuite() {
+        delete router;
+        delete app;
+        delete db;
+        tokens.clear();
+        std::filesystem::remove_all(data_dir);
+    }
+
+    static Response raw(const std::string& method, const std::string& target, const std::string& body,
+                        const std::string& bearer, const std::string& type = "application/json") {
+        Request req;
+        req.method = method;
+        auto q = target.find('?');
+        req.path = target.substr(0, q);
+        if (q != std::string::npos) req.query = parse_query(target.substr(q + 1));
+        req.body = body;
+        req.peer = "192.0.2.45";
+        req.headers["content-type"] = type;
+        if (!bearer.empty()) req.headers["authorization"] = "Bearer " + bearer;
+        return dispatch(*router, "", req, app->authenticator.get());
+    }
+
+    static std::string token(const std::string& account) {
+        auto it = tokens.find(account);
+        if (it != tokens.end()) return it->second;
+        auto r = raw("POST", "/api/auth/login",
+                     json({{"account", account}, {"password", kPassword}, {"client", "mobile"}}).dump(), "");
+        EXPECT_EQ(r.status, 200) << account << ": " << r.body;
+        return tokens[account] = json::parse(r.body).value("token", "");
+    }
+
+    static Response call(const std::string& account, const std::string& method, const std::string& target,
+                         const std::string& body = "") {
+        return raw(method, target, body, token(account));
+    }
+
+    static Response upload(const std::string& account, long long job, const std::string& kind,
+                           const std::string& bytes) {
+        return raw("POST", "/api/jobs/" + std::to_string(job) + "/files?kind=" + kind + "&filename=x", bytes,
+                   token(account), "application/octet-stream");
+    }
+
+    static json parse(const Response& r) { return json::parse(r.body); }
+
+    // The group of an inspector in the draw (0: none), read as the owner.
+    static int group_of(long long inspector_id) {
+        pqxx::connection c(db->url());
+        pqxx::read_transaction tx(c);
+        auto r = tx.exec_params("SELECT group_no FROM draw_inspector WHERE draw_id = $1 AND inspector_id = $2", draw_id,
+                                inspector_id);
+        return r.empty() ? 0 : r[0][0].as<int>();
+    }
+
+    // The account (inspector2 or inspector3) drawn into the other group than inspector1.
+    static std::string other_account() {
+        return group_of(inspector[2]) != group_of(inspector[1]) ? "inspector2" : "inspector3";
+    }
+
+    static long long first_job(const std::string& account) {
+        auto r = call(account, "GET", "/api/jobs/mine?page_size=100");
+        EXPECT_EQ(r.status, 200) << r.body;
+        auto items = parse(r)["items"];
+        EXPECT_FALSE(items.empty());
+        return items.empty() ? 0 : items.back()["id"].get<long long>();
+    }
+
+    // A complete form for a job, respecting its advance-notice rule.
+    static json full_form(const json& job) {
+        json items = json::array();
+        for (const auto& it : job["items"])
+            items.push_back({{"item_id", it["item_id"]},
+                             {"content", "查验营业执照与公示信息"},
+                             {"finding", "与登记一致"},
+                             {"qualified", true}});
+        json f = {{"inspected_on", "2026-03-02"}, {"place", "被检查对象经营场所"},
+                  {"result_category", "01"},      {"qualified", true},
+                  {"findings", "未发现问题"},     {"remarks", ""},
+                  {"item_results", items}};
+        if (job["advance_notice"] == "required") f["notice_given"] = "2026-03-01 电话告知";
+        return f;
+    }
+
+    static std::set<std::string> error_fields(const Response& r) {
+        std::set<std::string> out;
+        for (const auto& e : parse(r)["error"].value("errors", json::array())) out.insert(e.value("field", ""));
+        return out;
+    }
+
+    static inline TempDatabase* db = nullptr;
+    static inline App* app = nullptr;
+    static inline Router* router = nullptr;
+    static inline std::map<std::string, std::string> tokens;
+    static inline std::string data_dir;
+    static inline long long yuzhong = 0, item = 0, draw_id = 0;
+    static inline long long inspector[5] = {};
+};
+
+TEST_F(JobApi, ConfirmingADrawMakesOneJobPerObjectForItsGroup) {
+    pqxx::connection c(db->url());
+    pqxx::read_transaction tx(c);
+    const long long objects =
+        tx.exec_params1("SELECT count(*) FROM draw_object WHERE draw_id = $1", draw_id)[0].as<long long>();
+    ASSERT_GT(objects, 1);
+    EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM inspection_job WHERE draw_id = $1", draw_id)[0].as<long long>(),
+              objects);
+    // Each job carries its group's inspectors, leader first, and a creation history row.
+    auto wrong = tx.exec_params1(
+        "SELECT count(*) FROM inspection_job j JOIN draw_object o ON o.draw_id = j.draw_id"
+        "  AND o.object_kind = j.object_kind AND o.object_id = j.object_id"
+        " WHERE j.draw_id = $1 AND (j.group_no <> o.group_no OR j.state <> 'pending' OR j.inspector_ids <>"
+        "  (SELECT array_agg(inspector_id ORDER BY role = 'leader' DESC, inspector_id) FROM draw_inspector d"
+        "    WHERE d.draw_id = j.draw_id AND d.group_no = j.group_no) OR j.item_ids <> ARRAY[$2::bigint])",
+        draw_id, item);
+    EXPECT_EQ(wrong[0].as<long long>(), 0);
+    EXPECT_EQ(tx.exec_params1("SELECT count(*) FROM flow_history h JOIN inspection_job j ON j.id = h.entity_id"
+                              " WHERE h.entity = 'job' AND h.action = 'create' AND j.draw_id = $1",
+                              draw_id)[0]
+                  .as<long long>(),
+              objects);
+    // JOB-8, checked against the law's list independently of the rule table.
+    auto item_text =
+        tx.exec_params1("SELECT domain || name FROM inspection_item WHERE id = $1", item)[0].as<std::string>();
+    for (const auto& r : tx.exec_params("SELECT j.advance_notice, m.industry_code FROM inspection_job j"
+                                        " JOIN market_subject m ON m.id = j.object_id WHERE j.draw_id = $1",
+                                        draw_id)) {
+        const std::string industry = r[1].is_null() ? "" : r[1].c_str();
+        bool forbidden = industry == "13" || industry == "14" || industry == "15" || industry == "62";
+        for (const char* w : {"食品", "餐饮", "食用农产品", "安全生产"})
+            if (item_text.find(w) != std::string::npos) forbidden = true;
+        EXPECT_EQ(r[0].as<std::string>(), forbidden ? "forbidden" : "required") << industry << " " << item_text;
+    }
+    // A confirmed draw cannot be confirmed again, and no job is made twice.
+    auto r = call("yz_assigner", "POST", "/api/draws/" + std::to_string(draw_id) + "/confirm",
+                  R"({"password":"Draw#2026"})");
+    EXPECT_EQ(r.status, 409);
+}
+
+TEST_F(JobApi, InspectorsSeeOnlyTheirGroupsJobs) {
+    const int g1 = group_of(inspector[1]);
+    ASSERT_GT(g1, 0);
+    auto mine = parse(call("inspector1", "GET", "/api/jobs/mine?page_size=100"));
+    ASSERT_GT(mine["total"].get<long long>(), 0);
+    for (const auto& j : mine["items"]) EXPECT_EQ(j["group_no"], g1);
+    const std::string other = other_account();
+    auto theirs = parse(call(other, "GET", "/api/jobs/mine?page_size=100"));
+    ASSERT_GT(theirs["total"].get<long long>(), 0);
+    for (const auto& j : theirs["items"]) EXPECT_NE(j["group_no"], g1);
+    const std::string foreign = std::to_string(theirs["items"][0]["id"].get<long long>());
+    EXPECT_EQ(call("inspector1", "GET", "/api/jobs/" + foreign).status, 404);
+    EXPECT_EQ(call("inspector1", "PUT", "/api/jobs/" + foreign, R"({"place":"x"})").status, 404);
+    EXPECT_EQ(upload("inspector1", std::stoll(foreign), "photo", kPng).status, 404);
+    // Filters: by state and by job number.
+    const std::string no = mine["items"][0]["job_no"];
+    auto found = parse(call("inspector1", "GET", "/api/jobs/mine?q=" + no));
+    ASSERT_EQ(found["total"], 1);
+    EXPECT_EQ(found["items"][0]["job_no"], no);
+    EXPECT_EQ(parse(call("inspector1", "GET", "/api/jobs/mine?state=accepted&q=" + no))["total"], 0);
+    EXPECT_EQ(call("inspector1", "GET", "/api/jobs/mine?state=nonsense").status, 400);
+    EXPECT_EQ(call("inspector1", "GET", "/api/jobs/abc").status, 400);
+}
+
+TEST_F(JobApi, PermissionsAreChecked) {
+    EXPECT_EQ(raw("GET", "/api/jobs/mine", "", "").status, 401);
+    EXPECT_EQ(raw("GET", "/api/results", "", "").status, 401);
+    EXPECT_EQ(call("yz_reviewer", "GET", "/api/jobs/mine").status, 403);
+    EXPECT_EQ(call("inspector1", "GET", "/api/results").status, 403);
+    EXPECT_EQ(call("yz_assigner", "GET", "/api/results").status, 403);
+    // An administrator may call 我的检查 but has no inspector row, so no jobs of its own.
+    auto admin = call("admin", "GET", "/api/jobs/mine");
+    EXPECT_EQ(admin.status, 200) << admin.body;
+    EXPECT_EQ(parse(admin)["total"], 0);
+    const long long job = first_job("inspector1");
+    EXPECT_EQ(call("inspector1", "POST", "/api/results/" + std::to_string(job) + "/accept", "{}").status, 403);
+    // A reviewer of another district does not see 渝中区's results.
+    EXPECT_EQ(call("spb_reviewer", "GET", "/api/results/" + std::to_string(job)).status, 404);
+    EXPECT_EQ(parse(call("spb_reviewer", "GET", "/api/results?state=all"))["total"], 0);
+}
+
+TEST_F(JobApi, BadUploadsAreRefused) {
+    const long long job = first_job("inspector1");
+    auto r = upload("inspector1", job, "photo", "just some text, not an image");
+    EXPECT_EQ(r.status, 415) << r.body;
+    EXPECT_EQ(parse(r)["error"]["code"], "unsupported_type");
+    EXPECT_EQ(upload("inspector1", job, "photo", "%PDF-1.4 a pdf is not a photo").status, 415);
+    EXPECT_EQ(upload("inspector1", job, "file", "%PDF-1.4 a pdf is a file").status, 201);
+    r = upload("inspector1", job, "photo", kPng + std::string(256 * 1024, 'x'));
+    EXPECT_EQ(r.status, 413) << r.body;
+    EXPECT_EQ(upload("inspector1", job, "photo", "").status, 400);
+    EXPECT_EQ(upload("inspector1", job, "video", kPng).status, 400);
+    // Nothing of the refused uploads was kept.
+    auto files = parse(call("inspector1", "GET", "/api/jobs/" + std::to_string(job)))["files"];
+    ASSERT_EQ(files.size(), 1u);
+    EXPECT_EQ(files[0]["content_type"], "application/pdf");
+}
+
+TEST_F(JobApi, InspectorSubmitsReviewerReturnsThenAccepts) {
+    auto mine = parse(call("inspector1", "GET", "/api/jobs/mine?page_size=100"));
+    const long long job = mine["items"][0]["id"].get<long long>();
+    const std::string path = "/api/jobs/" + std::to_string(job);
+    json detail = parse(call("inspector1", "GET", path));
+    EXPECT_EQ(detail["state"], "pending");
+    EXPECT_FALSE(detail["object_name"].is_null());
+    ASSERT_EQ(detail["items"].size(), 1u);
+    EXPECT_EQ(detail["actions"], json::array({"save", "submit"}));
+
+    // Submitting an empty form names every missing field.
+    auto r = call("inspector1", "POST", path + "/submit", "{}");
+    ASSERT_EQ(r.status, 422) << r.body;
+    auto missing = error_fields(r);
+    for (const char* f : {"inspected_on", "place", "result_category", "qualified", "signature",
+                          "item_results[0].content", "item_results[0].qualified"})
+        EXPECT_TRUE(missing.count(f)) << f << ": " << r.body;
+    EXPECT_EQ(missing.count("notice_given"), detail["advance_notice"] == "required" ? 1u : 0u);
+    // JOB-8: notice may not be recorded where the law forbids it.
+    if (detail["advance_notice"] == "forbidden") {
+        r = call("inspector1", "PUT", path, R"({"notice_given":"电话告知"})");
+        EXPECT_EQ(r.status, 422);
+        EXPECT_TRUE(error_fields(r).count("notice_given"));
+    }
+    // A category outside the dictionary and unknown fields are refused.
+    r = call("inspector1", "PUT", path, R"({"result_category":"99","colour":"red"})");
+    EXPECT_EQ(r.status, 422);
+    EXPECT_TRUE(error_fields(r).count("result_category"));
+    EXPECT_TRUE(error_fields(r).count("colour"));
+
+    // Draft, photo, signature, submit.
+    json form = full_form(detail);
+    r = call("inspector1", "PUT", path, form.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(parse(r)["state"], "draft");
+    EXPECT_EQ(parse(r)["result_category_label"], "未发现问题");
+    r = upload("inspector1", job, "photo", kPng);
+    ASSERT_EQ(r.status, 201) << r.body;
+    const json photo = parse(r);
+    EXPECT_EQ(photo["content_type"], "image/png");
+    EXPECT_EQ(upload("inspector1", job, "signature", kJpeg).status, 201);
+    r = call("inspector1", "POST", path + "/submit", "{}");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(parse(r)["state"], "submitted");
+
+    // The stored photo is the uploaded bytes, named by their SHA-256.
+    r = call("inspector1", "GET", "/api/job-files/" + std::to_string(photo["id"].get<long long>()));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, kPng);
+    EXPECT_TRUE(
+        std::filesystem::exists(std::filesystem::path(data_dir) / "job-files" / photo["sha256"].get<std::string>()));
+
+    // Forbidden transitions: 409 with the current state.
+    for (const auto& [method, target, body] : {std::tuple{"POST", path + "/submit", std::string("{}")},
+                                               std::tuple{"PUT", path, std::string(R"({"place":"改"})")}}) {
+        r = call("inspector1", method, target, body);
+        EXPECT_EQ(r.status, 409) << target;
+        EXPECT_EQ(parse(r)["error"]["state"], "submitted");
+    }
+    EXPECT_EQ(upload("inspector1", job, "photo", kPng).status, 409);
+
+    // The reviewing unit was told; the reviewer sees it and returns it with a reason.
+    auto msgs = parse(call("yz_reviewer", "GET", "/api/messages?category=result"));
+    ASSERT_FALSE(msgs["items"].empty()) << msgs.dump();
+    EXPECT_NE(msgs["items"][0]["title"].get<std::string>().find(detail["job_no"].get<std::string>()),
+              std::string::npos);
+    auto queue = parse(call("yz_reviewer", "GET", "/api/results"));
+    bool listed = false;
+    for (const auto& j : queue["items"]) listed = listed || j["id"] == job;
+    EXPECT_TRUE(listed);
+    const std::string review = "/api/results/" + std::to_string(job);
+    EXPECT_EQ(call("yz_reviewer", "POST", review + "/return", "{}").status, 422);
+    r = call("yz_reviewer", "POST", review + "/return", R"({"opinion":"照片不清晰，请补充"})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(parse(r)["state"], "returned");
+    r = call("yz_reviewer", "POST", review + "/return", R"({"opinion":"again"})");
+    EXPECT_EQ(r.status, 409);
+    EXPECT_EQ(parse(r)["error"]["state"], "returned");
+
+    // The inspector was told, corrects and submits again; the head accepts.
+    msgs = parse(call("inspector1", "GET", "/api/messages?category=result"));
+    ASSERT_FALSE(msgs["items"].empty());
+    EXPECT_NE(msgs["items"][0]["body"].get<std::string>().find("照片不清晰"), std::string::npos);
+    EXPECT_EQ(upload("inspector1", job, "photo", kJpeg).status, 201);
+    r = call("inspector1", "POST", path + "/submit", R"({"remarks":"已补充照片"})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    r = call("yz_head", "POST", review + "/accept", "{}");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json done = parse(r);
+    EXPECT_EQ(done["state"], "accepted");
+    EXPECT_EQ(done["review_opinion"], "同意");
+    EXPECT_EQ(call("yz_head", "POST", review + "/accept", "{}").status, 409);
+    EXPECT_EQ(call("inspector1", "PUT", path, R"({"place":"改"})").status, 409);
+
+    std::vector<std::string> steps;
+    for (const auto& h : done["history"]) steps.push_back(h["action"]);
+    EXPECT_EQ(steps, (std::vector<std::string>{"create", "save", "submit", "return", "submit", "accept"}));
+    EXPECT_EQ(done["history"][3]["opinion"], "照片不清晰，请补充");
+    EXPECT_EQ(parse(call("yz_reviewer", "GET", "/api/results?state=accepted"))["total"], 1);
+}
+
+TEST_F(JobApi, ARefusedSignatureIsRecordedWithItsNote) {
+    const std::string other = other_account();
+    const long long job = first_job(other);
+    const std::string path = "/api/jobs/" + std::to_string(job);
+    json detail = parse(call(other, "GET", path));
+    json form = full_form(detail);
+    form["signature_refused"] = true;
+    auto r = call(other, "POST", path + "/submit", form.dump());
+    ASSERT_EQ(r.status, 422);
+    EXPECT_TRUE(error_fields(r).count("refusal_note")) << r.body;
+    form["refusal_note"] = "负责人拒绝签字，检查人员二人现场见证";
+    r = call(other, "POST", path + "/submit", form.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(parse(r)["signature_refused"], true);
+    EXPECT_EQ(parse(r)["signed"], false);
+}
+
+}  // namespace
