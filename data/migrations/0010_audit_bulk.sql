@@ -215,8 +215,7 @@ DROP TRIGGER audit_pending_append ON audit_pending;
 DROP FUNCTION audit_append();
 DROP FUNCTION audit_capture();
 
--- Pending rows of a transaction that has not yet committed can pile up fast; the
--- append reads them in seq order.
+-- The marker table is the audit functions' own: the application role may not touch it.
 DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'twindraw_app') THEN
