@@ -1,5 +1,5 @@
-// A one-shot HTTP sink on loopback standing in for the SMS gateway (as in
-// test-auth-api.cpp): accepts one request, keeps it, answers 200.
+// A one-shot HTTP sink on loopback standing in for the SMS gateway: accepts one
+// request, keeps it, answers 200. Shared by the login and password-reset tests.
 #pragma once
 
 #include <gtest/gtest.h>
