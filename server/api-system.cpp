@@ -46,6 +46,7 @@ void register_all(Router& router, App& app) {
     register_draw_routes(router, app);
     register_org_routes(router, app);
     register_tile_routes(router, app);
+    register_task_draw_routes(router, app);
 }
 
 }  // namespace twindraw::server
