@@ -32,13 +32,11 @@ void register_task_draw_routes(Router& router, App& app) {
                     return Response::json(200, taskdraw::status(app.pool, task_actor(req), task_id_param(req)));
                 }});
     router.add({"POST", "/api/tasks/{id}/draw/preview", "draw.run",
-                "按任务的抽取参数预览候选总体（任务须审核通过且本单位已接收）", tag,
-                [&app](const Request& req) {
+                "按任务的抽取参数预览候选总体（任务须审核通过且本单位已接收）", tag, [&app](const Request& req) {
                     return Response::json(200, taskdraw::preview(app.pool, task_actor(req), task_id_param(req)));
                 }});
     router.add({"POST", "/api/tasks/{id}/draw", "draw.run",
-                "按任务的抽取参数执行抽取（结果待确认；任务已有确认的抽取时拒绝）", tag,
-                [&app](const Request& req) {
+                "按任务的抽取参数执行抽取（结果待确认；任务已有确认的抽取时拒绝）", tag, [&app](const Request& req) {
                     return Response::json(201, taskdraw::run(app.pool, task_actor(req), task_id_param(req)));
                 }});
 }

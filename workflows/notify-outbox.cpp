@@ -49,7 +49,9 @@ size_t read_cb(char* buf, size_t size, size_t n, void* user) {
     return len;
 }
 
-size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
+size_t discard(char*, size_t size, size_t n, void*) {
+    return size * n;
+}
 
 }  // namespace
 
@@ -69,8 +71,8 @@ void send_mail(const OutboxSettings& s, const std::string& to, const std::string
     for (unsigned char c : rnd) id += "0123456789abcdef"[c >> 4], id += "0123456789abcdef"[c & 15];
     const std::string domain = s.smtp_from.substr(s.smtp_from.find('@') + 1);
     Upload up;
-    up.data = "Date: " + std::string(date) + "\r\nFrom: <" + s.smtp_from + ">\r\nTo: <" + to +
-              ">\r\nMessage-ID: <" + id + "@" + domain + ">\r\nSubject: =?UTF-8?B?" + base64(subject) +
+    up.data = "Date: " + std::string(date) + "\r\nFrom: <" + s.smtp_from + ">\r\nTo: <" + to + ">\r\nMessage-ID: <" +
+              id + "@" + domain + ">\r\nSubject: =?UTF-8?B?" + base64(subject) +
               "?=\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
               "Content-Transfer-Encoding: base64\r\n\r\n" +
               wrap76(base64(body));
@@ -126,7 +128,8 @@ DeliveryCount deliver_due(pg::Pool& pool, const OutboxSettings& s, int limit) {
                 if (channel == "email")
                     send_mail(s, address, r[0][3].c_str(), r[0][4].c_str());
                 else
-                    accounts::send_sms(s.sms_gateway_url, address, std::string(r[0][3].c_str()) + "：" + r[0][4].c_str());
+                    accounts::send_sms(s.sms_gateway_url, address,
+                                       std::string(r[0][3].c_str()) + "：" + r[0][4].c_str());
                 pg::exec(tx,
                          "UPDATE notify_outbox SET status = 'sent', attempts = $2, sent_at = now(), last_error = NULL"
                          " WHERE id = $1",
@@ -135,15 +138,11 @@ DeliveryCount deliver_due(pg::Pool& pool, const OutboxSettings& s, int limit) {
             } catch (const Error& e) {
                 const bool last = attempts >= s.max_attempts;
                 const long long wait = std::min<long long>(3600, s.first_retry.count() << std::min(attempts - 1, 12));
-                pg::exec(tx,
-                         "UPDATE notify_outbox SET attempts = $2, last_error = $3, status = $4,"
-                         " next_attempt_at = now() + make_interval(secs => $5::bigint) WHERE id = $1",
-                         pg::Params()
-                             .add(id)
-                             .add(attempts)
-                             .add(e.message())
-                             .add(last ? "failed" : "pending")
-                             .add(wait));
+                pg::exec(
+                    tx,
+                    "UPDATE notify_outbox SET attempts = $2, last_error = $3, status = $4,"
+                    " next_attempt_at = now() + make_interval(secs => $5::bigint) WHERE id = $1",
+                    pg::Params().add(id).add(attempts).add(e.message()).add(last ? "failed" : "pending").add(wait));
                 ++(last ? n.failed : n.retried);
             }
         });

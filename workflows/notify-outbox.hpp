@@ -12,10 +12,10 @@
 namespace twindraw::notify {
 
 struct OutboxSettings {
-    std::string smtp_url;         // smtp://host:port or smtps://host:port ("" : no e-mail)
-    std::string smtp_from;        // the From address
+    std::string smtp_url;                  // smtp://host:port or smtps://host:port ("" : no e-mail)
+    std::string smtp_from;                 // the From address
     std::string smtp_user, smtp_password;  // optional AUTH
-    std::string sms_gateway_url;  // "" : no SMS
+    std::string sms_gateway_url;           // "" : no SMS
     int max_attempts = 6;
     std::chrono::seconds first_retry{30};  // then doubled each attempt, at most 1 h
 };

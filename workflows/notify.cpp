@@ -1,8 +1,6 @@
 // Notifications of the task flow: who is told of which step, and the message.
 #include "workflows/notify.hpp"
 
-#include "workflows/messages.hpp"
-
 namespace twindraw::notify {
 
 namespace {
@@ -30,16 +28,17 @@ std::vector<long long> recipients(pqxx::transaction_base& tx, const std::vector<
 
 size_t task_event(pqxx::transaction_base& tx, long long task_id, const std::string& event, const std::string& opinion,
                   long long unit) {
-    auto t = pg::exec(tx, "SELECT name, initiating_authority_id, created_by, draw_id FROM inspection_task WHERE id = $1::bigint",
-                      pg::Params().add(task_id));
+    auto t = pg::exec(
+        tx, "SELECT name, initiating_authority_id, created_by, draw_id FROM inspection_task WHERE id = $1::bigint",
+        pg::Params().add(task_id));
     if (t.empty()) return 0;
     const std::string name = t[0][0].c_str();
     const long long initiating = t[0][1].as<long long>();
     const auto executing = column(pg::exec(
         tx, "SELECT authority_id FROM task_unit WHERE task_id = $1::bigint ORDER BY 1", pg::Params().add(task_id)));
-    const auto waiting = column(pg::exec(
-        tx, "SELECT authority_id FROM task_unit WHERE task_id = $1::bigint AND state = 'waiting' ORDER BY 1",
-        pg::Params().add(task_id)));
+    const auto waiting = column(
+        pg::exec(tx, "SELECT authority_id FROM task_unit WHERE task_id = $1::bigint AND state = 'waiting' ORDER BY 1",
+                 pg::Params().add(task_id)));
 
     std::vector<long long> users;
     std::string category = "task", title, body;
@@ -67,26 +66,30 @@ size_t task_event(pqxx::transaction_base& tx, long long task_id, const std::stri
         title = "催办：抽查任务" + quoted;
     } else if (event == "draw") {
         if (!t[0][3].is_null())
-            users = column(pg::exec(tx, "SELECT notify_draw_inspectors($1::bigint)",
-                                    pg::Params().add(t[0][3].as<long long>())));
+            users = column(
+                pg::exec(tx, "SELECT notify_draw_inspectors($1::bigint)", pg::Params().add(t[0][3].as<long long>())));
         auto more = recipients(tx, executing, "draw.run");
         users.insert(users.end(), more.begin(), more.end());
         category = "work";
         title = "抽查任务" + quoted + "已完成随机抽取";
-        if (!t[0][3].is_null()) body = "抽取记录 " + t[0][3].as<std::string>() + " 已确认，可在任务详情中查看与公开复核。";
+        if (!t[0][3].is_null())
+            body = "抽取记录 " + t[0][3].as<std::string>() + " 已确认，可在任务详情中查看与公开复核。";
     } else {
         return 0;
     }
     if (!opinion.empty()) body += (body.empty() ? "" : "\n") + std::string("意见：") + opinion;
     if (users.empty()) return 0;
-    messages::Recipients to;
-    to.user_ids = users;
     const std::string link = "/random/tasks/" + std::to_string(task_id);
-    messages::send(tx, to, category, title, body, link);
+    // messages::send's rows, through notify_message (0014): the actor's scope need not
+    // cover the recipients.
+    pg::exec(tx, "SELECT notify_message($1::bigint[], $2, $3, $4, $5)",
+             pg::Params().add(array_literal(users)).add(category).add(title).add(body).add(link));
     // E-mail and SMS leave after commit from the outbox (notify-outbox.hpp).
     pg::exec(tx, "SELECT notify_enqueue($1::bigint[], $2, $3)",
-             pg::Params().add(array_literal(users)).add("【TwinDraw】" + title).add(
-                 (body.empty() ? title : body) + "\n任务详情：" + link));
+             pg::Params()
+                 .add(array_literal(users))
+                 .add("【TwinDraw】" + title)
+                 .add((body.empty() ? title : body) + "\n任务详情：" + link));
     return users.size();
 }
 

@@ -1,8 +1,10 @@
 // Notifications of the task flow (issue 4 "Notifications"; TASK-5..7, WORK-3, DRAW-1):
-// submit, approve, return, receive, urge and draw confirmed send a system message
-// (messages::send) in the step's own transaction, so the message exists exactly when
-// the step was committed. Recipients are the users of the relevant units whose role
-// holds the relevant permission (SQL notify_recipients, 0014). See docs/task-draw.md.
+// submit, approve, return, receive, urge and draw confirmed send a system message (SQL
+// notify_message: the rows of messages::send) in the step's own transaction, so the
+// message exists exactly when the step was committed, and queue an e-mail and an SMS
+// in the outbox (notify-outbox.hpp). Recipients are the users of the relevant units
+// whose role holds the relevant permission (SQL notify_recipients, 0014). See
+// docs/task-draw.md.
 #pragma once
 
 #include "geo/pg.hpp"

@@ -6,7 +6,6 @@
 #include "workflows/draw-repo.hpp"
 #include "workflows/flow-states.hpp"
 #include "workflows/flow-tasks.hpp"
-#include "workflows/messages.hpp"
 #include "workflows/notify.hpp"
 
 #include <set>
@@ -25,7 +24,9 @@ std::vector<long long> ids(const json& v) {
     return out;
 }
 
-json strings(const json& v) { return v.is_array() ? v : json::array(); }
+json strings(const json& v) {
+    return v.is_array() ? v : json::array();
+}
 
 }  // namespace
 
@@ -107,8 +108,8 @@ json request_from_params(const json& task) {
 std::optional<Error> refusal(pqxx::transaction_base& tx, const flow::FlowActor& actor, const json& task) {
     const std::string state = task.value("state", std::string());
     if (state != "approved")
-        return conflict("task_not_approved",
-                        "任务当前状态为“" + flow::state_label(flow::Machine::Task, state) + "”，审核通过并接收后方可抽取")
+        return conflict("task_not_approved", "任务当前状态为“" + flow::state_label(flow::Machine::Task, state) +
+                                                 "”，审核通过并接收后方可抽取")
             .with("state", state);
     auto r = pg::exec(tx, "SELECT draw_id FROM inspection_task WHERE id = $1::bigint",
                       pg::Params().add(task.at("id").get<long long>()));
@@ -158,8 +159,8 @@ json status(pg::Pool& pool, const flow::FlowActor& actor, long long task_id) {
     return pg::with_read(pool, "task-draw-status", [&](pqxx::read_transaction& tx) {
         json out = {{"task_id", task_id}, {"task_state", task["state"]}};
         auto e = refusal(tx, actor, task);
-        const bool may = std::find(actor.permissions.begin(), actor.permissions.end(), "draw.run") !=
-                         actor.permissions.end();
+        const bool may =
+            std::find(actor.permissions.begin(), actor.permissions.end(), "draw.run") != actor.permissions.end();
         out["allowed"] = may && !e;
         out["refusal"] = e ? json{{"code", e->code()}, {"message", e->message()}} : json();
         if (e)

@@ -65,3 +65,20 @@ BEGIN
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END $$;
+
+-- The system message of a step to users the actor's data scope (0006) need not cover:
+-- the rows messages::send writes (0007), written here as SECURITY DEFINER because
+-- messages::send checks its recipients against app_user, which RLS limits to the
+-- actor's scope (a reviewer of one department approving a joint task tells the
+-- assigners of another). The sender is the transaction's actor.
+CREATE FUNCTION notify_message(p_users bigint[], p_category text, p_title text, p_body text, p_link text)
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE m bigint;
+BEGIN
+  INSERT INTO message(category, title, body, link, sender_id)
+  VALUES (p_category, p_title, p_body, p_link, nullif(current_setting('twindraw.user_id', true), '')::bigint)
+  RETURNING id INTO m;
+  INSERT INTO message_recipient(message_id, user_id)
+  SELECT DISTINCT m, u FROM unnest(p_users) u JOIN app_user a ON a.id = u;
+  RETURN m;
+END $$;

@@ -13,7 +13,8 @@ using namespace twindraw;
 
 namespace {
 
-json task(const std::string& strata, const std::string& type = "single", const std::string& insp = R"({"scope":"bureau"})") {
+json task(const std::string& strata, const std::string& type = "single",
+          const std::string& insp = R"({"scope":"bureau"})") {
     return json::parse(R"({"id": 7, "name": "任务", "task_type": ")" + type +
                        R"(", "initiating_authority_id": 10, "cooperating_authority_ids": [20, 30], "item_ids": [5],
         "draw_params": {"objects": {"object_type": "venue", "division_codes": ["500103"], "industry_codes": ["H"],
