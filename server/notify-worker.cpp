@@ -35,6 +35,7 @@ void OutboxWorker::loop() {
             woken_ = false;
         }
         try {
+            notify::deadline_near(pool_);
             auto n = notify::deliver_due(pool_, settings_);
             if (n.sent + n.retried + n.failed)
                 std::cerr << nlohmann::json({{"level", n.failed ? "warn" : "info"},

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "workflows/notify-outbox.hpp"
+#include "workflows/notify.hpp"
 
 #include <condition_variable>
 #include <mutex>

@@ -1,6 +1,8 @@
 // Notifications of the task flow: who is told of which step, and the message.
 #include "workflows/notify.hpp"
 
+#include "workflows/working-days.hpp"
+
 namespace twindraw::notify {
 
 namespace {
@@ -74,6 +76,14 @@ size_t task_event(pqxx::transaction_base& tx, long long task_id, const std::stri
         title = "抽查任务" + quoted + "已完成随机抽取";
         if (!t[0][3].is_null())
             body = "抽取记录 " + t[0][3].as<std::string>() + " 已确认，可在任务详情中查看与公开复核。";
+    } else if (event == "deadline") {
+        users = recipients(tx, executing, "work.receive");
+        auto more = recipients(tx, executing, "job.submit");
+        users.insert(users.end(), more.begin(), more.end());
+        category = "work";
+        auto end =
+            pg::exec(tx, "SELECT end_date::text FROM inspection_task WHERE id = $1::bigint", pg::Params().add(task_id));
+        title = "抽查任务" + quoted + "将于 " + std::string(end[0][0].c_str()) + " 到期";
     } else {
         return 0;
     }
@@ -91,6 +101,28 @@ size_t task_event(pqxx::transaction_base& tx, long long task_id, const std::stri
                  .add("【TwinDraw】" + title)
                  .add((body.empty() ? title : body) + "\n任务详情：" + link));
     return users.size();
+}
+
+int deadline_near(pg::Pool& pool, int working_days) {
+    return pg::with_transaction(pool, "notify-deadline", [&](pqxx::work& tx) {
+        const auto cal = calendar::load(tx);
+        const auto today = calendar::today_in_china();
+        const auto limit = cal.add_working_days(today, working_days).date;
+        int n = 0;
+        for (const auto& r :
+             pg::exec(tx,
+                      "SELECT id FROM inspection_task WHERE state = 'approved'"
+                      " AND deadline_notified_at IS NULL AND end_date >= $1::date"
+                      " AND end_date <= $2::date ORDER BY id FOR UPDATE SKIP LOCKED",
+                      pg::Params().add(calendar::format_date(today)).add(calendar::format_date(limit)))) {
+            const long long id = r[0].as<long long>();
+            task_event(tx, id, "deadline");
+            pg::exec(tx, "UPDATE inspection_task SET deadline_notified_at = now() WHERE id = $1::bigint",
+                     pg::Params().add(id));
+            ++n;
+        }
+        return n;
+    });
 }
 
 }  // namespace twindraw::notify

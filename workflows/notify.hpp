@@ -19,9 +19,15 @@ std::vector<long long> recipients(pqxx::transaction_base& tx, const std::vector<
                                   const std::string& permission);
 
 /// Sends the message of event ("submit", "approve", "return", "receive", "urge", "draw")
-/// about task_id in tx; unit is the receiving unit for "receive". Returns the number of
+/// ("deadline") about task_id in tx; unit is the receiving unit for "receive". Returns the number of
 /// recipients (0: nobody to tell, no message).
 size_t task_event(pqxx::transaction_base& tx, long long task_id, const std::string& event,
                   const std::string& opinion = "", long long unit = 0);
+
+/// "Deadline near": every approved task whose end date lies within `working_days`
+/// working days from today (Chinese calendar, twindraw::calendar) and that was not yet
+/// told is told once (event "deadline" to the executing units' work.receive and
+/// job.submit holders). Runs without an actor (the outbox worker). Returns how many.
+int deadline_near(pg::Pool& pool, int working_days = 3);
 
 }  // namespace twindraw::notify

@@ -82,3 +82,6 @@ BEGIN
   SELECT DISTINCT m, u FROM unnest(p_users) u JOIN app_user a ON a.id = u;
   RETURN m;
 END $$;
+
+-- "Deadline near" is told once per task.
+ALTER TABLE inspection_task ADD COLUMN deadline_notified_at timestamptz;

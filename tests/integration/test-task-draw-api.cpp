@@ -12,6 +12,7 @@
 #include "workflows/account-password.hpp"
 #include "workflows/demo-city.hpp"
 #include "workflows/notify-outbox.hpp"
+#include "workflows/notify.hpp"
 #include "workflows/reference-data.hpp"
 
 #include <sodium.h>
@@ -415,4 +416,35 @@ TEST_F(TaskDrawApi, MailAndSmsLeaveAfterCommitAndARefusingServerIsRetried) {
         EXPECT_EQ(f.failed, 2);
     }
     EXPECT_EQ(pending(), 0);
+}
+
+TEST_F(TaskDrawApi, DeadlineNearIsToldOnceToTheExecutingUnits) {
+    const long long id = task_in("approved", "即将到期的任务");
+    const long long later = task_in("approved", "尚早到期的任务");
+    {
+        pqxx::connection c(db->url());
+        pqxx::work tx(c);
+        // Tasks already past their end are not "near"; this one ends tomorrow, the other in
+        // a month.
+        tx.exec("UPDATE inspection_task SET deadline_notified_at = now() WHERE end_date < current_date");
+        tx.exec_params(
+            "UPDATE inspection_task SET end_date = (now() AT TIME ZONE 'Asia/Shanghai')::date + 1,"
+            " start_date = (now() AT TIME ZONE 'Asia/Shanghai')::date - 10 WHERE id = $1",
+            id);
+        tx.exec_params(
+            "UPDATE inspection_task SET end_date = (now() AT TIME ZONE 'Asia/Shanghai')::date + 40,"
+            " start_date = (now() AT TIME ZONE 'Asia/Shanghai')::date - 10 WHERE id = $1",
+            later);
+        tx.commit();
+    }
+    const long long inspector0 = unread("inspector1"), assigner0 = unread("yz_assigner");
+    EXPECT_EQ(notify::deadline_near(db->pool(), 3), 1);
+    EXPECT_EQ(unread("inspector1"), inspector0 + 1);
+    EXPECT_EQ(unread("yz_assigner"), assigner0 + 1);
+    auto msgs = ok(call("yz_assigner", "GET", "/api/messages?unread=1"));
+    EXPECT_NE(msgs["items"][0]["title"].get<std::string>().find("即将到期的任务"), std::string::npos) << msgs.dump();
+    EXPECT_NE(msgs["items"][0]["title"].get<std::string>().find("到期"), std::string::npos);
+    // Told once.
+    EXPECT_EQ(notify::deadline_near(db->pool(), 3), 0);
+    EXPECT_EQ(unread("yz_assigner"), assigner0 + 1);
 }
