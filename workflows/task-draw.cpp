@@ -172,7 +172,7 @@ json status(pg::Pool& pool, const flow::FlowActor& actor, long long task_id) {
         json draws = json::array();
         for (const auto& d : pg::exec(tx,
                                       "SELECT id, title, status,"
-                                      " to_char(created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),"
+                                      " to_char(drawn_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),"
                                       " to_char(confirmed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')"
                                       " FROM draw WHERE task_id = $1::bigint ORDER BY id",
                                       pg::Params().add(task_id)))
