@@ -47,6 +47,7 @@ void register_all(Router& router, App& app) {
     register_org_routes(router, app);
     register_tile_routes(router, app);
     register_job_routes(router, app);
+    register_task_draw_routes(router, app);
 }
 
 }  // namespace twindraw::server

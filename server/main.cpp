@@ -6,6 +6,7 @@
 #include "server/cli-draw.hpp"
 #include "server/cli.hpp"
 #include "server/import-queue.hpp"
+#include "server/notify-worker.hpp"
 #include "server/http-server.hpp"
 
 #include <CLI/CLI.hpp>
@@ -68,6 +69,15 @@ int main(int argc, char** argv) {
     serve->add_option("--sms-gateway-url", auth.sms_gateway_url, "短信网关地址（POST JSON {phone,text}）");
     serve->add_option("--session-idle-minutes", idle_minutes, "会话空闲超时（分钟）")->capture_default_str()->check(CLI::Range(1, 24 * 60));
     serve->add_option("--session-max-hours", absolute_hours, "会话最长有效期（小时）")->capture_default_str()->check(CLI::Range(1, 24 * 30));
+    // Notifications by e-mail and SMS, sent from the outbox after commit (issue 4).
+    notify::OutboxSettings outbox;
+    outbox.smtp_url = env_or("TWINDRAW_SMTP_URL", "");
+    outbox.smtp_from = env_or("TWINDRAW_SMTP_FROM", "twindraw@localhost");
+    outbox.smtp_user = env_or("TWINDRAW_SMTP_USER", "");
+    outbox.smtp_password = env_or("TWINDRAW_SMTP_PASSWORD", "");
+    serve->add_option("--smtp-url", outbox.smtp_url, "邮件服务器（smtp://主机:端口 或 smtps://…；空则不发邮件）");
+    serve->add_option("--smtp-from", outbox.smtp_from, "通知邮件的发件地址")->capture_default_str();
+    serve->add_option("--smtp-user", outbox.smtp_user, "邮件服务器登录名（可选）");
 
     auto* migrate = cli.add_subcommand("migrate", "执行数据库迁移");
     cli::register_data_commands(cli);
@@ -96,6 +106,8 @@ int main(int argc, char** argv) {
             app.auth = auth;
             server::register_all(router, app);
             sopt.authenticator = app.authenticator.get();
+            outbox.sms_gateway_url = auth.sms_gateway_url;
+            server::OutboxWorker outbox_worker(pool, outbox, std::chrono::seconds(5));
             server::HttpServer http(router, sopt);
             http.start();
             std::cerr << nlohmann::json({{"level", "info"}, {"msg", "listening"}, {"address", sopt.address},

@@ -1,4 +1,5 @@
 #include "workflows/draw-repo.hpp"
+#include "workflows/task-draw.hpp"
 
 #include "geo/error.hpp"
 #include "workflows/account-password.hpp"
@@ -706,6 +707,7 @@ json confirm(pg::Pool& pool, long long id, const std::string& password) {
             pg::exec(tx, "UPDATE draw SET status = 'confirmed', confirmed_by = $2, confirmed_at = now() WHERE id = $1",
                      pg::Params().add(id).add(a.user_id));
             jobs::create_for_draw(tx, id);  // each drawn object becomes a job of its group (JOB-1)
+            taskdraw::on_draw_confirmed(tx, id);  // the task records its draw (DRAW-1, TASK-1)
             pg::exec(
                 tx,
                 "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, task_id, outcome, message)"

@@ -1,5 +1,7 @@
 #include "workflows/flow-tasks.hpp"
 
+#include "workflows/notify.hpp"
+
 #include "geo/error.hpp"
 #include "workflows/flow-form.hpp"
 #include "workflows/flow-states.hpp"
@@ -518,6 +520,7 @@ nlohmann::json submit_task(pg::Pool& pool, const FlowActor& actor, long long id,
                  " reviewed_at = NULL, review_opinion = NULL WHERE id = $1::bigint",
                  pg::Params().add(id));
         record(tx, "task", id, "submit", l.state, t.to, opinion, actor, actor.unit_id);
+        notify::task_event(tx, id, "submit", opinion);
         return decorate(load(tx, id), actor, true);
     });
 }
@@ -539,6 +542,7 @@ nlohmann::json review_task(pg::Pool& pool, const FlowActor& actor, long long id,
                  " review_opinion = $4 WHERE id = $1::bigint",
                  p);
         record(tx, "task", id, t.action, l.state, t.to, opinion, actor, actor.unit_id);
+        notify::task_event(tx, id, t.action, opinion);
         return decorate(load(tx, id), actor, true);
     });
 }
@@ -553,6 +557,7 @@ nlohmann::json urge_task(pg::Pool& pool, const FlowActor& actor, long long id, c
                  "UPDATE inspection_task SET urge_count = urge_count + 1, last_urged_at = now() WHERE id = $1::bigint",
                  pg::Params().add(id));
         record(tx, "task", id, "urge", l.state, t.to, message, actor, actor.unit_id);
+        notify::task_event(tx, id, "urge", message);
         return decorate(load(tx, id), actor, true);
     });
 }
@@ -588,6 +593,7 @@ nlohmann::json receive_task(pg::Pool& pool, const FlowActor& actor, long long id
                  " WHERE task_id = $1::bigint AND authority_id = $2::bigint",
                  u);
         record(tx, "task_unit", id, "receive", from, t.to, opinion, actor, unit);
+        notify::task_event(tx, id, "receive", opinion, unit);
         auto task = decorate(load(tx, id), actor, in_scope(tx, actor, l.initiating));
         task["units"] = units_of(tx, actor, id, l.state);
         return task;

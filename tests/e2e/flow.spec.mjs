@@ -1,7 +1,8 @@
 // Browser test of plans, tasks, review and receiving (PLAN-1..3, TASK-1..7, WORK-3) as the
 // demo city's real roles: the 渝中区 assigner makes and distributes a joint annual plan and
 // a task from it and submits it; the reviewer approves it with an opinion; the assigner
-// receives it for the department; the public page shows the joint plan without login.
+// receives it for the department and draws from the task, confirming the draw; the
+// public page shows the joint plan without login.
 // Run by main.mjs after the registry tests.
 import assert from 'node:assert/strict'
 import { BASE, INITIAL_PASSWORD, TIMEOUT, login, logout } from './harness.mjs'
@@ -13,6 +14,8 @@ const stamp = Date.now().toString(36)
 const planName = `${year}年度食品安全联合抽查计划-${stamp}`
 const taskName = `渝中区餐饮联合抽查-${stamp}`
 const state = {}
+// Element Plus puts attributes of <el-input> on the native input or on its wrapper.
+const field = (page, name) => page.locator(`[data-test=${name}]`).locator('xpath=descendant-or-self::input').first()
 
 // Picks the option with text in an Element Plus select opened by clicking sel.
 async function choose(page, sel, text) {
@@ -140,6 +143,34 @@ export const flowTests = [
       const history = await page.locator('.flow-history').innerText()
       for (const step of ['新增', '提交审核', '审核通过', '接收']) assert.ok(history.includes(step), `history has ${step}`)
       assert.match(history, /同意，按计划执行/)
+    },
+  ],
+  [
+    '任务分配员从已接收的任务随机抽取并确认，任务详情显示抽取记录',
+    async (page) => {
+      // Still on the task detail as the assigner (DRAW-1, DRAW-11, issue 4 step 4).
+      await page.locator('[data-test=task-draw]').click()
+      await page.locator('.draw-preview .el-table__row').first().waitFor({ timeout: TIMEOUT })
+      await page.locator('[data-test=task-draw-run]').click()
+      await page.waitForURL(/\/random\/draws\/\d+$/, { timeout: TIMEOUT })
+      const drawId = Number(new URL(page.url()).pathname.split('/').pop())
+      await page.locator('[data-test=draw-status]', { hasText: '待确认' }).waitFor({ timeout: TIMEOUT })
+      assert.match(await page.locator('.draw-detail').innerText(), new RegExp(`关联任务\\s*${state.taskId}`))
+      await page.getByRole('button', { name: '设置双随机密码' }).click()
+      await field(page, 'pw-login').fill(assigner.password)
+      await field(page, 'pw-draw').fill('Draw#flow2026')
+      await page.locator('[data-test=pw-ok]').click()
+      await page.getByText('双随机密码已设置').waitFor({ timeout: TIMEOUT })
+      await page.locator('[data-test=confirm]').click()
+      await field(page, 'draw-password').fill('Draw#flow2026')
+      await page.locator('[data-test=confirm-ok]').click()
+      await page.locator('[data-test=draw-status]', { hasText: '已确认' }).waitFor({ timeout: TIMEOUT })
+      await page.goto(`${BASE}/random/tasks/${state.taskId}`)
+      await page.locator('[data-test=task-drawn]').waitFor({ timeout: TIMEOUT })
+      assert.equal(await page.locator('[data-test=task-draw]').count(), 0, 'a drawn task offers no second draw')
+      assert.match(await page.locator('[data-test=task-draw-record]').innerText(), new RegExp(String(drawId)))
+      assert.equal(await page.locator('[data-test=task-draw-public]').getAttribute('href'), `/public/draws/${drawId}`)
+      assert.match(await page.locator('.flow-history').innerText(), /随机抽取/)
     },
   ],
   [

@@ -1,0 +1,425 @@
+// The draw of a task through the HTTP API on the demo city, as its accounts: plan →
+// task → approve → receive → draw from the task → confirm → the task shows its draw;
+// the refusals (409 with the state, 403, 404); the system messages of each step
+// arriving as unread counts (DRAW-1, TASK-1, TASK-5..7, WORK-3, issue 4 step 4 and
+// "Notifications").
+#include "common-pg.hpp"
+#include "sms-sink.hpp"
+#include "smtp-sink.hpp"
+
+#include "server/app.hpp"
+#include "server/import-queue.hpp"
+#include "workflows/account-password.hpp"
+#include "workflows/demo-city.hpp"
+#include "workflows/notify-outbox.hpp"
+#include "workflows/notify.hpp"
+#include "workflows/reference-data.hpp"
+
+#include <sodium.h>
+
+#include <filesystem>
+#include <map>
+
+using namespace twindraw;
+using namespace twindraw::server;
+using nlohmann::json;
+using twindraw::testing::TempDatabase;
+
+namespace {
+
+const char* kPassword = "Twindraw@2026";
+
+std::string unbase64(std::string s) {
+    std::erase_if(s, [](char c) { return c == '\r' || c == '\n'; });
+    std::string out(s.size(), '\0');
+    size_t len = 0;
+    EXPECT_EQ(sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), s.data(), s.size(), nullptr,
+                                &len, nullptr, sodium_base64_VARIANT_ORIGINAL),
+              0);
+    out.resize(len);
+    return out;
+}
+
+// The decoded subject (=?UTF-8?B?...?=) and base64 body of a mail as the sink got it.
+std::pair<std::string, std::string> decode_mail(const std::string& data) {
+    std::string subject, body;
+    auto s = data.find("Subject: =?UTF-8?B?");
+    if (s != std::string::npos) {
+        s += 19;
+        subject = unbase64(data.substr(s, data.find("?=", s) - s));
+    }
+    auto b = data.find("\r\n\r\n");
+    if (b != std::string::npos) body = unbase64(data.substr(b + 4));
+    return {subject, body};
+}
+
+class TaskDrawApi : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        db = new TempDatabase();
+        pqxx::connection c(db->url());
+        const std::string src = TWINDRAW_SOURCE_DIR;
+        reference::load(c, src + "/data/refdata/node_modules", src + "/data");
+        demo::generate(db->pool(), {.enterprises = 200, .seed = 11});
+        pqxx::work tx(c);
+        tx.exec("UPDATE app_user SET must_change_password = false");
+        yuzhong = tx.exec1("SELECT id FROM authority WHERE division_code = '500103' AND kind = 'market_bureau'")[0]
+                      .as<long long>();
+        shapingba = tx.exec1("SELECT id FROM authority WHERE division_code = '500106' AND kind = 'market_bureau'")[0]
+                        .as<long long>();
+        item1 = tx.exec1("SELECT id FROM inspection_item ORDER BY id LIMIT 1")[0].as<long long>();
+        const std::string hash = accounts::hash_password(kPassword);
+        long long id = tx.exec_params1(
+                             "INSERT INTO app_user(account, name, password_hash, must_change_password)"
+                             " VALUES ('spb_assigner', 'spb_assigner', $1, false) RETURNING id",
+                             hash)[0]
+                           .as<long long>();
+        tx.exec_params(
+            "INSERT INTO user_identity(user_id, authority_id, role_id, is_default)"
+            " SELECT $1, $2, id, true FROM role WHERE code = 'task_assigner'",
+            id, shapingba);
+        tx.commit();
+        app = new App{db->pool(), "",
+                      (std::filesystem::temp_directory_path() / ("twindraw-taskdraw-" + db->name())).string()};
+        imports = new ImportQueue(db->pool());
+        app->imports = imports;
+        router = new Router();
+        register_all(*router, *app);
+        // The assigner's draw password (DRAW-11).
+        auto r = call("yz_assigner", "PUT", "/api/draws-password",
+                      {{"login_password", kPassword}, {"draw_password", "Draw#2026"}});
+        EXPECT_EQ(r.status, 200) << r.body;
+    }
+
+    static void TearDownTestSuite() {
+        delete router;
+        delete imports;
+        delete app;
+        delete db;
+        tokens.clear();
+    }
+
+    static std::string token(const std::string& account) {
+        auto it = tokens.find(account);
+        if (it != tokens.end()) return it->second;
+        auto r = raw("POST", "/api/auth/login",
+                     json({{"account", account}, {"password", kPassword}, {"client", "mobile"}}).dump(), "");
+        EXPECT_EQ(r.status, 200) << account << ": " << r.body;
+        return tokens[account] = json::parse(r.body).value("token", "");
+    }
+
+    static Response raw(const std::string& method, const std::string& target, const std::string& body,
+                        const std::string& bearer) {
+        Request req;
+        req.method = method;
+        auto q = target.find('?');
+        req.path = target.substr(0, q);
+        if (q != std::string::npos) req.query = parse_query(target.substr(q + 1));
+        req.body = body;
+        req.peer = "192.0.2.45";
+        req.headers["content-type"] = "application/json";
+        if (!bearer.empty()) req.headers["authorization"] = "Bearer " + bearer;
+        return dispatch(*router, "", req, app->authenticator.get());
+    }
+
+    static Response call(const std::string& account, const std::string& method, const std::string& target,
+                         const json& body = nullptr) {
+        return raw(method, target, body.is_null() ? "" : body.dump(), account.empty() ? "" : token(account));
+    }
+
+    static json ok(const Response& r, int status = 200) {
+        EXPECT_EQ(r.status, status) << r.body;
+        return r.body.empty() ? json() : json::parse(r.body);
+    }
+
+    static json refused(const Response& r, int status, const std::string& code, const std::string& state = "") {
+        EXPECT_EQ(r.status, status) << r.body;
+        auto e = json::parse(r.body)["error"];
+        EXPECT_EQ(e.value("code", ""), code) << r.body;
+        if (!state.empty()) {
+            EXPECT_EQ(e.value("state", ""), state) << r.body;
+        }
+        EXPECT_FALSE(e.value("message", "").empty());
+        return e;
+    }
+
+    static long long unread(const std::string& account) {
+        return ok(call(account, "GET", "/api/messages/unread"))["total"].get<long long>();
+    }
+
+    // Every stratum of 渝中区 at 50 %, two groups of two.
+    static json draw_params() {
+        return json::parse(R"({
+            "objects": {"object_type": "market_subject", "division_codes": ["500103"],
+                        "strata": [{"risk_level": 4, "ratio": 50}, {"ratio": 50}]},
+            "inspectors": {"scope": "bureau"},
+            "groups": {"count": 2, "inspectors_per_group": 2}})");
+    }
+
+    // A task of a distributed plan of 渝中区 in state created, submitted or approved.
+    static long long task_in(const std::string& state, const std::string& name, json params = draw_params()) {
+        json plan = {{"year", 2026},
+                     {"name", "计划-" + name},
+                     {"plan_type", "single"},
+                     {"item_ids", {item1}},
+                     {"object_scope", "渝中区"},
+                     {"start_date", "2026-03-01"},
+                     {"end_date", "2026-11-30"}};
+        long long pid = ok(call("yz_assigner", "POST", "/api/plans", plan), 201)["id"];
+        ok(call("yz_assigner", "POST", "/api/plans/" + std::to_string(pid) + "/distribute", json::object()));
+        json body = {{"plan_id", pid},
+                     {"name", name},
+                     {"task_type", "single"},
+                     {"item_ids", {item1}},
+                     {"start_date", "2026-04-01"},
+                     {"end_date", "2026-06-30"},
+                     {"draw_params", params}};
+        long long id = ok(call("yz_assigner", "POST", "/api/tasks", body), 201)["id"];
+        const std::string t = "/api/tasks/" + std::to_string(id);
+        if (state == "created") return id;
+        ok(call("yz_assigner", "POST", t + "/submit"));
+        if (state == "submitted") return id;
+        ok(call("yz_reviewer", "POST", t + "/approve", {{"opinion", "同意"}}));
+        return id;
+    }
+
+    static inline TempDatabase* db = nullptr;
+    static inline App* app = nullptr;
+    static inline ImportQueue* imports = nullptr;
+    static inline Router* router = nullptr;
+    static inline std::map<std::string, std::string> tokens;
+    static inline long long yuzhong = 0, shapingba = 0, item1 = 0;
+};
+
+}  // namespace
+
+TEST_F(TaskDrawApi, ApprovedReceivedTaskIsDrawnConfirmedAndShowsItsDraw) {
+    const long long reviewer0 = unread("yz_reviewer"), assigner0 = unread("yz_assigner");
+    const long long id = task_in("submitted", "2026年渝中区双随机抽查任务");
+    const std::string t = "/api/tasks/" + std::to_string(id);
+    // Submitting told the reviewer of the initiating department.
+    EXPECT_EQ(unread("yz_reviewer"), reviewer0 + 1);
+    auto msgs = ok(call("yz_reviewer", "GET", "/api/messages?unread=true"));
+    ASSERT_FALSE(msgs["items"].empty());
+    EXPECT_NE(msgs["items"][0]["title"].get<std::string>().find("待审核"), std::string::npos) << msgs.dump();
+    EXPECT_EQ(msgs["items"][0]["link"], "/random/tasks/" + std::to_string(id));
+
+    ok(call("yz_reviewer", "POST", t + "/approve", {{"opinion", "同意抽取"}}));
+    // Approving told the assigner of the executing unit to receive it.
+    EXPECT_EQ(unread("yz_assigner"), assigner0 + 1);
+
+    // Approved but not received yet: no draw (409 naming the receiving state).
+    refused(call("yz_assigner", "POST", t + "/draw"), 409, "task_not_received", "waiting");
+    auto st = ok(call("yz_assigner", "GET", t + "/draw"));
+    EXPECT_EQ(st["allowed"], false);
+    EXPECT_EQ(st["refusal"]["code"], "task_not_received");
+
+    const long long inspector0 = unread("inspector1");
+    ok(call("yz_assigner", "POST", t + "/receive", {{"opinion", "已接收"}}));
+    EXPECT_EQ(unread("inspector1"), inspector0 + 1) << "the inspectors of the receiving unit are told";
+    st = ok(call("yz_assigner", "GET", t + "/draw"));
+    EXPECT_EQ(st["allowed"], true) << st.dump();
+    EXPECT_TRUE(st["draw_id"].is_null());
+
+    // The preview is the task's draw_params as a draw request.
+    auto pv = ok(call("yz_assigner", "POST", t + "/draw/preview"));
+    EXPECT_EQ(pv["request"]["task_id"], id);
+    EXPECT_EQ(pv["request"]["scope"]["division_codes"], json::array({"500103"}));
+    EXPECT_EQ(pv["request"]["strata"].size(), 16u);
+    EXPECT_EQ(pv["request"]["inspectors"]["unit_ids"], json::array({yuzhong}));
+    EXPECT_EQ(pv["request"]["groups"], 2);
+    long long population = 0;
+    for (const auto& s : pv["preview"]["strata"]) population += s["population"].get<long long>();
+    EXPECT_GT(population, 0) << pv.dump();
+
+    auto d = ok(call("yz_assigner", "POST", t + "/draw"), 201);
+    const long long draw_id = d["id"];
+    EXPECT_EQ(d["status"], "draft");
+    EXPECT_EQ(d["task_id"], id) << d.dump();
+    st = ok(call("yz_assigner", "GET", t + "/draw"));
+    ASSERT_EQ(st["draws"].size(), 1u);
+    EXPECT_EQ(st["draws"][0]["status"], "draft");
+    EXPECT_TRUE(st["draw_id"].is_null()) << "a draft is not yet the task's draw";
+
+    const long long assigner1 = unread("yz_assigner");
+    ok(call("yz_assigner", "POST", "/api/draws/" + std::to_string(draw_id) + "/confirm", {{"password", "Draw#2026"}}));
+    // The task records its draw: draw_id, a flow-history row, the public page path.
+    st = ok(call("yz_assigner", "GET", t + "/draw"));
+    EXPECT_EQ(st["draw_id"], draw_id);
+    EXPECT_EQ(st["public_path"], "/public/draws/" + std::to_string(draw_id));
+    EXPECT_EQ(st["allowed"], false);
+    EXPECT_EQ(st["refusal"]["code"], "task_already_drawn");
+    auto task = ok(call("yz_assigner", "GET", t));
+    bool drawn = false;
+    for (const auto& h : task["history"])
+        if (h["action"] == "draw") {
+            drawn = true;
+            EXPECT_EQ(h["action_label"], "随机抽取");
+            EXPECT_NE(h["opinion"].get<std::string>().find(std::to_string(draw_id)), std::string::npos);
+        }
+    EXPECT_TRUE(drawn) << task["history"].dump();
+    EXPECT_EQ(unread("yz_assigner"), assigner1 + 1) << "the assigners of the executing units are told";
+    EXPECT_EQ(ok(call("", "GET", "/api/public/draws/" + std::to_string(draw_id)))["matches"], true);
+    // A drawn task cannot be drawn again.
+    refused(call("yz_assigner", "POST", t + "/draw"), 409, "task_already_drawn", "drawn");
+    refused(call("yz_assigner", "POST", t + "/draw/preview"), 409, "task_already_drawn", "drawn");
+}
+
+TEST_F(TaskDrawApi, RefusalsNameTheStateAndPermissionsAndScopesHold) {
+    const long long created = task_in("created", "未提交任务");
+    refused(call("yz_assigner", "POST", "/api/tasks/" + std::to_string(created) + "/draw"), 409, "task_not_approved",
+            "created");
+    const long long submitted = task_in("submitted", "待审核任务");
+    refused(call("yz_assigner", "POST", "/api/tasks/" + std::to_string(submitted) + "/draw/preview"), 409,
+            "task_not_approved", "submitted");
+    const long long approved = task_in("approved", "已通过任务");
+    const std::string t = "/api/tasks/" + std::to_string(approved);
+    ok(call("yz_assigner", "POST", t + "/receive"));
+    // A reviewer has no draw.run; another district does not see the task; no session is 401.
+    EXPECT_EQ(call("yz_reviewer", "POST", t + "/draw").status, 403);
+    EXPECT_EQ(call("spb_assigner", "POST", t + "/draw").status, 404);
+    EXPECT_EQ(call("", "POST", t + "/draw").status, 401);
+    EXPECT_EQ(call("yz_assigner", "POST", "/api/tasks/0x1/draw").status, 400);
+    EXPECT_EQ(call("yz_assigner", "POST", "/api/tasks/999999/draw").status, 404);
+    // The refusals are in the draw log with the task named.
+    auto log = ok(call("yz_assigner", "GET", "/api/draws/attempts?page_size=50"));
+    int refusals = 0;
+    for (const auto& a : log["items"])
+        if (a.value("code", json()).is_string() && a["code"] == "task_not_approved") ++refusals;
+    EXPECT_EQ(refusals, 1) << log.dump();
+}
+
+TEST_F(TaskDrawApi, ReturnAndUrgeNotifyAndACountOverSeveralStrataIsRefused) {
+    const long long assigner0 = unread("yz_assigner");
+    const long long id = task_in("submitted", "将被退回的任务");
+    ok(call("yz_reviewer", "POST", "/api/tasks/" + std::to_string(id) + "/return", {{"opinion", "请补充抽取范围"}}));
+    EXPECT_EQ(unread("yz_assigner"), assigner0 + 1);
+    auto msgs = ok(call("yz_assigner", "GET", "/api/messages?unread=true"));
+    EXPECT_NE(msgs["items"][0]["body"].get<std::string>().find("请补充抽取范围"), std::string::npos) << msgs.dump();
+
+    json params = draw_params();
+    params["objects"]["strata"] = json::parse(R"([{"risk_level": 4, "count": 3}])");
+    const long long bad = task_in("approved", "按数量跨层的任务", params);
+    const std::string t = "/api/tasks/" + std::to_string(bad);
+    const long long assigner1 = unread("yz_assigner");
+    ok(call("yz_reviewer", "POST", t + "/urge", {{"opinion", "请尽快接收"}}));
+    EXPECT_EQ(unread("yz_assigner"), assigner1 + 1);
+    ok(call("yz_assigner", "POST", t + "/receive"));
+    refused(call("yz_assigner", "POST", t + "/draw/preview"), 422, "draw_params_not_drawable");
+}
+
+TEST_F(TaskDrawApi, MailAndSmsLeaveAfterCommitAndARefusingServerIsRetried) {
+    {
+        pqxx::connection c(db->url());
+        pqxx::work tx(c);
+        // Earlier steps' rows are not this test's; the reviewer gets an address and a phone.
+        tx.exec("UPDATE notify_outbox SET status = 'skipped' WHERE status = 'pending'");
+        tx.exec(
+            "UPDATE app_user SET email = 'reviewer@example.test', phone = '13800000001' WHERE account = 'yz_reviewer'");
+        tx.commit();
+    }
+    auto pending = [&] {
+        pqxx::connection c(db->url());
+        pqxx::work tx(c);
+        return tx.exec1("SELECT count(*) FROM notify_outbox WHERE status = 'pending'")[0].as<long long>();
+    };
+    const long long id = task_in("submitted", "邮件短信通知的任务");
+    const std::string name = "邮件短信通知的任务";
+    EXPECT_EQ(pending(), 2) << "one e-mail and one SMS to the reviewer, queued with the step";
+
+    // A mail server that refuses and a gateway that is not there: the step had already
+    // succeeded; both rows wait for their next attempt with the error kept.
+    notify::OutboxSettings s;
+    s.smtp_from = "twindraw@example.test";
+    s.first_retry = std::chrono::seconds(60);
+    {
+        twindraw::testing::SmtpSink refusing(true);
+        s.smtp_url = refusing.url();
+        s.sms_gateway_url = "http://127.0.0.1:9/sms";
+        auto n = notify::deliver_due(db->pool(), s);
+        EXPECT_EQ(n.retried, 2);
+        EXPECT_EQ(n.sent, 0);
+        EXPECT_GE(refusing.connections(), 1);
+        EXPECT_TRUE(refusing.mails().empty());
+    }
+    EXPECT_EQ(ok(call("yz_reviewer", "GET", "/api/tasks/" + std::to_string(id)))["state"], "submitted");
+    {
+        pqxx::connection c(db->url());
+        pqxx::work tx(c);
+        auto r = tx.exec1(
+            "SELECT count(*), min(attempts), bool_and(last_error IS NOT NULL),"
+            " bool_and(next_attempt_at > now() + interval '50 seconds')"
+            " FROM notify_outbox WHERE status = 'pending'");
+        EXPECT_EQ(r[0].as<long long>(), 2);
+        EXPECT_EQ(r[1].as<int>(), 1);
+        EXPECT_TRUE(r[2].as<bool>());
+        EXPECT_TRUE(r[3].as<bool>()) << "backed off, not due at once";
+        // Not due yet: nothing is attempted.
+        EXPECT_EQ(notify::deliver_due(db->pool(), s).retried, 0);
+        tx.exec("UPDATE notify_outbox SET next_attempt_at = now() WHERE status = 'pending'");  // the minute passed
+        tx.commit();
+    }
+
+    // The servers are back: the mail arrives at the SMTP server, the SMS at the gateway.
+    twindraw::testing::SmtpSink smtp;
+    twindraw::testing::SmsSink sms;
+    s.smtp_url = smtp.url();
+    s.sms_gateway_url = sms.url();
+    auto n = notify::deliver_due(db->pool(), s);
+    EXPECT_EQ(n.sent, 2);
+    EXPECT_EQ(pending(), 0);
+    auto mails = smtp.mails();
+    ASSERT_EQ(mails.size(), 1u);
+    EXPECT_EQ(mails[0].from, "twindraw@example.test");
+    EXPECT_EQ(mails[0].to, std::vector<std::string>({"reviewer@example.test"}));
+    auto [subject, body] = decode_mail(mails[0].data);
+    EXPECT_NE(subject.find(name), std::string::npos) << mails[0].data;
+    EXPECT_NE(subject.find("待审核"), std::string::npos) << subject;
+    EXPECT_NE(body.find("/random/tasks/" + std::to_string(id)), std::string::npos) << body;
+    const auto request = sms.request();
+    EXPECT_NE(request.find("13800000001"), std::string::npos) << request;
+    EXPECT_NE(request.find(name), std::string::npos) << request;
+
+    // After the last attempt a row is given up as failed.
+    task_in("submitted", "邮件发送失败的任务");
+    {
+        twindraw::testing::SmtpSink refusing(true);
+        s.smtp_url = refusing.url();
+        s.sms_gateway_url = "http://127.0.0.1:9/sms";
+        s.max_attempts = 1;
+        auto f = notify::deliver_due(db->pool(), s);
+        EXPECT_EQ(f.failed, 2);
+    }
+    EXPECT_EQ(pending(), 0);
+}
+
+TEST_F(TaskDrawApi, DeadlineNearIsToldOnceToTheExecutingUnits) {
+    const long long id = task_in("approved", "即将到期的任务");
+    const long long later = task_in("approved", "尚早到期的任务");
+    {
+        pqxx::connection c(db->url());
+        pqxx::work tx(c);
+        // Tasks already past their end are not "near"; this one ends tomorrow, the other in
+        // a month.
+        tx.exec_params(
+            "UPDATE inspection_task SET end_date = (now() AT TIME ZONE 'Asia/Shanghai')::date + 1,"
+            " start_date = (now() AT TIME ZONE 'Asia/Shanghai')::date - 10 WHERE id = $1",
+            id);
+        tx.exec_params(
+            "UPDATE inspection_task SET end_date = (now() AT TIME ZONE 'Asia/Shanghai')::date + 40,"
+            " start_date = (now() AT TIME ZONE 'Asia/Shanghai')::date - 10 WHERE id = $1",
+            later);
+        tx.exec("UPDATE inspection_task SET deadline_notified_at = now() WHERE end_date < current_date");
+        tx.commit();
+    }
+    const long long inspector0 = unread("inspector1"), assigner0 = unread("yz_assigner");
+    EXPECT_EQ(notify::deadline_near(db->pool(), 3), 1);
+    EXPECT_EQ(unread("inspector1"), inspector0 + 1);
+    EXPECT_EQ(unread("yz_assigner"), assigner0 + 1);
+    auto msgs = ok(call("yz_assigner", "GET", "/api/messages?unread=true"));
+    EXPECT_NE(msgs["items"][0]["title"].get<std::string>().find("即将到期的任务"), std::string::npos) << msgs.dump();
+    EXPECT_NE(msgs["items"][0]["title"].get<std::string>().find("到期"), std::string::npos);
+    // Told once.
+    EXPECT_EQ(notify::deadline_near(db->pool(), 3), 0);
+    EXPECT_EQ(unread("yz_assigner"), assigner0 + 1);
+}
