@@ -46,6 +46,8 @@ void register_all(Router& router, App& app) {
     register_draw_routes(router, app);
     register_org_routes(router, app);
     register_tile_routes(router, app);
+    register_patrol_routes(router, app);
+    register_ogc_routes(router, app);
 }
 
 }  // namespace twindraw::server

@@ -47,6 +47,8 @@ void register_flow_routes(Router& router, App& app);
 void register_draw_routes(Router& router, App& app);
 void register_org_routes(Router& router, App& app);
 void register_tile_routes(Router& router, App& app);
+void register_patrol_routes(Router& router, App& app);
+void register_ogc_routes(Router& router, App& app);
 
 /// Registers every route of the application. The router must outlive its use and
 /// must not be moved afterwards (the OpenAPI route refers to it).
