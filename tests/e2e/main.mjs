@@ -9,6 +9,7 @@ import { messageTests } from './messages.spec.mjs'
 import { flowTests } from './flow.spec.mjs'
 import { drawTests } from './draw.spec.mjs'
 import { mapTests } from './map.spec.mjs'
+import { patrolTests } from './patrol.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
 let tests
@@ -29,6 +30,7 @@ if (me.status === 404) {
     ...flowTests,
     ...drawTests,
     ...mapTests,
+    ...patrolTests,
   ]
 }
 const failed = await run(tests)

@@ -36,6 +36,8 @@ import DrawNewPage from './pages/draw/DrawNewPage.vue'
 import DrawDetailPage from './pages/draw/DrawDetailPage.vue'
 import PublicDrawPage from './pages/draw/PublicDrawPage.vue'
 import MapPage from './pages/MapPage.vue'
+import PatrolPage from './pages/network/PatrolPage.vue'
+import PatrolCheckinPage from './pages/network/PatrolCheckinPage.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -83,6 +85,9 @@ const routes = [
   { path: '/random/draws/:id(\\d+)', component: DrawDetailPage, props: true, meta: { title: '抽取记录', perm: 'draw.read' } },
   { path: '/public/draws/:id(\\d+)', component: PublicDrawPage, props: true, meta: { title: '抽取公开复核', bare: true, public: true } },
   { path: '/map', component: MapPage, meta: { title: '监管地图', perm: 'registry.read' } },
+  { path: '/network/patrol', component: PatrolPage, props: { view: 'edit' }, meta: { title: '巡检路线图示', perm: 'patrol.manage' } },
+  { path: '/network/progress', component: PatrolPage, props: { view: 'progress' }, meta: { title: '监管任务情况', perm: 'patrol.manage' } },
+  { path: '/m/patrol', component: PatrolCheckinPage, meta: { title: '巡查打卡', perm: 'job.submit', bare: true } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,
