@@ -41,7 +41,7 @@ export const patrolTests = [
 
       // Four points, one click each.
       await page.locator('[data-test="mode-point"]').click()
-      await page.locator('[data-test="point-name"] input').fill(`巡查点${stamp}-`)
+      await page.locator('input[data-test="point-name"], [data-test="point-name"] input').fill(`巡查点${stamp}-`)
       const offsets = [
         [-150, -100],
         [-50, -100],
@@ -59,7 +59,7 @@ export const patrolTests = [
       // Join them into a route in click order.
       await page.locator('[data-test="mode-route"]').click()
       for (let i = 0; i < 4; i++) await page.locator('.patrol-point').nth(before + i).click()
-      await page.locator('[data-test="route-name"] input').fill(routeName)
+      await page.locator('input[data-test="route-name"], [data-test="route-name"] input').fill(routeName)
       await page.locator('[data-test="save-route"]').click()
       await page.getByText('巡查路线已保存').first().waitFor({ timeout: TIMEOUT })
       const routes = (await json(page, '/api/patrol')).routes
@@ -78,7 +78,7 @@ export const patrolTests = [
         [-200, 180],
       ])
         await page.mouse.click(cx + dx, cy + dy)
-      await page.locator('[data-test="area-name"] input').fill(areaName)
+      await page.locator('input[data-test="area-name"], [data-test="area-name"] input').fill(areaName)
       await page.locator('[data-test="save-area"]').click()
       await page.getByText('巡查片区已保存').first().waitFor({ timeout: TIMEOUT })
       const areas = await json(page, '/api/patrol/areas?q=' + encodeURIComponent(areaName))
