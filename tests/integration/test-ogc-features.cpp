@@ -267,8 +267,8 @@ TEST(OgcFeaturesGdal, OgrinfoReadsTheCollectionsAndCountsFromServe) {
     EXPECT_EQ(status_of(base + "/ogc"), 401);  // not public
 
     auto ogrinfo = [&](const std::string& token) {
-        return run_cmd("GDAL_HTTP_HEADERS='Authorization: Bearer " + token +
-                       "' ogrinfo -ro -so -al 'OAPIF:" + base + "/ogc'");
+        return run_cmd("GDAL_HTTP_HEADERS='Authorization: Bearer " + token + "' ogrinfo -ro -so -al 'OAPIF:" + base +
+                       "/ogc'");
     };
     auto [rc, out] = ogrinfo(login.token);
     EXPECT_EQ(rc, 0) << out;
