@@ -48,6 +48,8 @@ void register_all(Router& router, App& app) {
     register_tile_routes(router, app);
     register_job_routes(router, app);
     register_task_draw_routes(router, app);
+    register_patrol_routes(router, app);
+    register_ogc_routes(router, app);
 }
 
 }  // namespace twindraw::server

@@ -18,7 +18,9 @@ const std::map<std::string, std::string>& extra_labels() {
         {"announcement", "系统公告"}, {"dict_category", "数据字典分类"}, {"dict_entry", "数据字典条目"},
         {"feedback", "问题反馈"}, {"work_calendar", "工作日历"}, {"work_calendar_year", "工作日历年度安排"},
         {"annual_plan", "年度计划"}, {"inspection_task", "抽查任务"}, {"task_unit", "任务执行单位"},
-        {"flow_history", "流转记录"}};
+        {"flow_history", "流转记录"},
+        {"patrol_point", "巡查点"}, {"patrol_route", "巡查路线"}, {"patrol_area", "巡查片区"},
+        {"patrol_assignment", "巡查分派"}, {"patrol_checkin", "巡查打卡"}, {"patrol_setting", "巡查设置"}};
     return labels;
 }
 

@@ -10,6 +10,7 @@ import { flowTests } from './flow.spec.mjs'
 import { drawTests } from './draw.spec.mjs'
 import { mapTests } from './map.spec.mjs'
 import { jobTests } from './jobs.spec.mjs'
+import { patrolTests } from './patrol.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
 let tests
@@ -31,6 +32,7 @@ if (me.status === 404) {
     ...drawTests,
     ...mapTests,
     ...jobTests,
+    ...patrolTests,
   ]
 }
 const failed = await run(tests)

@@ -509,6 +509,8 @@ TEST_F(AuthApi, PermissionMatrixOverEveryRoute) {
         if (p.rfind("/api/roles/", 0) == 0) rep("{id}", std::to_string(role_id("leader")));
         rep("{id}", p.rfind("/api/enterprise-types/", 0) == 0 ? "9300" : "1");
         for (const char* tile : {"{layer}", "{z}", "{x}", "{y}"}) rep(tile, tile[1] == 'l' ? "base" : "0");  // map tiles
+        rep("{collectionId}", "patrol_points");  // OGC API Features
+        rep("{featureId}", "1");
         return p;
     };
     size_t checked = 0;

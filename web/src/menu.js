@@ -37,12 +37,17 @@ export const menu = [
   },
   {
     title: '网络监管',
-    path: '/network',
     icon: 'MapLocation',
-    coming: {
-      refs: 'NET-1～NET-3，GIS-3',
-      features: ['无照经营表单：按时间范围筛选并导出 Excel', '巡检路线图示：在电子地图上创建巡检点，连点成线形成巡检路线', '监管任务情况：实时查看巡检进度'],
-    },
+    children: [
+      {
+        title: '无照经营表单',
+        path: '/network/unlicensed',
+        coming: { refs: 'NET-1', features: ['无照经营表单：按时间范围筛选并导出 Excel'] },
+      },
+      { title: '巡检路线图示', path: '/network/patrol', perm: 'patrol.manage' },
+      { title: '监管任务情况', path: '/network/progress', perm: 'patrol.manage' },
+      { title: '巡查打卡', path: '/m/patrol', perm: 'job.submit' },
+    ],
   },
   { title: '监管地图', path: '/map', icon: 'MapLocation', perm: 'registry.read' },
   {

@@ -38,6 +38,8 @@ import DrawNewPage from './pages/draw/DrawNewPage.vue'
 import DrawDetailPage from './pages/draw/DrawDetailPage.vue'
 import PublicDrawPage from './pages/draw/PublicDrawPage.vue'
 import MapPage from './pages/MapPage.vue'
+import PatrolPage from './pages/network/PatrolPage.vue'
+import PatrolCheckinPage from './pages/network/PatrolCheckinPage.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -89,6 +91,9 @@ const routes = [
   { path: '/random/jobs/:id(\\d+)', component: JobForm, props: true, meta: { title: '检查作业', perm: 'job.submit' } },
   { path: '/random/results', component: JobList, props: { review: true }, meta: { title: '结果审核', perm: 'result.review' } },
   { path: '/random/results/:id(\\d+)', component: JobForm, props: (r) => ({ id: r.params.id, review: true }), meta: { title: '结果审核', perm: 'result.review' } },
+  { path: '/network/patrol', component: PatrolPage, props: { view: 'edit' }, meta: { title: '巡检路线图示', perm: 'patrol.manage' } },
+  { path: '/network/progress', component: PatrolPage, props: { view: 'progress' }, meta: { title: '监管任务情况', perm: 'patrol.manage' } },
+  { path: '/m/patrol', component: PatrolCheckinPage, meta: { title: '巡查打卡', perm: 'job.submit', bare: true } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,

@@ -1,0 +1,298 @@
+// OGC API – Features at /ogc (GIS-4): paging, bbox, one item, errors and the data scope
+// through dispatch(), then GDAL's own OAPIF driver reading `twindraw serve` with a bearer
+// token and counting the features of each collection.
+#include "common-pg.hpp"
+
+#include "server/app.hpp"
+#include "server/http-server.hpp"
+#include "workflows/account-password.hpp"
+#include "workflows/account-sessions.hpp"
+
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace twindraw::testing {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// 渝中 (unit 900): 5 subjects with a position and 1 without, 3 patrol points, 1 route;
+// 渝北 (unit 901): 3 subjects, 1 patrol point.
+const char* kOgcFixture =
+    "INSERT INTO division(code, name, level, parent_code, geom) VALUES"
+    " ('500000', '重庆市', 1, NULL, NULL),"
+    " ('500103', '渝中区', 3, '500000', ST_Multi(ST_MakeEnvelope(106.5, 29.5, 106.6, 29.6, 4326))),"
+    " ('500112', '渝北区', 3, '500000', ST_Multi(ST_MakeEnvelope(106.6, 29.5, 106.7, 29.6, 4326)));"
+    "INSERT INTO authority(id, name, kind, division_code) VALUES"
+    " (900, '重庆市渝中区市场监督管理局', 'market_bureau', '500103'),"
+    " (901, '重庆市渝北区市场监督管理局', 'market_bureau', '500112');"
+    "INSERT INTO market_subject(uscc, name, division_code, geom)"
+    " SELECT '91500103MA0000000' || i, '渝中企业' || i, '500103',"
+    "  CASE WHEN i < 6 THEN ST_SetSRID(ST_MakePoint(106.51 + i * 0.01, 29.55), 4326) END"
+    "  FROM generate_series(1, 6) i;"
+    "INSERT INTO market_subject(uscc, name, division_code, geom)"
+    " SELECT '91500112MA0000000' || i, '渝北企业' || i, '500112', ST_SetSRID(ST_MakePoint(106.61 + i * 0.01, 29.55), "
+    "4326)"
+    "  FROM generate_series(1, 3) i;"
+    "INSERT INTO patrol_point(id, authority_id, name, geom) VALUES"
+    " (1, 900, '甲', ST_SetSRID(ST_MakePoint(106.52, 29.52), 4326)),"
+    " (2, 900, '乙', ST_SetSRID(ST_MakePoint(106.53, 29.53), 4326)),"
+    " (3, 900, '丙', ST_SetSRID(ST_MakePoint(106.54, 29.52), 4326)),"
+    " (4, 901, '丁', ST_SetSRID(ST_MakePoint(106.65, 29.55), 4326));"
+    "INSERT INTO patrol_route(id, authority_id, name) VALUES (1, 900, '渝中一号线');"
+    "INSERT INTO patrol_route_point(route_id, seq, point_id) VALUES (1, 1, 1), (1, 2, 2), (1, 3, 3);";
+
+class OgcApi : public ::testing::Test {
+protected:
+    void SetUp() override {
+        pqxx::connection c(db.url());
+        pqxx::work tx(c);
+        tx.exec(kOgcFixture);
+        tx.commit();
+        app = std::make_unique<server::App>(server::App{db.pool(), "", ""});
+        server::register_all(router, *app);
+    }
+
+    // scope "all" (a leader) or "district" of unit 901.
+    server::Response get(const std::string& target, const std::string& scope = "all") {
+        server::Request req;
+        req.method = "GET";
+        auto q = target.find('?');
+        req.path = target.substr(0, q);
+        if (q != std::string::npos) req.query = server::parse_query(target.substr(q + 1));
+        req.headers["host"] = "gis.example:8080";
+        req.peer = "192.0.2.9";
+        server::Principal p;
+        p.user_id = 1;
+        p.unit_id = scope == "all" ? 900 : 901;
+        p.stage = "ok";
+        p.data_scope = scope;
+        p.permissions = {"registry.read"};
+        req.principal = p;
+        return server::dispatch(router, "", req);
+    }
+    static json parse(const server::Response& r) { return json::parse(r.body); }
+
+    TempDatabase db;
+    std::unique_ptr<server::App> app;
+    server::Router router;
+};
+
+std::string link_of(const json& doc, const std::string& rel) {
+    for (const auto& l : doc["links"])
+        if (l["rel"] == rel) return l["href"];
+    return "";
+}
+
+TEST_F(OgcApi, LandingConformanceCollectionsAndPagedItems) {
+    auto landing = parse(get("/ogc"));
+    EXPECT_EQ(link_of(landing, "data"), "http://gis.example:8080/ogc/collections");
+    EXPECT_EQ(link_of(landing, "conformance"), "http://gis.example:8080/ogc/conformance");
+    auto conf = parse(get("/ogc/conformance"))["conformsTo"];
+    EXPECT_NE(std::find(conf.begin(), conf.end(), "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"),
+              conf.end());
+    auto cols = parse(get("/ogc/collections"))["collections"];
+    ASSERT_EQ(cols.size(), 3u);
+    EXPECT_EQ(cols[0]["id"], "market_subjects");
+    const auto& bbox = cols[0]["extent"]["spatial"]["bbox"][0];
+    ASSERT_EQ(bbox.size(), 4u);
+    const double want[4] = {106.52, 29.55, 106.64, 29.55};
+    for (int i = 0; i < 4; ++i) EXPECT_NEAR(bbox[i].get<double>(), want[i], 1e-5) << i;
+
+    auto p1 = get("/ogc/collections/market_subjects/items?limit=3");
+    ASSERT_EQ(p1.status, 200) << p1.body;
+    EXPECT_EQ(p1.content_type, "application/geo+json");
+    auto j1 = parse(p1);
+    EXPECT_EQ(j1["numberMatched"], 8);  // the subject without a position is no feature
+    EXPECT_EQ(j1["numberReturned"], 3);
+    EXPECT_EQ(link_of(j1, "next"), "http://gis.example:8080/ogc/collections/market_subjects/items?limit=3&offset=3");
+    std::set<long long> ids;
+    std::string next = "/ogc/collections/market_subjects/items?limit=3";
+    for (int pages = 0; !next.empty() && pages < 10; ++pages) {
+        auto j = parse(get(next));
+        for (const auto& f : j["features"]) {
+            EXPECT_EQ(f["type"], "Feature");
+            EXPECT_EQ(f["geometry"]["type"], "Point");
+            ids.insert(f["id"].get<long long>());
+        }
+        next = link_of(j, "next");
+        if (!next.empty()) next = next.substr(next.find("/ogc"));
+    }
+    EXPECT_EQ(ids.size(), 8u);
+
+    // bbox over 渝中 only.
+    auto in_box = parse(get("/ogc/collections/market_subjects/items?bbox=106.5,29.5,106.6,29.6"));
+    EXPECT_EQ(in_box["numberMatched"], 5);
+    for (const auto& f : in_box["features"]) EXPECT_EQ(f["properties"]["division_code"], "500103");
+
+    auto route = parse(get("/ogc/collections/patrol_routes/items/1"));
+    EXPECT_EQ(route["geometry"]["type"], "LineString");
+    EXPECT_EQ(route["geometry"]["coordinates"].size(), 3u);
+    EXPECT_EQ(route["properties"]["name"], "渝中一号线");
+
+    EXPECT_EQ(get("/ogc/collections/nothing/items").status, 404);
+    EXPECT_EQ(get("/ogc/collections/patrol_points/items/99").status, 404);
+    EXPECT_EQ(get("/ogc/collections/patrol_points/items?bbox=1,2,3").status, 400);
+    EXPECT_EQ(get("/ogc/collections/patrol_points/items?bbox=1,2,3,x").status, 400);
+    EXPECT_EQ(get("/ogc/collections/patrol_points/items?limit=0").status, 400);
+    EXPECT_EQ(get("/ogc/collections/patrol_points/items?offset=-1").status, 400);
+}
+
+TEST_F(OgcApi, TheDataScopeDecidesWhichFeaturesExist) {
+    EXPECT_EQ(parse(get("/ogc/collections/market_subjects/items", "district"))["numberMatched"], 3);
+    EXPECT_EQ(parse(get("/ogc/collections/patrol_points/items", "district"))["numberMatched"], 1);
+    EXPECT_EQ(parse(get("/ogc/collections/patrol_routes/items", "district"))["numberMatched"], 0);
+    EXPECT_EQ(get("/ogc/collections/patrol_points/items/1", "district").status, 404);
+    EXPECT_EQ(parse(get("/ogc/collections/patrol_points/items"))["numberMatched"], 4);
+}
+
+// ---- GDAL's OAPIF driver against `twindraw serve` ----
+
+std::pair<int, std::string> run_cmd(const std::string& cmd) {
+    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+    std::string out;
+    std::array<char, 512> buf{};
+    while (p && fgets(buf.data(), buf.size(), p)) out += buf.data();
+    int status = p ? pclose(p) : -1;
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+int unused_port() {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+long status_of(const std::string& url) {
+    CURL* c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(
+        c, CURLOPT_WRITEFUNCTION, +[](char*, size_t size, size_t n, void*) { return size * n; });
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 2L);
+    long code = 0;
+    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(c);
+    return code;
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream b;
+    b << in.rdbuf();
+    return b.str();
+}
+
+// "Feature Count: N" of the layer's summary in ogrinfo's output, or -1.
+long long feature_count(const std::string& out, const std::string& layer) {
+    auto at = out.find("Layer name: " + layer + "\n");
+    if (at == std::string::npos) return -1;
+    std::smatch m;
+    std::string rest = out.substr(at);
+    if (!std::regex_search(rest, m, std::regex("Feature Count: ([0-9]+)"))) return -1;
+    return std::stoll(m[1]);
+}
+
+TEST(OgcFeaturesGdal, OgrinfoReadsTheCollectionsAndCountsFromServe) {
+    TempDatabase db;
+    {
+        pqxx::connection c(db.url());
+        pqxx::work tx(c);
+        tx.exec(kOgcFixture);
+        tx.exec_params(
+            "INSERT INTO app_user(account, name, password_hash, must_change_password) VALUES ('gis', 'GIS', $1, false),"
+            " ('north', '渝北', $1, false)",
+            accounts::hash_password("Twindraw@2026"));
+        tx.exec(
+            "INSERT INTO user_identity(user_id, authority_id, role_id, is_default)"
+            " SELECT (SELECT id FROM app_user WHERE account = 'gis'), 900, id, true FROM role WHERE code = 'leader'");
+        tx.exec(
+            "INSERT INTO user_identity(user_id, authority_id, role_id, is_default)"
+            " SELECT (SELECT id FROM app_user WHERE account = 'north'), 901, id, true FROM role WHERE code = "
+            "'district_admin'");
+        tx.commit();
+    }
+    auto login = accounts::login(db.pool(), "gis", "Twindraw@2026", "bearer", {"127.0.0.1", "gtest"}, {}, {});
+    ASSERT_EQ(login.status, accounts::LoginResult::Status::Ok);
+    auto north = accounts::login(db.pool(), "north", "Twindraw@2026", "bearer", {"127.0.0.1", "gtest"}, {}, {});
+    ASSERT_EQ(north.status, accounts::LoginResult::Status::Ok);
+
+    const fs::path work = fs::temp_directory_path() / ("twindraw-ogc-" + db.name());
+    fs::create_directories(work);
+    const int port = unused_port();
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    pid_t pid = fork();
+    struct Reap {  // the server goes with the test, whichever way it ends
+        pid_t pid;
+        ~Reap() {
+            if (pid <= 0) return;
+            kill(pid, SIGTERM);
+            int status = 0;
+            waitpid(pid, &status, 0);
+        }
+    } reap{pid};
+    if (pid == 0) {
+        const std::string log = (work / "serve.log").string();
+        freopen(log.c_str(), "w", stderr);
+        execl(TWINDRAW_BINARY, TWINDRAW_BINARY, "--database", db.url().c_str(), "serve", "--address", "127.0.0.1",
+              "--port", std::to_string(port).c_str(), "--data-dir", (work / "data").string().c_str(), (char*)nullptr);
+        _exit(127);
+    }
+    bool up = false;
+    for (int i = 0; i < 100 && !up; ++i) {
+        up = status_of(base + "/healthz") == 200;
+        if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(up) << slurp(work / "serve.log");
+    EXPECT_EQ(status_of(base + "/ogc"), 401);  // not public
+
+    auto ogrinfo = [&](const std::string& token) {
+        return run_cmd("GDAL_HTTP_HEADERS='Authorization: Bearer " + token + "' ogrinfo -ro -so -al 'OAPIF:" + base +
+                       "/ogc'");
+    };
+    auto [rc, out] = ogrinfo(login.token);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_EQ(feature_count(out, "market_subjects"), 8) << out;
+    EXPECT_EQ(feature_count(out, "patrol_points"), 4) << out;
+    EXPECT_EQ(feature_count(out, "patrol_routes"), 1) << out;
+    EXPECT_NE(out.find("Geometry: Line String"), std::string::npos) << out;
+
+    // GDAL reads every feature through the paging links (page size 2 forces four pages).
+    std::tie(rc, out) =
+        run_cmd("GDAL_HTTP_HEADERS='Authorization: Bearer " + login.token + "' ogr2ogr -f GeoJSON " +
+                (work / "subjects.geojson").string() + " 'OAPIF:" + base + "/ogc' market_subjects -oo PAGE_SIZE=2");
+    EXPECT_EQ(rc, 0) << out;
+    auto copied = json::parse(slurp(work / "subjects.geojson"));
+    EXPECT_EQ(copied["features"].size(), 8u);
+
+    // 渝北's district administrator sees its own district only.
+    std::tie(rc, out) = ogrinfo(north.token);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_EQ(feature_count(out, "market_subjects"), 3) << out;
+    EXPECT_EQ(feature_count(out, "patrol_points"), 1) << out;
+    EXPECT_EQ(feature_count(out, "patrol_routes"), 0) << out;
+    fs::remove_all(work);
+}
+
+}  // namespace
+}  // namespace twindraw::testing
