@@ -30,6 +30,7 @@ import TaskList from './pages/random/TaskList.vue'
 import TaskForm from './pages/random/TaskForm.vue'
 import TaskDetail from './pages/random/TaskDetail.vue'
 import WorkList from './pages/random/WorkList.vue'
+import WorkDetail from './pages/random/WorkDetail.vue'
 import JobList from './pages/jobs/JobList.vue'
 import JobForm from './pages/jobs/JobForm.vue'
 import PublicPlans from './pages/public/PublicPlans.vue'
@@ -81,6 +82,7 @@ const routes = [
   { path: '/random/tasks/:id/edit', component: TaskForm, props: true, meta: { title: '编辑抽查任务', perm: 'task.create' } },
   { path: '/random/tasks/:id', component: TaskDetail, props: true, meta: { title: '抽查任务详情', perm: 'task.read' } },
   { path: '/random/works', component: WorkList, meta: { title: '部门工作', perm: 'task.read' } },
+  { path: '/random/works/:task(\\d+)/:unit(\\d+)', component: WorkDetail, props: true, meta: { title: '工作详情', perm: 'task.read' } },
   { path: '/public/plans', component: PublicPlans, meta: { title: '联合抽查计划公示', bare: true, public: true } },
   { path: '/random/draws', component: DrawListPage, meta: { title: '随机抽取', perm: 'draw.read' } },
   { path: '/random/draws/new', component: DrawNewPage, meta: { title: '新建抽取', perm: 'draw.run' } },
