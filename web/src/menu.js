@@ -50,6 +50,7 @@ export const menu = [
     ],
   },
   { title: '监管地图', path: '/map', icon: 'MapLocation', perm: 'registry.read' },
+  { title: '领导驾驶舱', path: '/dashboard', icon: 'DataAnalysis', perm: 'stats.read' },
   {
     title: '数据展现',
     path: '/stats',
