@@ -40,6 +40,7 @@ import PublicDrawPage from './pages/draw/PublicDrawPage.vue'
 import MapPage from './pages/MapPage.vue'
 import PatrolPage from './pages/network/PatrolPage.vue'
 import PatrolCheckinPage from './pages/network/PatrolCheckinPage.vue'
+import TodayTargetsPage from './pages/navigation/TodayTargetsPage.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -94,6 +95,7 @@ const routes = [
   { path: '/network/patrol', component: PatrolPage, props: { view: 'edit' }, meta: { title: '巡检路线图示', perm: 'patrol.manage' } },
   { path: '/network/progress', component: PatrolPage, props: { view: 'progress' }, meta: { title: '监管任务情况', perm: 'patrol.manage' } },
   { path: '/m/patrol', component: PatrolCheckinPage, meta: { title: '巡查打卡', perm: 'job.submit', bare: true } },
+  { path: '/m/targets', component: TodayTargetsPage, meta: { title: '今日目标', perm: 'job.submit', bare: true } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,
