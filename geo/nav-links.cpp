@@ -43,8 +43,8 @@ Links links(const Place& from, const Place& to) {
              url_encode(from.name) + "&to=" + fixed6(tg.lon) + "," + fixed6(tg.lat) + "," + url_encode(to.name) +
              "&mode=car&policy=1&coordinate=gaode&callnative=1&src=" + kSource;
     // Baidu: latlng:lat,lon|name:…; coord_type=bd09ll says the points are BD-09.
-    l.baidu = "https://api.map.baidu.com/direction?origin=" + url_encode("latlng:" + fixed6(fb.lat) + "," +
-                                                                         fixed6(fb.lon) + "|name:" + from.name) +
+    l.baidu = "https://api.map.baidu.com/direction?origin=" +
+              url_encode("latlng:" + fixed6(fb.lat) + "," + fixed6(fb.lon) + "|name:" + from.name) +
               "&destination=" + url_encode("latlng:" + fixed6(tb.lat) + "," + fixed6(tb.lon) + "|name:" + to.name) +
               "&mode=driving&coord_type=bd09ll&output=html&src=" + url_encode(std::string("webapp.") + kSource);
     // Tencent: lat,lon in GCJ-02 (the only datum its URI API takes).

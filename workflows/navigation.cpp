@@ -136,7 +136,9 @@ std::string road_leg(pqxx::transaction_base& tx, const RoadNet& r, std::size_t a
         .c_str();
 }
 
-json lonlat(coord::LonLat p) { return {{"lon", p.lon}, {"lat", p.lat}}; }
+json lonlat(coord::LonLat p) {
+    return {{"lon", p.lon}, {"lat", p.lat}};
+}
 
 }  // namespace
 
@@ -187,19 +189,19 @@ json my_targets(pg::Pool& pool, const Start& start) {
         }
         // Patrol points of the routes assigned for today (China time), once each even when
         // on two routes; those checked in today are done and left out of the order.
-        for (const auto& r : pg::exec(
-                 tx,
-                 "SELECT p.id, p.name, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat,"
-                 " json_agg(DISTINCT r.name)::text AS routes,"
-                 " (SELECT max(c.at)::text FROM patrol_checkin c WHERE c.point_id = p.id"
-                 "   AND c.inspector_id = twindraw_own_inspector()"
-                 "   AND (c.at AT TIME ZONE 'Asia/Shanghai')::date = (now() AT TIME ZONE 'Asia/Shanghai')::date)"
-                 "  AS checked_at"
-                 " FROM patrol_assignment a JOIN patrol_route r ON r.id = a.route_id"
-                 " JOIN patrol_route_point rp ON rp.route_id = r.id JOIN patrol_point p ON p.id = rp.point_id"
-                 " WHERE a.inspector_id = twindraw_own_inspector()"
-                 "   AND (now() AT TIME ZONE 'Asia/Shanghai')::date BETWEEN a.date_from AND a.date_to"
-                 " GROUP BY p.id ORDER BY p.id")) {
+        for (const auto& r :
+             pg::exec(tx,
+                      "SELECT p.id, p.name, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat,"
+                      " json_agg(DISTINCT r.name)::text AS routes,"
+                      " (SELECT max(c.at)::text FROM patrol_checkin c WHERE c.point_id = p.id"
+                      "   AND c.inspector_id = twindraw_own_inspector()"
+                      "   AND (c.at AT TIME ZONE 'Asia/Shanghai')::date = (now() AT TIME ZONE 'Asia/Shanghai')::date)"
+                      "  AS checked_at"
+                      " FROM patrol_assignment a JOIN patrol_route r ON r.id = a.route_id"
+                      " JOIN patrol_route_point rp ON rp.route_id = r.id JOIN patrol_point p ON p.id = rp.point_id"
+                      " WHERE a.inspector_id = twindraw_own_inspector()"
+                      "   AND (now() AT TIME ZONE 'Asia/Shanghai')::date BETWEEN a.date_from AND a.date_to"
+                      " GROUP BY p.id ORDER BY p.id")) {
             Target t;
             t.kind = "patrol_point";
             t.id = r["id"].as<long long>();
@@ -254,16 +256,12 @@ json my_targets(pg::Pool& pool, const Start& start) {
             at = i + 1;
         }
         json geometry = order.visit.empty() ? json(nullptr)
-                        : roads     ? json{{"type", "MultiLineString"}, {"coordinates", multi}}
-                                    : json{{"type", "LineString"}, {"coordinates", line}};
-        return json{{"start", lonlat(from)},
-                    {"method", roads ? "road_network" : "straight_line"},
-                    {"exact", order.exact},
-                    {"distance_m", order.metres},
-                    {"geometry", geometry},
-                    {"targets", out_targets},
-                    {"visited", visited},
-                    {"unlocated", unlocated}};
+                        : roads             ? json{{"type", "MultiLineString"}, {"coordinates", multi}}
+                                            : json{{"type", "LineString"}, {"coordinates", line}};
+        return json{{"start", lonlat(from)}, {"method", roads ? "road_network" : "straight_line"},
+                    {"exact", order.exact},  {"distance_m", order.metres},
+                    {"geometry", geometry},  {"targets", out_targets},
+                    {"visited", visited},    {"unlocated", unlocated}};
     });
 }
 

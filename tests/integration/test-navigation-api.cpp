@@ -47,16 +47,23 @@ protected:
             // Objects: 101..103 mine in 渝中, 104 mine in 渝北 (outside my unit's area),
             // 105 mine without a location, 106 mine but the job is accepted, 107 the other's.
             "INSERT INTO market_subject(id, uscc, name, address, division_code, geom) VALUES"
-            " (101, '915001030000000101', '解放碑百货', '民族路1号', '500103', ST_SetSRID(ST_MakePoint(106.58, 29.56), 4326)),"
-            " (102, '915001030000000102', '较场口餐馆', '较场口2号', '500103', ST_SetSRID(ST_MakePoint(106.53, 29.58), 4326)),"
-            " (103, '915001030000000103', '大坪药房', '大坪3号', '500103', ST_SetSRID(ST_MakePoint(106.51, 29.55), 4326)),"
-            " (104, '915001120000000104', '渝北超市', '渝北4号', '500112', ST_SetSRID(ST_MakePoint(106.65, 29.57), 4326)),"
+            " (101, '915001030000000101', '解放碑百货', '民族路1号', '500103', ST_SetSRID(ST_MakePoint(106.58, 29.56), "
+            "4326)),"
+            " (102, '915001030000000102', '较场口餐馆', '较场口2号', '500103', ST_SetSRID(ST_MakePoint(106.53, 29.58), "
+            "4326)),"
+            " (103, '915001030000000103', '大坪药房', '大坪3号', '500103', ST_SetSRID(ST_MakePoint(106.51, 29.55), "
+            "4326)),"
+            " (104, '915001120000000104', '渝北超市', '渝北4号', '500112', ST_SetSRID(ST_MakePoint(106.65, 29.57), "
+            "4326)),"
             " (105, '915001030000000105', '无坐标商店', NULL, '500103', NULL),"
             " (106, '915001030000000106', '已审核商店', NULL, '500103', ST_SetSRID(ST_MakePoint(106.55, 29.52), 4326)),"
             " (107, '915001030000000107', '别人的商店', NULL, '500103', ST_SetSRID(ST_MakePoint(106.54, 29.54), 4326));"
-            "INSERT INTO draw(id, title, object_kind, importance, params, population_query, rules, strata, candidate_ids,"
-            " object_digest, inspector_pools, inspector_digest, entropy, seed, groups, per_group, result, drawn_unit_id)"
-            " VALUES (1, '测试抽取', 'market_subject', 'general', '{}', '', '[]', '[]', '{}', decode(repeat('00', 32), 'hex'),"
+            "INSERT INTO draw(id, title, object_kind, importance, params, population_query, rules, strata, "
+            "candidate_ids,"
+            " object_digest, inspector_pools, inspector_digest, entropy, seed, groups, per_group, result, "
+            "drawn_unit_id)"
+            " VALUES (1, '测试抽取', 'market_subject', 'general', '{}', '', '[]', '[]', '{}', decode(repeat('00', 32), "
+            "'hex'),"
             " '[]', decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'),"
             " 1, 0, '{}', 900);"
             "INSERT INTO inspection_job(id, job_no, draw_id, unit_id, object_kind, object_id, group_no, inspector_ids,"
@@ -76,7 +83,8 @@ protected:
             " (13, 900, '两路口', ST_SetSRID(ST_MakePoint(106.55, 29.55), 4326)),"
             " (14, 900, '去年点', ST_SetSRID(ST_MakePoint(106.57, 29.51), 4326)),"
             " (15, 900, '他人点', ST_SetSRID(ST_MakePoint(106.52, 29.59), 4326));"
-            "INSERT INTO patrol_route(id, authority_id, name) VALUES (1, 900, '渝中一线'), (2, 900, '旧线'), (3, 900, '他线');"
+            "INSERT INTO patrol_route(id, authority_id, name) VALUES (1, 900, '渝中一线'), (2, 900, '旧线'), (3, 900, "
+            "'他线');"
             "INSERT INTO patrol_route_point(route_id, seq, point_id) VALUES"
             " (1, 1, 11), (1, 2, 12), (1, 3, 13), (2, 1, 14), (2, 2, 12), (3, 1, 15), (3, 2, 11);"
             "INSERT INTO patrol_assignment(route_id, inspector_id, authority_id, date_from, date_to) VALUES"
@@ -121,9 +129,10 @@ protected:
         for (std::size_t i = 0; i < pts.size(); ++i)
             for (std::size_t j = 0; j < pts.size(); ++j)
                 if (i != j)
-                    m[i][j] = tx.exec_params1("SELECT ST_Distance(ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography,"
-                                              " ST_SetSRID(ST_MakePoint($3, $4), 4326)::geography)",
-                                              pts[i].first, pts[i].second, pts[j].first, pts[j].second)[0]
+                    m[i][j] = tx.exec_params1(
+                                    "SELECT ST_Distance(ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography,"
+                                    " ST_SetSRID(ST_MakePoint($3, $4), 4326)::geography)",
+                                    pts[i].first, pts[i].second, pts[j].first, pts[j].second)[0]
                                   .as<double>();
         return m;
     }
@@ -133,7 +142,9 @@ protected:
     server::Router router;
 };
 
-std::string key(const json& t) { return t["kind"].get<std::string>() + ":" + std::to_string(t["id"].get<long long>()); }
+std::string key(const json& t) {
+    return t["kind"].get<std::string>() + ":" + std::to_string(t["id"].get<long long>());
+}
 
 double path(const std::vector<std::vector<double>>& m, const std::vector<std::size_t>& order) {
     double total = 0;
@@ -229,8 +240,9 @@ TEST_F(NavigationApi, BadCoordinatesAre422) {
 TEST_F(NavigationApi, NoTargetsIsAnEmptyRoute) {
     pqxx::connection c(db.url());
     pqxx::work tx(c);
-    tx.exec("UPDATE inspection_job SET state = 'submitted' WHERE 501 = ANY (inspector_ids);"
-            "DELETE FROM patrol_assignment WHERE inspector_id = 501");
+    tx.exec(
+        "UPDATE inspection_job SET state = 'submitted' WHERE 501 = ANY (inspector_ids);"
+        "DELETE FROM patrol_assignment WHERE inspector_id = 501");
     tx.commit();
     const json r = targets(kMe);
     EXPECT_TRUE(r["targets"].empty());
@@ -242,18 +254,21 @@ TEST_F(NavigationApi, RoadNetworkDecidesTheOrderWithPgRouting) {
     pqxx::connection c(db.url());
     {
         pqxx::work tx(c);
-        const bool routing = tx.exec1("SELECT count(*) FROM pg_extension WHERE extname = 'pgrouting'")[0].as<int>() == 1;
+        const bool routing =
+            tx.exec1("SELECT count(*) FROM pg_extension WHERE extname = 'pgrouting'")[0].as<int>() == 1;
         ASSERT_TRUE(routing) << "pgRouting (postgresql-15-pgrouting, scripts/deps) must be installed";
         // Only two targets: job 1 at (106.58, 29.56) and patrol point 11 at (106.59, 29.59).
-        tx.exec("UPDATE inspection_job SET state = 'accepted' WHERE id IN (2, 3, 4);"
-                "DELETE FROM patrol_route_point WHERE route_id = 1 AND point_id = 12");
+        tx.exec(
+            "UPDATE inspection_job SET state = 'accepted' WHERE id IN (2, 3, 4);"
+            "DELETE FROM patrol_route_point WHERE route_id = 1 AND point_id = 12");
         // Roads: from the start (106.52, 29.52) one road goes north-east straight to
         // point 11 (106.59, 29.59) and on to job 1 (106.58, 29.56); job 1 is nearer in a
         // straight line but by road only reachable through point 11.
-        tx.exec("INSERT INTO road_edge(name, geom) VALUES"
-                " ('主干道', ST_GeomFromText('LINESTRING(106.52 29.52, 106.59 29.59)', 4326)),"
-                " ('支路', ST_GeomFromText('LINESTRING(106.59 29.59, 106.58 29.56)', 4326));"
-                "SELECT road_network_build()");
+        tx.exec(
+            "INSERT INTO road_edge(name, geom) VALUES"
+            " ('主干道', ST_GeomFromText('LINESTRING(106.52 29.52, 106.59 29.59)', 4326)),"
+            " ('支路', ST_GeomFromText('LINESTRING(106.59 29.59, 106.58 29.56)', 4326));"
+            "SELECT road_network_build()");
         tx.commit();
     }
     const json r = targets(kMe);

@@ -72,9 +72,9 @@ std::vector<Ref> gcoord(const std::vector<LonLat>& pts) {
 }  // namespace
 
 TEST(NavLinks, CoordinatesMatchGcoord) {
-    const std::vector<LonLat> pts = {{106.577, 29.5573},   {106.5512345, 29.5634567}, {108.6649, 31.9479},
-                                     {116.391275, 39.906217}, {121.4737, 31.2304},     {87.6168, 43.8256},
-                                     {109.5119, 18.2528},   {139.6917, 35.6895}};
+    const std::vector<LonLat> pts = {{106.577, 29.5573},      {106.5512345, 29.5634567}, {108.6649, 31.9479},
+                                     {116.391275, 39.906217}, {121.4737, 31.2304},       {87.6168, 43.8256},
+                                     {109.5119, 18.2528},     {139.6917, 35.6895}};
     const auto ref = gcoord(pts);
     ASSERT_EQ(ref.size(), pts.size()) << "node with gcoord (data/refdata, scripts/deps) is needed";
     const nav::Place from{{106.5, 29.5}, "我的位置"};

@@ -47,8 +47,7 @@ TEST(VisitOrder, GeodesicDistanceMatchesKnownValues) {
     EXPECT_NEAR(route::geodesic_m({0, 0}, {1, 0}), 111319.491, 0.01);
     EXPECT_DOUBLE_EQ(route::geodesic_m({106.5, 29.5}, {106.5, 29.5}), 0.0);
     // Symmetric.
-    EXPECT_NEAR(route::geodesic_m({106.5, 29.5}, {106.6, 29.6}), route::geodesic_m({106.6, 29.6}, {106.5, 29.5}),
-                1e-6);
+    EXPECT_NEAR(route::geodesic_m({106.5, 29.5}, {106.6, 29.6}), route::geodesic_m({106.6, 29.6}, {106.5, 29.5}), 1e-6);
 }
 
 TEST(VisitOrder, ZeroOneTwoTargets) {
@@ -97,8 +96,7 @@ TEST(VisitOrder, ExactHandlesAsymmetricMatrix) {
             for (std::size_t j = 0; j < 7; ++j)
                 if (i != j) m[i][j] = d(rng);
         EXPECT_NEAR(route::exact_order(m).metres, brute_force(m), 1e-6);
-        EXPECT_LE(route::improve(m, route::nearest_neighbour(m)).metres,
-                  route::nearest_neighbour(m).metres + 1e-9);
+        EXPECT_LE(route::improve(m, route::nearest_neighbour(m)).metres, route::nearest_neighbour(m).metres + 1e-9);
     }
 }
 
