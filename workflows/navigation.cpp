@@ -20,6 +20,10 @@ using nlohmann::json;
 // nearest-neighbour order is used as it is.
 constexpr std::size_t kImproveLimit = 200;
 
+// A node farther than this from every road vertex is outside the loaded road network:
+// the order then uses straight lines rather than a long straight "access leg".
+constexpr double kMaxAccessM = 3000;
+
 struct Target {
     std::string kind;  // job | patrol_point
     long long id = 0;
@@ -78,6 +82,7 @@ std::optional<RoadNet> road_network(pqxx::transaction_base& tx, const std::vecto
     for (const auto& row : snapped) {
         r.vertex.push_back(row[1].as<long long>());
         r.access.push_back(row[2].as<double>());
+        if (r.access.back() > kMaxAccessM) return std::nullopt;
     }
     // The edges near the targets (0.05° ≈ 5 km around their box): the numbers are ours,
     // formatted from doubles, not request text.

@@ -283,6 +283,9 @@ TEST_F(NavigationApi, RoadNetworkDecidesTheOrderWithPgRouting) {
     EXPECT_EQ(r["geometry"]["type"], "MultiLineString");
     ASSERT_EQ(r["geometry"]["coordinates"].size(), 2u);
 
+    // A start 17 km from the nearest road vertex is outside the network: straight lines.
+    EXPECT_EQ(targets(kMe, 106.40, 29.40)["method"], "straight_line");
+
     // Straight lines would have gone to job 1 first.
     tx.exec("DELETE FROM road_edge");
     tx.commit();
