@@ -5,10 +5,10 @@
 // public page shows the joint plan without login.
 // Run by main.mjs after the registry tests.
 import assert from 'node:assert/strict'
-import { BASE, INITIAL_PASSWORD, TIMEOUT, login, logout } from './harness.mjs'
+import { BASE, TIMEOUT, demoUser, login, logout } from './harness.mjs'
 
-const assigner = { account: 'yz_assigner', password: INITIAL_PASSWORD, next: 'Pv8#delta-Kite' }
-const reviewer = { account: 'yz_reviewer', password: INITIAL_PASSWORD, next: 'Rw5!maple-Dune' }
+const assigner = demoUser('yz_assigner')
+const reviewer = demoUser('yz_reviewer')
 const year = new Date().getFullYear()
 const stamp = Date.now().toString(36)
 const planName = `${year}年度食品安全联合抽查计划-${stamp}`

@@ -289,6 +289,72 @@ TEST_F(TaskDrawApi, RefusalsNameTheStateAndPermissionsAndScopesHold) {
     EXPECT_EQ(refusals, 1) << log.dump();
 }
 
+// A joint task of two districts' market bureaus: the draw runs under the drawer's row-level
+// data scope, and still pools the members of both departments and the leaders of the
+// initiating one (0022). A single-department task naming another district's people does not
+// widen the scope: they stay out of its pool.
+TEST_F(TaskDrawApi, JointTaskDrawPoolsBothDistrictsInspectorsUnderRowLevelSecurity) {
+    // Counted as the owner, outside row-level security: active, not experts, not recused.
+    auto eligible = [&](long long unit, bool leaders) {
+        pqxx::connection c(db->url());
+        pqxx::read_transaction tx(c);
+        return tx
+            .exec_params1(
+                "WITH RECURSIVE u AS (SELECT id FROM authority WHERE id = $1"
+                "  UNION SELECT a.id FROM authority a JOIN u ON a.parent_id = u.id)"
+                " SELECT count(*) FROM inspector i WHERE i.authority_id IN (SELECT id FROM u)"
+                "  AND i.active AND i.category <> 'expert' AND (NOT $2 OR i.is_leader)"
+                "  AND NOT EXISTS (SELECT 1 FROM inspector_recusal r WHERE r.inspector_id = i.id AND r.object_id IS NULL"
+                "   AND current_date >= r.valid_from AND (r.valid_until IS NULL OR current_date <= r.valid_until))",
+                unit, leaders)[0]
+            .as<long long>();
+    };
+    const long long yz_members = eligible(yuzhong, false), spb_members = eligible(shapingba, false);
+    const long long yz_leaders = eligible(yuzhong, true);
+    ASSERT_GT(spb_members, 0);
+    ASSERT_GT(yz_leaders, 0);
+
+    json params = draw_params();
+    params["inspectors"] = {{"scope", "offices"}, {"authority_ids", {yuzhong, shapingba}}};
+    const long long single = task_in("approved", "单部门任务-外区人员不入池", params);
+    ok(call("yz_assigner", "POST", "/api/tasks/" + std::to_string(single) + "/receive"));
+    auto pv = ok(call("yz_assigner", "POST", "/api/tasks/" + std::to_string(single) + "/draw/preview"));
+    EXPECT_EQ(pv["preview"]["inspectors"]["members"], yz_members) << pv["preview"]["inspectors"].dump();
+
+    json plan = {{"year", 2026},
+                 {"name", "渝中区沙坪坝区联合抽查计划"},
+                 {"plan_type", "joint"},
+                 {"item_ids", {item1}},
+                 {"object_scope", "渝中区"},
+                 {"start_date", "2026-03-01"},
+                 {"end_date", "2026-11-30"},
+                 {"cooperating_authority_ids", {shapingba}}};
+    const long long pid = ok(call("yz_assigner", "POST", "/api/plans", plan), 201)["id"];
+    ok(call("yz_assigner", "POST", "/api/plans/" + std::to_string(pid) + "/distribute", json::object()));
+    json body = {{"plan_id", pid},
+                 {"name", "渝中区沙坪坝区联合抽查"},
+                 {"task_type", "joint"},
+                 {"cooperating_authority_ids", {shapingba}},
+                 {"item_ids", {item1}},
+                 {"start_date", "2026-04-01"},
+                 {"end_date", "2026-06-30"},
+                 {"draw_params", draw_params()}};
+    const long long joint = ok(call("yz_assigner", "POST", "/api/tasks", body), 201)["id"];
+    const std::string t = "/api/tasks/" + std::to_string(joint);
+    ok(call("yz_assigner", "POST", t + "/submit"));
+    ok(call("yz_reviewer", "POST", t + "/approve", {{"opinion", "同意联合抽查"}}));
+    ok(call("yz_assigner", "POST", t + "/receive"));
+    ok(call("spb_assigner", "POST", t + "/receive"));
+    for (const char* who : {"yz_assigner", "spb_assigner"}) {
+        pv = ok(call(who, "POST", t + "/draw/preview"));
+        EXPECT_EQ(pv["request"]["inspectors"]["initiating_unit_id"], yuzhong) << who;
+        EXPECT_EQ(pv["preview"]["inspectors"]["members"], yz_members + spb_members)
+            << who << ": " << pv["preview"]["inspectors"].dump();
+        EXPECT_EQ(pv["preview"]["inspectors"]["leaders"], yz_leaders)
+            << who << ": the leaders come from the initiating department";
+    }
+}
+
 TEST_F(TaskDrawApi, ReturnAndUrgeNotifyAndACountOverSeveralStrataIsRefused) {
     const long long assigner0 = unread("yz_assigner");
     const long long id = task_in("submitted", "将被退回的任务");
