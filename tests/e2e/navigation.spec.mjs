@@ -8,31 +8,15 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BASE, INITIAL_PASSWORD, TIMEOUT, apiGet, login, logout, shotDir } from './harness.mjs'
+import { BASE, TIMEOUT, apiGet, demoUser, login, logout, shotDir } from './harness.mjs'
 
 const require = createRequire(fileURLToPath(new URL('../../data/refdata/package.json', import.meta.url)))
 const gcoord = require('gcoord')
 
-// Earlier specs may have changed the supervisor's first password (patrol.spec.mjs).
-const supervisor = { account: 'yz_admin', password: INITIAL_PASSWORD, next: 'Tq6#harbor-Fig', known: ['Tq6#harbor-Fig'] }
-const inspector = { account: 'inspector3', password: INITIAL_PASSWORD, next: 'Nv4#spruce-Tarn', known: ['Nv4#spruce-Tarn'] }
+const supervisor = demoUser('yz_admin')
+const inspector = demoUser('inspector3')
 const stamp = Date.now().toString(36)
 const state = {}
-
-async function withCurrentPassword(who) {
-  for (const pw of [...who.known, INITIAL_PASSWORD]) {
-    const res = await fetch(BASE + '/api/auth/login', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ account: who.account, password: pw, client: 'mobile' }),
-    })
-    if (res.status === 200) {
-      who.password = pw
-      return who
-    }
-  }
-  throw new Error(`no known password for ${who.account}`)
-}
 
 async function send(page, method, path, body) {
   const me = await apiGet('/api/auth/me')
@@ -49,7 +33,7 @@ export const navigationTests = [
   [
     '导航：监管人员把两个巡查点的路线分派给 inspector3（今日）',
     async (page) => {
-      await login(page, await withCurrentPassword(supervisor), '/portal')
+      await login(page, supervisor, '/portal')
       const users = await apiGet('/api/users?q=inspector3')
       const name = users.items.find((u) => u.account === 'inspector3').name
       const found = (await apiGet('/api/inspectors?page_size=50&q=' + encodeURIComponent(name))).items
@@ -78,7 +62,7 @@ export const navigationTests = [
   [
     '导航：执法人员打开今日目标，看到按顺序编号的目标、路线与总距离，高德导航链接为 GCJ-02 坐标',
     async (page) => {
-      await login(page, await withCurrentPassword(inspector), '/portal')
+      await login(page, inspector, '/portal')
       await page.setViewportSize({ width: 390, height: 844 })
       const context = page.context()
       await context.grantPermissions(['geolocation'], { origin: BASE })
