@@ -52,6 +52,7 @@ void register_all(Router& router, App& app) {
     register_ogc_routes(router, app);
     register_work_routes(router, app);
     register_stats_routes(router, app);
+    register_navigation_routes(router, app);
 }
 
 }  // namespace twindraw::server

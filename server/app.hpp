@@ -53,6 +53,7 @@ void register_patrol_routes(Router& router, App& app);
 void register_ogc_routes(Router& router, App& app);
 void register_work_routes(Router& router, App& app);
 void register_stats_routes(Router& router, App& app);
+void register_navigation_routes(Router& router, App& app);
 
 /// Registers every route of the application. The router must outlive its use and
 /// must not be moved afterwards (the OpenAPI route refers to it).

@@ -37,6 +37,7 @@ const demoNext = {
   yz_admin: 'Tq6#harbor-Fig',
   inspector1: 'Mk5#cedar-Pond',
   inspector2: 'Ij6#cedar-Moss',
+  inspector3: 'Nv4#spruce-Tarn',
 }
 const demoUsers = {}
 export function demoUser(account) {

@@ -12,6 +12,7 @@ import { mapTests } from './map.spec.mjs'
 import { jobTests } from './jobs.spec.mjs'
 import { patrolTests } from './patrol.spec.mjs'
 import { dashboardTests } from './dashboard.spec.mjs'
+import { navigationTests } from './navigation.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
 let tests
@@ -35,6 +36,7 @@ if (me.status === 404) {
     ...jobTests,
     ...patrolTests,
     ...dashboardTests,
+    ...navigationTests,
   ]
 }
 const failed = await run(tests)

@@ -47,6 +47,7 @@ export const menu = [
       { title: '巡检路线图示', path: '/network/patrol', perm: 'patrol.manage' },
       { title: '监管任务情况', path: '/network/progress', perm: 'patrol.manage' },
       { title: '巡查打卡', path: '/m/patrol', perm: 'job.submit' },
+      { title: '今日目标', path: '/m/targets', perm: 'job.submit' },
     ],
   },
   { title: '监管地图', path: '/map', icon: 'MapLocation', perm: 'registry.read' },

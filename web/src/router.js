@@ -42,6 +42,7 @@ import MapPage from './pages/MapPage.vue'
 import PatrolPage from './pages/network/PatrolPage.vue'
 import PatrolCheckinPage from './pages/network/PatrolCheckinPage.vue'
 import DashboardPage from './pages/DashboardPage.vue'
+import TodayTargetsPage from './pages/navigation/TodayTargetsPage.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -98,6 +99,7 @@ const routes = [
   { path: '/network/progress', component: PatrolPage, props: { view: 'progress' }, meta: { title: '监管任务情况', perm: 'patrol.manage' } },
   { path: '/m/patrol', component: PatrolCheckinPage, meta: { title: '巡查打卡', perm: 'job.submit', bare: true } },
   { path: '/dashboard', component: DashboardPage, meta: { title: '领导驾驶舱', perm: 'stats.read' } },
+  { path: '/m/targets', component: TodayTargetsPage, meta: { title: '今日目标', perm: 'job.submit', bare: true } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,
