@@ -51,6 +51,7 @@ void register_all(Router& router, App& app) {
     register_patrol_routes(router, app);
     register_ogc_routes(router, app);
     register_work_routes(router, app);
+    register_job_print_routes(router, app);
     register_stats_routes(router, app);
     register_navigation_routes(router, app);
 }

@@ -52,6 +52,7 @@ void register_task_draw_routes(Router& router, App& app);
 void register_patrol_routes(Router& router, App& app);
 void register_ogc_routes(Router& router, App& app);
 void register_work_routes(Router& router, App& app);
+void register_job_print_routes(Router& router, App& app);
 void register_stats_routes(Router& router, App& app);
 void register_navigation_routes(Router& router, App& app);
 

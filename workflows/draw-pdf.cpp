@@ -1,125 +1,16 @@
 #include "workflows/draw-pdf.hpp"
 
 #include "geo/error.hpp"
-
-#include <cairo-pdf.h>
-#include <cairo.h>
-#include <qrencode.h>
-
-#include <memory>
-#include <vector>
+#include "workflows/pdf-page.hpp"
 
 namespace twindraw::draw {
 
 namespace {
 
-constexpr double kWidth = 595.0, kHeight = 842.0, kMargin = 50.0;
-constexpr const char* kFont = "Noto Sans CJK SC";
-
-cairo_status_t append(void* closure, const unsigned char* data, unsigned int length) {
-    static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
-    return CAIRO_STATUS_SUCCESS;
-}
-
-// UTF-8 code points of s, each as its own string.
-std::vector<std::string> glyphs(const std::string& s) {
-    std::vector<std::string> out;
-    for (size_t i = 0; i < s.size();) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        const size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-        out.push_back(s.substr(i, n));
-        i += n;
-    }
-    return out;
-}
-
-class Page {
-public:
-    explicit Page(std::string* out) {
-        surface_ = cairo_pdf_surface_create_for_stream(append, out, kWidth, kHeight);
-        cr_ = cairo_create(surface_);
-        cairo_pdf_surface_set_metadata(surface_, CAIRO_PDF_METADATA_TITLE, "抽取记录");
-        font(10.5);
-    }
-    ~Page() {
-        cairo_destroy(cr_);
-        cairo_surface_finish(surface_);
-        cairo_surface_destroy(surface_);
-    }
-    cairo_t* cr() { return cr_; }
-    double y = kMargin;
-
-    void font(double size, bool bold = false) {
-        cairo_select_font_face(cr_, kFont, CAIRO_FONT_SLANT_NORMAL,
-                               bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-        cairo_set_font_size(cr_, size);
-        size_ = size;
-    }
-    void need(double h) {
-        if (y + h > kHeight - kMargin) {
-            cairo_show_page(cr_);
-            y = kMargin;
-        }
-    }
-    double width(const std::string& s) {
-        cairo_text_extents_t e;
-        cairo_text_extents(cr_, s.c_str(), &e);
-        return e.x_advance;
-    }
-    // Wrapped text from x to the right margin (or to right when given).
-    void text(const std::string& s, double x = kMargin, double right = kWidth - kMargin) {
-        std::string line;
-        double w = 0;
-        for (const auto& g : glyphs(s)) {
-            const double gw = width(g);
-            if (w + gw > right - x && !line.empty()) {
-                put(line, x);
-                line.clear();
-                w = 0;
-            }
-            line += g;
-            w += gw;
-        }
-        put(line, x);
-    }
-    void put(const std::string& line, double x) {
-        need(size_ * 1.5);
-        y += size_ * 1.5;
-        cairo_move_to(cr_, x, y);
-        cairo_show_text(cr_, line.c_str());
-    }
-    void rule() {
-        need(8);
-        y += 6;
-        cairo_set_line_width(cr_, 0.5);
-        cairo_move_to(cr_, kMargin, y);
-        cairo_line_to(cr_, kWidth - kMargin, y);
-        cairo_stroke(cr_);
-    }
-
-private:
-    cairo_surface_t* surface_;
-    cairo_t* cr_;
-    double size_ = 10.5;
-};
-
-void qr(cairo_t* cr, const std::string& url, double x, double y, double size) {
-    std::unique_ptr<QRcode, void (*)(QRcode*)> code(QRcode_encodeString(url.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1),
-                                                    QRcode_free);
-    if (!code) throw Error(Error::Kind::Internal, "qrencode", "二维码生成失败");
-    const int n = code->width;
-    const double cell = size / (n + 8);
-    cairo_save(cr);
-    cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_rectangle(cr, x, y, size, size);
-    cairo_fill(cr);
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    for (int r = 0; r < n; ++r)
-        for (int c = 0; c < n; ++c)
-            if (code->data[r * n + c] & 1) cairo_rectangle(cr, x + (c + 4) * cell, y + (r + 4) * cell, cell, cell);
-    cairo_fill(cr);
-    cairo_restore(cr);
-}
+using pdf::kMargin;
+using pdf::kWidth;
+using pdf::Page;
+using pdf::qr;
 
 std::string str(const nlohmann::json& j, const char* key) {
     if (!j.contains(key) || j[key].is_null()) return "";
@@ -135,7 +26,7 @@ std::string status_name(const std::string& s) {
 std::string record_pdf(const nlohmann::json& d, const std::string& url) {
     std::string out;
     {
-        Page p(&out);
+        Page p(&out, "抽取记录");
         cairo_set_source_rgb(p.cr(), 0, 0, 0);
         qr(p.cr(), url, kWidth - kMargin - 96, kMargin - 10, 96);
         p.font(17, true);

@@ -28,9 +28,10 @@ LANGUAGE sql STABLE AS $$
   UNION ALL SELECT p.enterprise_name, p.uscc, p.address FROM product p WHERE p_kind = 'product' AND p.id = p_id
 $$;
 
--- The departments of an approved joint task read its jobs (and so each sees its work's
--- progress), as they read each other's inspectors (0022). Read only: updates keep the
--- policy of 0013 (the drawing unit and the group's inspectors).
+-- The departments of an approved joint task read the task's jobs that their own
+-- inspectors carry out (and so each sees its work's progress) although another department
+-- drew them. Read only: updates keep the policy of 0013 (the drawing unit and the group's
+-- inspectors).
 CREATE FUNCTION twindraw_joint_tasks() RETURNS bigint[]
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
   SELECT coalesce(array_agg(DISTINCT t.id), '{}')
@@ -39,7 +40,10 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
      AND mine.authority_id = ANY (twindraw_scope_units())
 $$;
 CREATE POLICY inspection_job_read_joint ON inspection_job FOR SELECT TO twindraw_app
-  USING (task_id = ANY ((SELECT twindraw_joint_tasks())::bigint[]));
+  USING (task_id = ANY ((SELECT twindraw_joint_tasks())::bigint[])
+         AND EXISTS (SELECT 1 FROM inspector i
+                      WHERE i.id = ANY (inspector_ids)
+                        AND i.authority_id = ANY ((SELECT twindraw_scope_units())::bigint[])));
 
 -- The accounts of the inspectors with unfinished jobs (pending, draft, returned) of a
 -- task, or of one work of it when p_unit is given: told when the task or the work is

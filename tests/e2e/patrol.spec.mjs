@@ -86,9 +86,17 @@ export const patrolTests = [
       assert.equal(areas.items[0].geometry.coordinates[0].length, 5, 'four vertices, closed')
 
       // Drag the fourth point 60 px down: the point and the route move.
-      const marker = page.locator('.patrol-point').nth(before + 3)
-      const mb = await marker.boundingBox()
+      // Found by its point id, once visible: saving the area reloads and redraws every
+      // marker, and boundingBox() of a marker being replaced is null.
       const old = points[3]
+      const marker = page.locator(`.patrol-point:has(span[data-point="${old.id}"])`)
+      let mb = null
+      for (let i = 0; i < 20 && !mb; i++) {
+        await marker.waitFor({ state: 'visible', timeout: TIMEOUT })
+        mb = await marker.boundingBox()
+        if (!mb) await page.waitForTimeout(100)
+      }
+      assert.ok(mb, 'the fourth point is on the map')
       await page.mouse.move(mb.x + mb.width / 2, mb.y + mb.height / 2)
       await page.mouse.down()
       await page.mouse.move(mb.x + mb.width / 2 + 20, mb.y + mb.height / 2 + 30, { steps: 5 })

@@ -11,6 +11,9 @@
 #include "workflows/demo-city.hpp"
 #include "workflows/reference-data.hpp"
 
+#include <cairo.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -413,6 +416,83 @@ TEST_F(JobApi, ARefusedSignatureIsRecordedWithItsNote) {
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(parse(r)["signature_refused"], true);
     EXPECT_EQ(parse(r)["signed"], false);
+}
+
+// JOB-6: form F.1 prints as a PDF with what was recorded, the party's signature drawn in
+// (a real PNG) or the refusal with its note; only those who may see the job get it.
+TEST_F(JobApi, FormF1PrintsAsAPdfWithTheRecordAndTheSignatureOrRefusal) {
+    // The last of inspector1's jobs (the first is the review test's).
+    auto mine = parse(call("inspector1", "GET", "/api/jobs/mine?page_size=100"));
+    ASSERT_GE(mine["items"].size(), 2u);
+    const long long job = mine["items"].back()["id"].get<long long>();
+    const std::string path = "/api/jobs/" + std::to_string(job);
+    json detail = parse(call("inspector1", "GET", path));
+    json form = full_form(detail);
+    form["findings"] = "货架商品标签齐全，未发现问题";
+    ASSERT_EQ(call("inspector1", "PUT", path, form.dump()).status, 200);
+    // A 2×2 white PNG, made by cairo so it is a real image.
+    std::string png;
+    {
+        cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 2, 2);
+        cairo_surface_write_to_png_stream(
+            img,
+            [](void* out, const unsigned char* data, unsigned int n) {
+                static_cast<std::string*>(out)->append(reinterpret_cast<const char*>(data), n);
+                return CAIRO_STATUS_SUCCESS;
+            },
+            &png);
+        cairo_surface_destroy(img);
+    }
+    ASSERT_EQ(upload("inspector1", job, "signature", png).status, 201);
+
+    auto text_of = [&](const Response& r) {
+        EXPECT_EQ(r.status, 200) << r.body.substr(0, 300);
+        EXPECT_EQ(r.content_type, "application/pdf");
+        const auto pdf = std::filesystem::temp_directory_path() / ("twindraw-f1-" + db->name() + ".pdf");
+        {
+            std::ofstream out(pdf, std::ios::binary);
+            out << r.body;
+        }
+        std::string text;
+        if (FILE* p = popen(("pdftotext -enc UTF-8 '" + pdf.string() + "' - 2>&1").c_str(), "r")) {
+            char buf[4096];
+            size_t n;
+            while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
+            EXPECT_EQ(pclose(p), 0) << text;
+        }
+        std::filesystem::remove(pdf);
+        // pdftotext may break a line anywhere: compare without whitespace.
+        std::erase_if(text, [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\f'; });
+        return text;
+    };
+    auto r = call("inspector1", "GET", path + "/form.pdf");
+    EXPECT_NE(r.body.find("/Subtype /Image"), std::string::npos) << "the signature is drawn in";
+    std::string text = text_of(r);
+    for (const std::string& want :
+         {std::string("抽查情况记录表"), detail["job_no"].get<std::string>(), detail["object_name"].get<std::string>(),
+          detail["uscc"].get<std::string>(), std::string("查验营业执照与公示信息"), std::string("货架商品标签齐全"),
+          std::string("结果类别：未发现问题"), std::string("被检查对象签字")})
+        EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
+    EXPECT_EQ(text.find("拒绝签字"), std::string::npos);
+
+    // The reviewer prints it from 结果审核; an inspector of another group cannot.
+    EXPECT_EQ(call("yz_reviewer", "GET", "/api/results/" + std::to_string(job) + "/form.pdf").status, 200);
+    if (group_of(inspector[1]) != group_of(inspector[2])) {
+        EXPECT_EQ(call("inspector2", "GET", path + "/form.pdf").status, 404);
+    }
+    EXPECT_EQ(call("inspector1", "GET", "/api/results/" + std::to_string(job) + "/form.pdf").status, 403);
+    EXPECT_EQ(call("inspector1", "GET", "/api/jobs/abc/form.pdf").status, 400);
+
+    // A refused signature prints the refusal and its note.
+    const std::string other = other_account();
+    const long long job2 = first_job(other);
+    json form2 = full_form(parse(call(other, "GET", "/api/jobs/" + std::to_string(job2))));
+    form2["signature_refused"] = true;
+    form2["refusal_note"] = "负责人拒绝签字由两名检查人员见证";
+    ASSERT_EQ(call(other, "PUT", "/api/jobs/" + std::to_string(job2), form2.dump()).status, 200);
+    text = text_of(call(other, "GET", "/api/jobs/" + std::to_string(job2) + "/form.pdf"));
+    EXPECT_NE(text.find("拒绝签字"), std::string::npos) << text;
+    EXPECT_NE(text.find("负责人拒绝签字由两名检查人员见证"), std::string::npos) << text;
 }
 
 }  // namespace
