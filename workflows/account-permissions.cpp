@@ -31,6 +31,7 @@ const std::vector<PermissionInfo>& permission_catalogue() {
         {"draw.read", "查看抽取记录与日志", "随机抽取"},
         {"draw.manage", "管理抽取过滤规则与执法回避", "随机抽取"},
         {"patrol.manage", "管理巡查点、巡查路线与片区", "网络监管"},
+        {"draw.change.approve", "审批检查对象名单与执法人员变更", "随机抽取"},
     };
     return all;
 }
