@@ -40,6 +40,9 @@ import PublicDrawPage from './pages/draw/PublicDrawPage.vue'
 import MapPage from './pages/MapPage.vue'
 import PatrolPage from './pages/network/PatrolPage.vue'
 import PatrolCheckinPage from './pages/network/PatrolCheckinPage.vue'
+import AppealList from './pages/appeals/AppealList.vue'
+import AppealDetail from './pages/appeals/AppealDetail.vue'
+import ChangeApprovals from './pages/draw/ChangeApprovals.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -94,6 +97,9 @@ const routes = [
   { path: '/network/patrol', component: PatrolPage, props: { view: 'edit' }, meta: { title: '巡检路线图示', perm: 'patrol.manage' } },
   { path: '/network/progress', component: PatrolPage, props: { view: 'progress' }, meta: { title: '监管任务情况', perm: 'patrol.manage' } },
   { path: '/m/patrol', component: PatrolCheckinPage, meta: { title: '巡查打卡', perm: 'job.submit', bare: true } },
+  { path: '/random/appeals', component: AppealList, meta: { title: '申诉审核', perm: 'result.review' } },
+  { path: '/random/appeals/:id(\\d+)', component: AppealDetail, props: true, meta: { title: '申诉复核', perm: 'result.review' } },
+  { path: '/random/draw-changes', component: ChangeApprovals, meta: { title: '变更审批', perm: 'draw.change.approve' } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,
