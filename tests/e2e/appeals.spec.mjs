@@ -1,11 +1,13 @@
 // Browser test of appeals (JOB-5, WORK-9) as the demo city's real roles: through the API
+// the administrator registers two enterprises of 渝中区 (earlier specs drew the others),
 // the 渝中区 assigner draws one group of every inspector of the bureau and confirms it,
 // inspector2 submits a result and yz_reviewer accepts it; then in the browser inspector2
 // files an appeal on the job page naming yz_reviewer, with corrected findings and an
 // attachment; yz_reviewer opens 申诉审核, accepts, and both versions of the result are
 // shown on the appeal page and on the job page. Each test signs in itself.
 import assert from 'node:assert/strict'
-import { BASE, INITIAL_PASSWORD, TIMEOUT, apiGet, login, logout } from './harness.mjs'
+import { randomInt } from 'node:crypto'
+import { BASE, INITIAL_PASSWORD, TIMEOUT, accounts, apiGet, login, logout } from './harness.mjs'
 
 // Earlier specs may have changed these first passwords; each is tried with what it may be.
 const assigner = { account: 'yz_assigner', password: INITIAL_PASSWORD, next: 'Pv8#delta-Kite', known: ['Pv8#delta-Kite'] }
@@ -32,6 +34,16 @@ const PNG = Buffer.from(
 )
 const state = {}
 
+// A valid unified social credit code (GB 32100) of a 渝中区 enterprise.
+const USCC_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY'
+const USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+function newUscc() {
+  let body = '91500103'
+  while (body.length < 17) body += USCC_CHARS[randomInt(10)]
+  const sum = [...body].reduce((t, c, i) => t + USCC_CHARS.indexOf(c) * USCC_WEIGHTS[i], 0)
+  return body + USCC_CHARS[(31 - (sum % 31)) % 31]
+}
+
 async function send(page, method, path, body, headers = {}) {
   const me = await apiGet('/api/auth/me')
   const res = await page.request.fetch(BASE + path, { method, data: body, headers: { 'X-CSRF-Token': me.csrf_token, ...headers } })
@@ -50,6 +62,15 @@ export const appealTests = [
   [
     '申诉：准备一条审核通过的检查结果（抽取、提交、审核）',
     async (page) => {
+      // Earlier specs drew every object of 渝中区 this year: the administrator registers two
+      // new enterprises there, which the draw below can pick.
+      await login(page, accounts.admin, '/portal')
+      for (const n of [1, 2]) {
+        const made = await send(page, 'POST', '/api/subjects', { uscc: newUscc(), name: `申诉测试商贸有限公司${n}号`,
+          division_code: '500103', risk_level: 2, credit_level: 'B', address: '重庆市渝中区测试路' + n + '号' })
+        assert.equal(made.status, 201, JSON.stringify(made.body))
+      }
+      await logout(page)
       await login(page, await withCurrentPassword(assigner), '/random/draws')
       const me = await apiGet('/api/auth/me')
       const strata = []
@@ -58,7 +79,7 @@ export const appealTests = [
         groups: 1, per_group: 2, inspectors: { unit_ids: [me.identity.unit_id], include_subunits: false } }
       const preview = await send(page, 'POST', '/api/draws/preview', body)
       assert.equal(preview.status, 200, JSON.stringify(preview.body))
-      // One object of each non-empty stratum of 渝中区 not yet drawn this year (earlier specs drew some).
+      // One object of each non-empty stratum of 渝中区 not yet drawn this year.
       assert.ok(preview.body.to_draw > 0, 'objects left to draw: ' + JSON.stringify(preview.body.strata))
       body.per_group = preview.body.inspectors.members
       const run = await send(page, 'POST', '/api/draws', body)
