@@ -671,9 +671,8 @@ json decide(pg::Pool& pool, const flow::FlowActor& actor, long long id, bool app
         const std::string why =
             label(kind == "inspector" ? kInspectorReasons : kObjectReasons, x[11].as<std::string>()) + "：" +
             clip(x[12].as<std::string>(), 800);
-        std::vector<long long> tell;
+        std::vector<long long> tell, inspectors_told;  // the requester; the inspectors concerned
         if (!x[13].is_null()) tell.push_back(x[13].as<long long>());
-        json applied = json::object();
         if (approve) {
             if (c.closed)
                 throw conflict("draw_closed", "该抽取的任务已结束，不能再变更")
@@ -703,10 +702,9 @@ json decide(pg::Pool& pool, const flow::FlowActor& actor, long long id, bool app
                         .add(opt_id(actor.unit_id)));
                 const long long n = upd[0][0].as<long long>();
                 pg::exec(tx, "UPDATE draw_change SET jobs_changed = $2 WHERE id = $1", pg::Params().add(id).add(n));
-                applied["jobs_changed"] = n;
                 for (const auto& u : pg::exec(tx, "SELECT inspector_accounts($1::bigint[])",
                                               pg::Params().add(id_array({old_id, new_id}))))
-                    tell.push_back(u[0].as<long long>());
+                    inspectors_told.push_back(u[0].as<long long>());
             } else {
                 const std::string okind = c.object_kind;
                 auto job = job_of_object(tx, draw_id, okind, old_id);
@@ -747,12 +745,13 @@ json decide(pg::Pool& pool, const flow::FlowActor& actor, long long id, bool app
                  " WHERE id = $1",
                  pg::Params().add(id).add(t.to).add(opt_id(actor.user_id)).add(opinion));
         flow::record(tx, "draw_change", id, t.action, state, t.to, opinion, actor, actor.unit_id);
-        std::sort(tell.begin(), tell.end());
-        tell.erase(std::unique(tell.begin(), tell.end()), tell.end());
-        notify::users(tx, tell, "work",
-                      std::string(kind == "inspector" ? "执法人员变更" : "检查对象名单变更") +
-                          (approve ? "已批准：" : "未获批准：") + c.title,
-                      "审批意见：" + opinion, "/random/draws/" + std::to_string(draw_id));
+        const std::string title = std::string(kind == "inspector" ? "执法人员变更" : "检查对象名单变更") +
+                                  (approve ? "已批准：" : "未获批准：") + c.title;
+        notify::users(tx, tell, "work", title, "审批意见：" + opinion, "/random/draws/" + std::to_string(draw_id));
+        // The old and the new inspector see the change in 我的检查 (they may not read draws).
+        std::erase_if(inspectors_told,
+                      [&](long long u) { return std::find(tell.begin(), tell.end(), u) != tell.end(); });
+        notify::users(tx, inspectors_told, "job", title, why, "/random/jobs");
         return load(tx, &actor, id);
     });
 }

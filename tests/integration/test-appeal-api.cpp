@@ -474,6 +474,11 @@ TEST_F(AppealApi, InspectorReplacementNeedsTheHeadsApproval) {
         EXPECT_EQ(r.status, 409);
         EXPECT_EQ(parse(r)["error"]["state"], "approved");
     }
+    // The replaced inspector is told in 我的检查's terms.
+    msgs = parse(call("inspector2", "GET", "/api/messages?category=job"));
+    ASSERT_FALSE(msgs["items"].empty()) << msgs.dump();
+    EXPECT_NE(msgs["items"][0]["title"].get<std::string>().find("执法人员变更已批准"), std::string::npos);
+    EXPECT_EQ(msgs["items"][0]["link"], "/random/jobs");
     // The draw itself is untouched and still verifies; the change is shown next to it.
     EXPECT_EQ(group_of(old), g);
     expect_draw_verifies();
