@@ -75,7 +75,7 @@ json text_or_null(const pqxx::field& f) {
 struct Current {
     long long id = 0, unit_id = 0;
     std::string status, object_kind, title;
-    bool closed = false;
+    bool closed = false, cross_district = false;
     json params, result;
     std::map<long long, std::pair<int, std::string>> inspectors;  // id → (group, role)
     std::map<long long, int> objects;                             // id → group
@@ -86,7 +86,7 @@ struct Current {
 Current load_current(pqxx::transaction_base& tx, long long draw_id, bool lock) {
     auto r = pg::exec(tx,
                       std::string("SELECT status, drawn_unit_id, object_kind, closed_at IS NOT NULL, params, result,"
-                                  " title FROM draw WHERE id = $1") +
+                                  " title, offices IS NOT NULL FROM draw WHERE id = $1") +
                           (lock ? " FOR UPDATE" : ""),
                       pg::Params().add(draw_id));
     if (r.empty()) throw not_found("抽取记录不存在");
@@ -99,6 +99,7 @@ Current load_current(pqxx::transaction_base& tx, long long draw_id, bool lock) {
     c.params = json::parse(r[0][4].c_str());
     c.result = json::parse(r[0][5].c_str());
     c.title = r[0][6].as<std::string>();
+    c.cross_district = r[0][7].as<bool>();
     for (const auto& g : c.result.value("groups", json::array())) {
         c.groups.push_back(g["no"].get<int>());
         for (const auto& o : g["objects"]) {
@@ -295,6 +296,36 @@ void require_job_not_started(const std::pair<long long, std::string>& job) {
             .with("action", "remove_object");
 }
 
+// 所所交叉 (DRAW-4), when the draw asked for it: the sub-office of an inspector (0: none)
+// and the district offices of objects (the rule of the draw: the lowest sub-office whose
+// division is the object's).
+long long office_of_inspector(pqxx::transaction_base& tx, long long inspector) {
+    auto r = pg::exec(tx,
+                      "SELECT a.id FROM inspector i JOIN authority a ON a.id = i.authority_id AND a.kind = 'sub_office'"
+                      " WHERE i.id = $1",
+                      pg::Params().add(inspector));
+    return r.empty() ? 0 : r[0][0].as<long long>();
+}
+
+std::set<long long> offices_of_objects(pqxx::transaction_base& tx, const std::string& kind,
+                                       const std::vector<long long>& objects) {
+    std::set<long long> out;
+    for (const auto& r : pg::exec(tx,
+                                  "SELECT (SELECT min(a.id) FROM authority a WHERE a.kind = 'sub_office'"
+                                  " AND a.division_code = o.division_code) FROM " +
+                                      pg::quote_ident(kind) + " o WHERE o.id = ANY($1::bigint[])",
+                                  pg::Params().add(id_array(objects))))
+        if (!r[0].is_null()) out.insert(r[0].as<long long>());
+    return out;
+}
+
+// Whether sending the inspector to group g would break the draw's 所所交叉 rule.
+bool breaks_cross_district(pqxx::transaction_base& tx, const Current& c, int g, long long inspector) {
+    if (!c.cross_district) return false;
+    const long long office = office_of_inspector(tx, inspector);
+    return office && offices_of_objects(tx, c.object_kind, group_objects(c, g)).count(office);
+}
+
 // Checks a requested change against the draw as it stands; returns the group and, for an
 // added object, its stratum.
 struct Checked {
@@ -315,6 +346,9 @@ Checked check(pqxx::transaction_base& tx, const Current& c, const std::string& k
             throw registry::ValidationError({{"new_inspector_id", "unknown_inspector", "执法人员不存在"}});
         const std::string why = ineligible(c, found[0], it->second.second == "leader");
         if (!why.empty()) throw registry::ValidationError({{"new_inspector_id", "ineligible_inspector", why}});
+        if (breaks_cross_district(tx, c, out.group, new_id))
+            throw registry::ValidationError(
+                {{"new_inspector_id", "cross_district", "所所交叉：该执法人员所在监管所负责本组检查对象的辖区"}});
     } else {
         auto it = c.objects.find(old_id);
         if (it == c.objects.end())
@@ -331,6 +365,15 @@ Checked check(pqxx::transaction_base& tx, const Current& c, const std::string& k
             if (in_open_draw(tx, c.object_kind, new_id))
                 throw registry::ValidationError(
                     {{"new_object_id", "object_in_open_draw", "该对象已在另一次未结束的抽取中"}});
+            if (c.cross_district) {
+                const auto office = offices_of_objects(tx, c.object_kind, {new_id});
+                bool clash = false;
+                for (long long i : group_inspectors(c, out.group))
+                    clash = clash || (!office.empty() && office.count(office_of_inspector(tx, i)));
+                if (clash)
+                    throw registry::ValidationError(
+                        {{"new_object_id", "cross_district", "所所交叉：该对象位于本组执法人员所在监管所的辖区"}});
+            }
         }
     }
     return out;
@@ -512,7 +555,7 @@ json options(pg::Pool& pool, const flow::FlowActor& actor, long long draw_id, in
             throw bad_request("bad_group_no", "检查组不存在", "group_no");
         json inspectors = json::array();
         for (const auto& x : people(tx, c, group_no, std::nullopt))
-            if (ineligible(c, x, false).empty())
+            if (ineligible(c, x, false).empty() && !(group_no && breaks_cross_district(tx, c, group_no, x.id)))
                 inspectors.push_back({{"id", x.id}, {"name", x.name}, {"unit", x.unit}, {"is_leader", x.leader}});
         // Candidates not drawn, in no open draw, in candidate order.
         std::vector<long long> ever(c.ever.begin(), c.ever.end());
