@@ -152,9 +152,10 @@ void register_appeal_routes(Router& router, App& app) {
                     return Response::json(200,
                                           drawchange::options(app.pool, actor_of(req), id_param(req),
                                                               static_cast<int>(query_num(req, "group_no", 0, 1000)),
-                                                              req.query_value("q").value_or("")));
+                                                              req.query_value("q").value_or(""),
+                                                              query_num(req, "old_inspector_id", 0, 999999999)));
                 },
-                {"group_no", "q"}});
+                {"group_no", "q", "old_inspector_id"}});
     router.add({"POST",
                 "/api/draws/{id}/changes",
                 "draw.run",

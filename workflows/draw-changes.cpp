@@ -161,11 +161,19 @@ struct Person {
     long long id = 0;
     std::string name, unit;
     bool active = false, not_expert = false, quals = false, specs = false, in_scope = false, recused = false,
-         leader = false;
+         leader = false, in_initiating = false;
 };
 
+// The initiating department of a joint draw (0: none): its leader library leads the groups.
+long long initiating_unit(const Current& c) {
+    const json insp = c.params.value("inspectors", json::object());
+    return insp.contains("initiating_unit_id") && insp["initiating_unit_id"].is_number_integer()
+               ? insp["initiating_unit_id"].get<long long>()
+               : 0;
+}
+
 // Inspectors of the library with what eligibility needs: one (id) or every one in the
-// draw's inspector scope.
+// draw's inspector scope (and, in a joint draw, the initiating department's leaders).
 std::vector<Person> people(pqxx::transaction_base& tx, const Current& c, int group, std::optional<long long> one) {
     const json insp = c.params.value("inspectors", json::object());
     std::vector<long long> units;
@@ -180,10 +188,12 @@ std::vector<Person> people(pqxx::transaction_base& tx, const Current& c, int gro
     const auto pk = p.next(c.object_kind);
     const auto po = p.next(id_array(group_objects(c, group)));
     const auto pone = p.next(one ? std::optional<std::string>(std::to_string(*one)) : std::nullopt);
+    const auto pinit = p.next(std::to_string(initiating_unit(c)));
     const std::string sql =
         "WITH RECURSIVE scope AS (SELECT id FROM authority WHERE id = ANY(" + pu +
         "::bigint[]) UNION SELECT a.id FROM authority a JOIN scope s ON a.parent_id = s.id WHERE " + ps +
-        "::boolean)"
+        "::boolean), initiating AS (SELECT id FROM authority WHERE id = " + pinit +
+        "::bigint UNION SELECT a.id FROM authority a JOIN initiating s ON a.parent_id = s.id)"
         " SELECT i.id, i.name, au.name, i.active, i.category <> 'expert',"
         "  (cardinality(" +
         pq + "::text[]) = 0 OR i.qualifications && " + pq +
@@ -197,11 +207,13 @@ std::vector<Person> people(pqxx::transaction_base& tx, const Current& c, int gro
         "   AND (r.object_id IS NULL OR (r.object_kind = " +
         pk + " AND r.object_id = ANY(" + po +
         "::bigint[])))),"
-        "  i.is_leader"
+        "  i.is_leader, i.authority_id IN (SELECT id FROM initiating)"
         " FROM inspector i LEFT JOIN authority au ON au.id = i.authority_id"
         " WHERE (" +
-        pone + "::bigint IS NULL AND i.authority_id IN (SELECT id FROM scope)) OR i.id = " + pone +
-        "::bigint ORDER BY i.id";
+        pone +
+        "::bigint IS NULL AND (i.authority_id IN (SELECT id FROM scope) OR (i.is_leader AND"
+        " i.authority_id IN (SELECT id FROM initiating)))) OR i.id = " +
+        pone + "::bigint ORDER BY i.id";
     std::vector<Person> out;
     for (const auto& r : pg::exec(tx, sql, p)) {
         Person x;
@@ -215,6 +227,7 @@ std::vector<Person> people(pqxx::transaction_base& tx, const Current& c, int gro
         x.in_scope = r[7].as<bool>();
         x.recused = r[8].as<bool>();
         x.leader = r[9].as<bool>();
+        x.in_initiating = r[10].as<bool>();
         out.push_back(x);
     }
     return out;
@@ -224,7 +237,13 @@ std::vector<Person> people(pqxx::transaction_base& tx, const Current& c, int gro
 std::string ineligible(const Current& c, const Person& x, bool replacing_leader) {
     if (!x.active) return "该执法人员不在岗（已停用）";
     if (!x.not_expert) return "专家不能替换抽取的执法人员";
-    if (!x.in_scope) return "该执法人员不在本次抽取的执法人员范围内";
+    // In a joint draw a leader comes from the initiating department's leader library (as
+    // in the draw), members from the draw's scope.
+    if (replacing_leader && initiating_unit(c)) {
+        if (!x.leader || !x.in_initiating) return "联合抽查的组长须从发起部门的组长库中选派";
+    } else if (!x.in_scope) {
+        return "该执法人员不在本次抽取的执法人员范围内";
+    }
     if (!x.quals) return "该执法人员不具备本次抽取要求的执法资质";
     if (!x.specs) return "该执法人员不具备本次抽取要求的业务专长";
     if (x.recused) return "该执法人员处于执法回避期";
@@ -546,7 +565,8 @@ json for_draw(pg::Pool& pool, const flow::FlowActor* actor, long long draw_id, b
     });
 }
 
-json options(pg::Pool& pool, const flow::FlowActor& actor, long long draw_id, int group_no, const std::string& q) {
+json options(pg::Pool& pool, const flow::FlowActor& actor, long long draw_id, int group_no, const std::string& q,
+             long long old_inspector) {
     (void)actor;
     if (flow::utf8_length(q) > 100) throw bad_request("bad_q", "关键字过长", "q");
     return pg::with_read(pool, "draw-change-options", [&](pqxx::read_transaction& tx) {
@@ -554,8 +574,11 @@ json options(pg::Pool& pool, const flow::FlowActor& actor, long long draw_id, in
         if (group_no && std::find(c.groups.begin(), c.groups.end(), group_no) == c.groups.end())
             throw bad_request("bad_group_no", "检查组不存在", "group_no");
         json inspectors = json::array();
+        auto old = c.inspectors.find(old_inspector);
+        const bool leader = old != c.inspectors.end() && old->second.second == "leader";
+        if (old != c.inspectors.end()) group_no = old->second.first;
         for (const auto& x : people(tx, c, group_no, std::nullopt))
-            if (ineligible(c, x, false).empty() && !(group_no && breaks_cross_district(tx, c, group_no, x.id)))
+            if (ineligible(c, x, leader).empty() && !(group_no && breaks_cross_district(tx, c, group_no, x.id)))
                 inspectors.push_back({{"id", x.id}, {"name", x.name}, {"unit", x.unit}, {"is_leader", x.leader}});
         // Candidates not drawn, in no open draw, in candidate order.
         std::vector<long long> ever(c.ever.begin(), c.ever.end());

@@ -33,9 +33,11 @@ nlohmann::json for_draw(pg::Pool& pool, const flow::FlowActor* actor, long long 
 /// What a change may choose from: the eligible replacements of group_no (active,
 /// qualified for the draw, in its inspector scope, not recused, not in the draw) and up
 /// to 50 candidates of the draw that were not drawn and are in no open draw (name
-/// filter q). {inspectors:[...], objects:[...]}.
+/// filter q). With old_inspector_id (> 0) the replacements of that person (its group; a
+/// leader from the leader library, in a joint draw the initiating department's).
+/// {inspectors:[...], objects:[...]}.
 nlohmann::json options(pg::Pool& pool, const flow::FlowActor& actor, long long draw_id, int group_no,
-                       const std::string& q);
+                       const std::string& q, long long old_inspector_id = 0);
 
 /// Requests a change {kind: inspector|object, reason_code, reason, old_inspector_id,
 /// new_inspector_id} or {kind: object, reason_code, reason, old_object_id,

@@ -133,4 +133,45 @@ TEST_F(DrawChangeCross, ReplacementsKeepTheCrossDistrictRule) {
     EXPECT_EQ(r.status, 201) << r.body;
 }
 
+TEST_F(DrawChangeCross, AJointDrawsLeaderIsReplacedFromTheInitiatingDepartment) {
+    // Inspectors of 渝中区 (900 and its offices); the initiating department is 大渡口区's
+    // bureau (910), whose only leader 114 leads the group (as in DrawApi's joint test).
+    exec("UPDATE inspector SET active = true");
+    auto r = call("POST", "/api/draws",
+                  R"({"title":"联合变更","item_id":2,"scope":{"division_codes":["500103"]},)"
+                  R"("strata":[{"risk":1,"credit":"A","count":3}],"groups":1,"per_group":3,)"
+                  R"("inspectors":{"unit_ids":[900],"initiating_unit_id":910}})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    const long long id = parse(r)["id"].get<long long>();
+    ASSERT_EQ(parse(r)["result_groups"][0]["leader"]["id"], 114);
+    ASSERT_EQ(
+        call("PUT", "/api/draws-password", R"({"login_password":"Login@2026pw","draw_password":"Draw#2026"})").status,
+        200);
+    ASSERT_EQ(call("POST", "/api/draws/" + std::to_string(id) + "/confirm", R"({"password":"Draw#2026"})").status, 200);
+    const std::string changes = "/api/draws/" + std::to_string(id) + "/changes";
+    auto replace = [&](long long to) {
+        return call("POST", changes,
+                    json({{"kind", "inspector"},
+                          {"reason_code", "health"},
+                          {"reason", "病假"},
+                          {"old_inspector_id", 114},
+                          {"new_inspector_id", to}})
+                        .dump());
+    };
+    // 115 of the initiating department is no leader; 101, a leader of 渝中区, is not of it.
+    r = replace(115);
+    EXPECT_EQ(r.status, 422) << r.body;
+    r = replace(101);
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_NE(parse(r)["error"]["message"].get<std::string>().find("发起部门"), std::string::npos) << r.body;
+    // Once 115 is in the leader library it may lead, though 910 is outside the draw's scope.
+    exec("UPDATE inspector SET is_leader = true WHERE id = 115");
+    auto opts = parse(call("GET", "/api/draws/" + std::to_string(id) + "/change-options?old_inspector_id=114"));
+    std::set<long long> offered;
+    for (const auto& p : opts["inspectors"]) offered.insert(p["id"].get<long long>());
+    EXPECT_EQ(offered, std::set<long long>{115}) << opts.dump();
+    r = replace(115);
+    EXPECT_EQ(r.status, 201) << r.body;
+}
+
 }  // namespace
