@@ -54,6 +54,7 @@ void register_all(Router& router, App& app) {
     register_job_print_routes(router, app);
     register_stats_routes(router, app);
     register_navigation_routes(router, app);
+    register_appeal_routes(router, app);
 }
 
 }  // namespace twindraw::server

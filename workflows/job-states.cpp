@@ -22,12 +22,20 @@ const std::map<std::string, std::string> kStates = {{"pending", "待检查"},
                                                     {"draft", "草稿"},
                                                     {"submitted", "待审核"},
                                                     {"returned", "已退回"},
-                                                    {"accepted", "审核通过"}};
+                                                    {"accepted", "审核通过"},
+                                                    {"cancelled", "已取消"}};
 const std::map<std::string, std::string> kActions = {{"create", "生成检查作业"},
                                                      {"save", "保存草稿"},
                                                      {"submit", "提交结果"},
                                                      {"accept", "审核通过"},
-                                                     {"return", "退回"}};
+                                                     {"return", "退回"},
+                                                     // appeals and draw changes (docs/appeals-changes.md)
+                                                     {"appeal", "提出申诉"},
+                                                     {"appeal_accept", "申诉通过，结果已更正"},
+                                                     {"appeal_reject", "申诉驳回"},
+                                                     {"appeal_withdraw", "撤回申诉"},
+                                                     {"replace_inspector", "更换执法人员"},
+                                                     {"cancel", "移出名单，作业取消"}};
 
 }  // namespace
 

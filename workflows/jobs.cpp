@@ -449,7 +449,7 @@ std::string digest_hex(const std::string& bytes) {
 }
 
 void check_filter(const Filter& f) {
-    static const std::set<std::string> states = {"", "pending", "draft", "submitted", "returned", "accepted"};
+    static const std::set<std::string> states = {"", "pending", "draft", "submitted", "returned", "accepted", "cancelled"};
     if (!states.count(f.state)) throw bad_request("bad_state", "状态不正确", "state");
     if (f.page < 1 || f.page > 100000) throw bad_request("bad_page", "页码不正确", "page");
     if (f.page_size < 1 || f.page_size > 100) throw bad_request("bad_page_size", "每页条数应为 1 至 100", "page_size");
@@ -612,8 +612,13 @@ json add_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor
                                            : kind == "signature" ? "签字"
                                                                  : "附件")
                                         : filename;
-    while (flow::utf8_length(name) > 200) name.pop_back();
-    while (!name.empty() && (static_cast<unsigned char>(name.back()) & 0xC0) == 0x80) name.pop_back();
+    // At most 200 characters, cut on a character boundary: the default names are Chinese,
+    // and stripping trailing continuation bytes would leave a lone lead byte (invalid UTF-8).
+    for (size_t i = 0, chars = 0; i < name.size(); ++i)
+        if ((static_cast<unsigned char>(name[i]) & 0xC0) != 0x80 && chars++ == 200) {
+            name.resize(i);
+            break;
+        }
     const std::string hex = digest_hex(bytes);
     return pg::with_transaction(pool, "job-file", [&](pqxx::work& tx) {
         const Locked l = lock(tx, actor, job_id);

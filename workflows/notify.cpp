@@ -144,4 +144,17 @@ int deadline_near(pg::Pool& pool, int working_days) {
     });
 }
 
+size_t users(pqxx::transaction_base& tx, const std::vector<long long>& user_ids, const std::string& category,
+             const std::string& title, const std::string& body, const std::string& link) {
+    if (user_ids.empty()) return 0;
+    pg::exec(tx, "SELECT notify_message($1::bigint[], $2, $3, $4, $5)",
+             pg::Params().add(array_literal(user_ids)).add(category).add(title).add(body).add(link));
+    pg::exec(tx, "SELECT notify_enqueue($1::bigint[], $2, $3)",
+             pg::Params()
+                 .add(array_literal(user_ids))
+                 .add("【TwinDraw】" + title)
+                 .add((body.empty() ? title : body) + "\n详情：" + link));
+    return user_ids.size();
+}
+
 }  // namespace twindraw::notify

@@ -35,4 +35,11 @@ size_t work_urged(pqxx::transaction_base& tx, long long task_id, long long unit_
 /// job.submit holders). Runs without an actor (the outbox worker). Returns how many.
 int deadline_near(pg::Pool& pool, int working_days = 3);
 
+/// Tells users of a step outside the task flow (appeals, draw changes): a system message
+/// of category (messages::categories) with title, body and link in tx, and an e-mail and
+/// an SMS queued in the outbox. Users the actor's scope does not see are reached too.
+/// Returns the number of users told (0: none given, nothing sent).
+size_t users(pqxx::transaction_base& tx, const std::vector<long long>& user_ids, const std::string& category,
+             const std::string& title, const std::string& body, const std::string& link);
+
 }  // namespace twindraw::notify

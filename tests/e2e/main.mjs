@@ -13,6 +13,7 @@ import { jobTests } from './jobs.spec.mjs'
 import { patrolTests } from './patrol.spec.mjs'
 import { dashboardTests } from './dashboard.spec.mjs'
 import { navigationTests } from './navigation.spec.mjs'
+import { appealTests } from './appeals.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
 let tests
@@ -37,6 +38,7 @@ if (me.status === 404) {
     ...patrolTests,
     ...dashboardTests,
     ...navigationTests,
+    ...appealTests,
   ]
 }
 const failed = await run(tests)

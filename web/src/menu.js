@@ -16,6 +16,8 @@ export const menu = [
       { title: '部门工作', path: '/random/works', perm: 'task.read' },
       { title: '我的检查', path: '/random/jobs', perm: 'job.submit' },
       { title: '结果审核', path: '/random/results', perm: 'result.review' },
+      { title: '申诉审核', path: '/random/appeals', perm: 'result.review' },
+      { title: '变更审批', path: '/random/draw-changes', perm: 'draw.change.approve' },
       {
         title: '结果公示',
         path: '/random/publication',

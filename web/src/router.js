@@ -43,6 +43,9 @@ import PatrolPage from './pages/network/PatrolPage.vue'
 import PatrolCheckinPage from './pages/network/PatrolCheckinPage.vue'
 import DashboardPage from './pages/DashboardPage.vue'
 import TodayTargetsPage from './pages/navigation/TodayTargetsPage.vue'
+import AppealList from './pages/appeals/AppealList.vue'
+import AppealDetail from './pages/appeals/AppealDetail.vue'
+import ChangeApprovals from './pages/draw/ChangeApprovals.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -100,6 +103,9 @@ const routes = [
   { path: '/m/patrol', component: PatrolCheckinPage, meta: { title: '巡查打卡', perm: 'job.submit', bare: true } },
   { path: '/dashboard', component: DashboardPage, meta: { title: '领导驾驶舱', perm: 'stats.read' } },
   { path: '/m/targets', component: TodayTargetsPage, meta: { title: '今日目标', perm: 'job.submit', bare: true } },
+  { path: '/random/appeals', component: AppealList, meta: { title: '申诉审核', perm: 'result.review' } },
+  { path: '/random/appeals/:id(\\d+)', component: AppealDetail, props: true, meta: { title: '申诉复核', perm: 'result.review' } },
+  { path: '/random/draw-changes', component: ChangeApprovals, meta: { title: '变更审批', perm: 'draw.change.approve' } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,
