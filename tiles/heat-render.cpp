@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace twindraw::tiles::heat {
 
@@ -100,37 +101,64 @@ Rgba render(int z, long long px0, long long py0, int width, int height, const st
             }
         }
 
+    // Per cell the position on the colour scale, t = log(1 + density) / log(1 + full
+    // scale); pixels interpolate t bilinearly and take one of 255 colours (the palette
+    // the PNGs are written with).
     const double scale = std::log1p(full_scale(z));
-    const auto& stops = ramp();
-    auto at = [&](long long cx, long long cy) {
-        if (cx < w.cx0 || cx > w.cx1 || cy < w.cy0 || cy > w.cy1) return 0.0;
-        return smooth[size_t((cy - w.cy0) * gw + (cx - w.cx0))];
-    };
+    std::vector<float> t(smooth.size());
+    for (size_t k = 0; k < smooth.size(); ++k) t[k] = float(std::log1p(smooth[k]) / scale);
+    const float t_min = float(std::log1p(0.05) / scale);
+    const auto& colours = palette();
+    // Column and row cells and fractions, clamped to the window (the world's edges).
+    std::vector<long long> col_i(static_cast<size_t>(width) * 2);
+    std::vector<float> col_f(static_cast<size_t>(width));
+    for (int col = 0; col < width; ++col) {
+        const double u = cell_coord(px0 + col, c);
+        const long long i = (long long)std::floor(u);
+        col_i[size_t(col) * 2] = std::clamp(i, w.cx0, w.cx1) - w.cx0;
+        col_i[size_t(col) * 2 + 1] = std::clamp(i + 1, w.cx0, w.cx1) - w.cx0;
+        col_f[size_t(col)] = float(u - double(i));
+    }
     for (int row = 0; row < height; ++row) {
         const double v = cell_coord(py0 + row, c);
         const long long j = (long long)std::floor(v);
-        const double fy = v - double(j);
+        const float fy = float(v - double(j));
+        const float* r0 = &t[size_t((std::clamp(j, w.cy0, w.cy1) - w.cy0) * gw)];
+        const float* r1 = &t[size_t((std::clamp(j + 1, w.cy0, w.cy1) - w.cy0) * gw)];
+        std::uint8_t* out_row = &out.pixels[size_t(row) * width * 4];
         for (int col = 0; col < width; ++col) {
-            const double u = cell_coord(px0 + col, c);
-            const long long i = (long long)std::floor(u);
-            const double fx = u - double(i);
-            const double d = (at(i, j) * (1 - fx) + at(i + 1, j) * fx) * (1 - fy) +
-                             (at(i, j + 1) * (1 - fx) + at(i + 1, j + 1) * fx) * fy;
-            if (d < 0.05) continue;
-            const double t = std::clamp(std::log1p(d) / scale, 0.0, 1.0);
-            size_t k = 1;
-            while (k + 1 < stops.size() && stops[k].t < t) ++k;
-            const Stop& a = stops[k - 1];
-            const Stop& b = stops[k];
-            const double f = std::clamp((t - a.t) / (b.t - a.t), 0.0, 1.0);
-            std::uint8_t* p = &out.pixels[(size_t(row) * width + col) * 4];
-            p[0] = std::uint8_t(std::lround(a.r + (b.r - a.r) * f));
-            p[1] = std::uint8_t(std::lround(a.g + (b.g - a.g) * f));
-            p[2] = std::uint8_t(std::lround(a.b + (b.b - a.b) * f));
-            p[3] = std::uint8_t(std::lround(a.a + (b.a - a.a) * f));
+            const long long i0 = col_i[size_t(col) * 2], i1 = col_i[size_t(col) * 2 + 1];
+            const float fx = col_f[size_t(col)];
+            const float top = r0[i0] + (r0[i1] - r0[i0]) * fx;
+            const float bottom = r1[i0] + (r1[i1] - r1[i0]) * fx;
+            const float value = top + (bottom - top) * fy;
+            if (value < t_min) continue;
+            const int k = 1 + std::min(254, int(std::min(value, 1.0f) * 255.0f));
+            std::memcpy(out_row + size_t(col) * 4, &colours[size_t(k) * 4], 4);
         }
     }
     return out;
+}
+
+const std::string& palette() {
+    static const std::string bytes = [] {
+        std::string p(4, '\0');  // 0: transparent
+        const auto& stops = ramp();
+        for (int k = 1; k <= 255; ++k) {
+            const double t = (k - 0.5) / 255.0;
+            size_t s = 1;
+            while (s + 1 < stops.size() && stops[s].t < t) ++s;
+            const Stop& a = stops[s - 1];
+            const Stop& b = stops[s];
+            const double f = std::clamp((t - a.t) / (b.t - a.t), 0.0, 1.0);
+            p += char(std::lround(a.r + (b.r - a.r) * f));
+            p += char(std::lround(a.g + (b.g - a.g) * f));
+            p += char(std::lround(a.b + (b.b - a.b) * f));
+            p += char(std::lround(a.a + (b.a - a.a) * f));
+        }
+        return p;
+    }();
+    return bytes;
 }
 
 long long pixel_x(double mx, int z) {

@@ -14,6 +14,7 @@
 #include "tiles/tile-render.hpp"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace twindraw::tiles::heat {
@@ -56,6 +57,9 @@ struct Stop {
     std::uint8_t r, g, b, a;
 };
 const std::vector<Stop>& ramp();
+/// The 256 RGBA colours (1024 bytes) heat pixels take: 0 transparent, then the ramp in
+/// 255 steps. Heat PNGs are written with this fixed palette (no quantisation pass).
+const std::string& palette();
 
 /// Renders the pixel window at zoom z from the cells of cell_window(z, ...) (cells
 /// outside it are ignored). Transparent where there is no density.

@@ -13,6 +13,7 @@
 #include <mapnik/load_map.hpp>
 #include <mapnik/map.hpp>
 #include <mapnik/memory_datasource.hpp>
+#include <mapnik/palette.hpp>
 #include <mapnik/unicode.hpp>
 #include <mapnik/wkb.hpp>
 
@@ -206,18 +207,35 @@ int result_kind(const std::string& code) {
     return 0;
 }
 
-std::vector<std::vector<std::string>> cut_metatile(const Rgba& in, int size) {
+namespace {
+
+std::string encode(const mapnik::image_view_rgba8& view, const std::unique_ptr<mapnik::rgba_palette>& palette) {
+    return palette ? mapnik::save_to_string(view, "png8:z=1", *palette) : mapnik::save_to_string(view, kFormat);
+}
+
+std::unique_ptr<mapnik::rgba_palette> make_palette(const std::string& bytes) {
+    if (bytes.empty()) return nullptr;
+    return std::make_unique<mapnik::rgba_palette>(bytes, mapnik::rgba_palette::PALETTE_RGBA);
+}
+
+}  // namespace
+
+std::vector<std::vector<std::string>> cut_metatile(const Rgba& in, int size, const std::string& palette_bytes) {
     mapnik::image_rgba8 image = to_image(in);
+    const auto palette = make_palette(palette_bytes);
     std::vector<std::vector<std::string>> out(static_cast<size_t>(size), std::vector<std::string>(static_cast<size_t>(size)));
     for (int row = 0; row < size; ++row)
         for (int col = 0; col < size; ++col) {
             mapnik::image_view_rgba8 view(col * kTileSize, row * kTileSize, kTileSize, kTileSize, image);
-            out[size_t(row)][size_t(col)] = is_empty(view) ? empty_png() : mapnik::save_to_string(view, kFormat);
+            out[size_t(row)][size_t(col)] = is_empty(view) ? empty_png() : encode(view, palette);
         }
     return out;
 }
 
-std::string encode_tile_png(const Rgba& in) { return mapnik::save_to_string(to_image(in), kFormat); }
+std::string encode_tile_png(const Rgba& in, const std::string& palette_bytes) {
+    mapnik::image_rgba8 image = to_image(in);
+    return encode(mapnik::image_view_rgba8(0, 0, image.width(), image.height(), image), make_palette(palette_bytes));
+}
 
 std::vector<std::vector<std::string>> render_metatile(const std::string& style, const Metatile& m,
                                                       const std::vector<LayerFeatures>& data) {

@@ -59,7 +59,9 @@ int result_kind(const std::string& code);
 
 /// Cuts an image (straight alpha) of size×size tiles into tile PNGs like render_metatile;
 /// encode_tile_png encodes one image the same way (for images that are not Mapnik's).
-std::vector<std::vector<std::string>> cut_metatile(const Rgba& image, int size);
-std::string encode_tile_png(const Rgba& image);
+/// With `palette` (RGBA bytes, at most 256 colours) the PNGs use it as they are instead
+/// of quantising each tile.
+std::vector<std::vector<std::string>> cut_metatile(const Rgba& image, int size, const std::string& palette = {});
+std::string encode_tile_png(const Rgba& image, const std::string& palette = {});
 
 }  // namespace twindraw::tiles

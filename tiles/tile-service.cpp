@@ -327,7 +327,8 @@ Rgba TileService::render_heat(long long px0, long long py0, int width, int heigh
 std::string TileService::render_area(const std::string& layer, const Box& area, int z, int width, int height,
                                      const Filters& f) {
     if (layer == "heat")
-        return encode_tile_png(render_heat(heat::pixel_x(area.minx, z), heat::pixel_y(area.maxy, z), width, height, z, f));
+        return encode_tile_png(render_heat(heat::pixel_x(area.minx, z), heat::pixel_y(area.maxy, z), width, height, z, f),
+                               heat::palette());
     const double margin = kBufferPx * (area.maxx - area.minx) / width;
     const Box queried{area.minx - margin, area.miny - margin, area.maxx + margin, area.maxy + margin};
     return render_png(layer, area, width, height, query(layer, queried, z, f));
@@ -339,7 +340,8 @@ void TileService::render_and_store(const std::string& layer, const TileId& t, co
     std::vector<std::vector<std::string>> pngs;
     if (layer == "heat") {
         const long long px0 = (long long)m.x0 * kTileSize, py0 = (long long)m.y0 * kTileSize;
-        pngs = cut_metatile(render_heat(px0, py0, m.size * kTileSize, m.size * kTileSize, t.z, f), m.size);
+        pngs = cut_metatile(render_heat(px0, py0, m.size * kTileSize, m.size * kTileSize, t.z, f), m.size,
+                            heat::palette());
     } else {
         pngs = render_metatile(layer, m, query(layer, metatile_area(m, kBufferPx), t.z, f));
     }

@@ -39,7 +39,7 @@ SELECT s.geom, 2017 + (i % 10), s.unit, (hashint8(i) & 1023) < 307
   JOIN s ON s.rn = 1 + (hashint8(i + 7919) & 2147483647) % (SELECT count(*) FROM s);
 SQL
 END=$(date +%s.%N)
-psql -qAt -d "$DB" -c "VACUUM ANALYZE result_point; VACUUM ANALYZE heat_cell" >/dev/null
+psql -qAt -d "$DB" -c "VACUUM ANALYZE result_point" -c "VACUUM ANALYZE heat_cell" >/dev/null
 psql -qAt -F ' ' -d "$DB" -c "SELECT (SELECT count(*) FROM result_point), (SELECT count(*) FROM heat_cell),
   pg_size_pretty(pg_total_relation_size('heat_cell'))" | {
   read -r P C S
@@ -49,12 +49,13 @@ psql -qAt -F ' ' -d "$DB" -c "SELECT (SELECT count(*) FROM result_point), (SELEC
 # Sample tiles: the tile of a random enterprise at a random zoom 10..16, one per
 # metatile (so every request is a cold metatile render), the same list for both layers.
 psql -qAt -F ' ' -d "$DB" -c "SELECT ST_X(geom), ST_Y(geom) FROM market_subject WHERE geom IS NOT NULL
-  ORDER BY hashint8(id) LIMIT $((SAMPLES * 3))" | python3 - "$SAMPLES" >"$WORK/tiles.txt" <<'PY'
+  ORDER BY hashint8(id) LIMIT $((SAMPLES * 3))" >"$WORK/places.txt"
+python3 - "$SAMPLES" "$WORK/places.txt" >"$WORK/tiles.txt" <<'PY'
 import math, sys, random
 random.seed(11)
 want = int(sys.argv[1])
 seen, out = set(), []
-for line in sys.stdin:
+for line in open(sys.argv[2]):
     lon, lat = map(float, line.split())
     z = random.randint(10, 16)
     n = 2 ** z
