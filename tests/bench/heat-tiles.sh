@@ -9,6 +9,9 @@
 # the enterprise), years 2017-2026, units = the enterprise's district bureau, 30 % with
 # problems, inserted into result_point in one statement: its statement-level trigger
 # aggregates them into the grid once.
+# 2026-12-01, shared 2-core box (other builds running), 100000 enterprises, 10 M points
+# (772 s to load and aggregate, 15.7 M grid rows), 200 metatiles z10-z16:
+# objects p50 151 ms p99 1901 ms; heat p50 168 ms p99 645 ms; ratio p50 1.12, p99 0.34.
 set -euo pipefail
 BIN=$(realpath "$1")
 N=${2:-100000}
