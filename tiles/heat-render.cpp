@@ -8,24 +8,40 @@
 
 namespace twindraw::tiles::heat {
 
-int level_for_zoom(int z) { return std::clamp(z - 2, 0, kFinestLevel); }
+int level_for_zoom(int z) {
+    return std::clamp(z - 2, 0, kFinestLevel);
+}
 
-int cell_px(int z) { return 1 << (z - level_for_zoom(z) < 0 ? 0 : z - level_for_zoom(z)); }
+int cell_px(int z) {
+    return 1 << (z - level_for_zoom(z) < 0 ? 0 : z - level_for_zoom(z));
+}
 
-double sigma_px(int z) { return std::max(10.0, 1.5 * cell_px(z)); }
+double sigma_px(int z) {
+    return std::max(10.0, 1.5 * cell_px(z));
+}
 
-int radius_cells(int z) { return int(std::ceil(3 * sigma_px(z) / cell_px(z))); }
+int radius_cells(int z) {
+    return int(std::ceil(3 * sigma_px(z) / cell_px(z)));
+}
 
-int margin_px(int z) { return (radius_cells(z) + 2) * cell_px(z); }
+int margin_px(int z) {
+    return (radius_cells(z) + 2) * cell_px(z);
+}
 
-double full_scale(int z) { return std::max(20.0, 2000.0 * std::pow(4.0, 12 - z)); }
+double full_scale(int z) {
+    return std::max(20.0, 2000.0 * std::pow(4.0, 12 - z));
+}
 
 namespace {
 
-long long floor_div(long long a, long long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+long long floor_div(long long a, long long b) {
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
 
 // The cell coordinate (in cells, centres at integers) of a pixel centre.
-double cell_coord(long long px, int c) { return (double(px) + 0.5) / c - 0.5; }
+double cell_coord(long long px, int c) {
+    return (double(px) + 0.5) / c - 0.5;
+}
 
 }  // namespace
 
@@ -55,7 +71,7 @@ std::vector<long long> blocks(const CellWindow& w) {
 
 const std::vector<Stop>& ramp() {
     static const std::vector<Stop> stops = {
-        {0.00, 44, 123, 182, 0},   {0.04, 44, 123, 182, 90},  {0.30, 102, 194, 165, 150},
+        {0.00, 44, 123, 182, 0},    {0.04, 44, 123, 182, 90},  {0.30, 102, 194, 165, 150},
         {0.55, 254, 224, 139, 180}, {0.78, 244, 109, 67, 205}, {1.00, 190, 20, 38, 225},
     };
     return stops;

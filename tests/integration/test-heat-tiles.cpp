@@ -189,12 +189,13 @@ protected:
 
 TEST_F(HeatTiles, BadFiltersAreJson400s) {
     for (const auto& bad :
-         {"/tiles/results/3/6/3.png?year=99", "/tiles/results/3/6/3.png?year=20x5", "/tiles/results/3/6/3.png?year=1999",
-          "/tiles/results/3/6/3.png?department=abc", "/tiles/results/3/6/3.png?department=0",
-          "/tiles/results/3/6/3.png?task=-1", "/tiles/results/3/6/3.png?category=0%201",
-          "/tiles/results/3/6/3.png?category=01,", "/tiles/results/3/6/3.png?what=problems",
-          "/tiles/results/3/6/3.png?risk=1", "/tiles/heat/3/6/3.png?what=all", "/tiles/heat/3/6/3.png?category=01",
-          "/tiles/heat/3/6/3.png?task=1", "/tiles/heat/3/6/3.png?department=1x", "/tiles/heat/3/9/3.png"}) {
+         {"/tiles/results/3/6/3.png?year=99", "/tiles/results/3/6/3.png?year=20x5",
+          "/tiles/results/3/6/3.png?year=1999", "/tiles/results/3/6/3.png?department=abc",
+          "/tiles/results/3/6/3.png?department=0", "/tiles/results/3/6/3.png?task=-1",
+          "/tiles/results/3/6/3.png?category=0%201", "/tiles/results/3/6/3.png?category=01,",
+          "/tiles/results/3/6/3.png?what=problems", "/tiles/results/3/6/3.png?risk=1", "/tiles/heat/3/6/3.png?what=all",
+          "/tiles/heat/3/6/3.png?category=01", "/tiles/heat/3/6/3.png?task=1", "/tiles/heat/3/6/3.png?department=1x",
+          "/tiles/heat/3/9/3.png"}) {
         auto r = call(bad);
         ASSERT_EQ(r.status, 400) << bad << " " << r.body;
         auto code = nlohmann::json::parse(r.body)["error"]["code"].get<std::string>();
@@ -263,12 +264,14 @@ TEST_F(HeatTiles, TwoByTwoHeatTilesAcrossAMetatileCornerAgreeWithOne512PixelRend
         std::ostringstream points;
         for (int i = 0; i < 169; ++i) {
             double lon, lat;
-            tiles::mercator_to_lonlat(corner.minx + (i % 13 - 6) * 8 * px, corner.maxy + (i / 13 - 6) * 8 * px, lon, lat);
+            tiles::mercator_to_lonlat(corner.minx + (i % 13 - 6) * 8 * px, corner.maxy + (i / 13 - 6) * 8 * px, lon,
+                                      lat);
             points << (i ? "," : "") << "(ST_SetSRID(ST_MakePoint(" << std::setprecision(12) << lon << "," << lat
                    << "), 4326), 2026, 900, " << (i % 3 == 0 ? "true" : "false") << ")";
         }
         sql("DELETE FROM result_point WHERE job_id IS NULL;"
-            "INSERT INTO result_point(geom, inspected_year, unit_id, problem) VALUES " + points.str());
+            "INSERT INTO result_point(geom, inspected_year, unit_id, problem) VALUES " +
+            points.str());
 
         tiles::Rgba stitched{512, 512, std::vector<std::uint8_t>(512 * 512 * 4)};
         for (int dy = 0; dy < 2; ++dy)
@@ -286,8 +289,10 @@ TEST_F(HeatTiles, TwoByTwoHeatTilesAcrossAMetatileCornerAgreeWithOne512PixelRend
         // The heat crosses both seams: colour on both sides of the middle column and row.
         long long across_x = 0, across_y = 0;
         for (int i = 0; i < 512; ++i) {
-            across_x += whole.pixels[(size_t(i) * 512 + 255) * 4 + 3] > 0 && whole.pixels[(size_t(i) * 512 + 256) * 4 + 3] > 0;
-            across_y += whole.pixels[(size_t(255) * 512 + i) * 4 + 3] > 0 && whole.pixels[(size_t(256) * 512 + i) * 4 + 3] > 0;
+            across_x +=
+                whole.pixels[(size_t(i) * 512 + 255) * 4 + 3] > 0 && whole.pixels[(size_t(i) * 512 + 256) * 4 + 3] > 0;
+            across_y +=
+                whole.pixels[(size_t(255) * 512 + i) * 4 + 3] > 0 && whole.pixels[(size_t(256) * 512 + i) * 4 + 3] > 0;
         }
         EXPECT_GT(across_x, 40) << "z" << z << ": no heat across the seam, the test would prove nothing";
         EXPECT_GT(across_y, 40) << "z" << z;
@@ -350,8 +355,8 @@ TEST_F(HeatTiles, ASubmittedResultExpiresExactlyTheTilesItTouches) {
 TEST_F(HeatTiles, ResultsAndHeatFollowTheViewersDataScope) {
     const auto t = tile_at(106.56, 29.555, 13);
     auto all = call(url("results", t));
-    auto own = call(url("results", t), "unit", 901);      // the sub-office: its own half
-    auto other = call(url("results", t), "unit", 910);    // another district: nothing
+    auto own = call(url("results", t), "unit", 901);    // the sub-office: its own half
+    auto other = call(url("results", t), "unit", 910);  // another district: nothing
     ASSERT_EQ(other.status, 200);
     EXPECT_EQ(opaque_pixels(tiles::decode_png(other.body)), 0);
     EXPECT_GT(opaque_pixels(tiles::decode_png(own.body)), 0);
@@ -370,7 +375,8 @@ TEST_F(HeatTiles, TheGridStaysEqualToAFromScratchAggregation) {
     EXPECT_GT(count("SELECT count(*) FROM heat_cell"), 64);
     EXPECT_EQ(grid_mismatches(), 0);
     EXPECT_EQ(count("SELECT sum(n) FROM heat_cell WHERE level = 0 AND year = 0 AND unit_id = 0"), 64);
-    EXPECT_EQ(count("SELECT sum(p) FROM heat_cell WHERE level = 0 AND year = 0 AND unit_id = 0"), 51);  // all but categories 01 and 02
+    EXPECT_EQ(count("SELECT sum(p) FROM heat_cell WHERE level = 0 AND year = 0 AND unit_id = 0"),
+              51);  // all but categories 01 and 02
 
     // Category and year changes, a move to another unit, a return (delete), a resubmit.
     sql("UPDATE inspection_job SET result_category = '01', qualified = true WHERE object_id IN (8, 9, 18)");

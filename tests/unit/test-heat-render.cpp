@@ -15,8 +15,7 @@ namespace {
 std::vector<heat::Cell> cluster(int z, long long px, long long py) {
     std::vector<heat::Cell> cells;
     const int c = heat::cell_px(z);
-    for (int i = 0; i < 60; ++i)
-        cells.push_back({px / c + (i % 9) - 4, py / c + (i / 9) - 3, double(1 + i % 5)});
+    for (int i = 0; i < 60; ++i) cells.push_back({px / c + (i % 9) - 4, py / c + (i / 9) - 3, double(1 + i % 5)});
     return cells;
 }
 
@@ -105,8 +104,8 @@ TEST(HeatRender, APointBeyondTheTileEdgeWithinTheMarginShows) {
 }
 
 TEST(HeatFilters, ResultsAndHeatFiltersAreCanonicalAndValidated) {
-    auto f = parse_filters(layer_info("results"), {{"year", "2026"}, {"category", "08,07,08"}, {"department", "12"},
-                                                   {"task", "5"}});
+    auto f = parse_filters(layer_info("results"),
+                           {{"year", "2026"}, {"category", "08,07,08"}, {"department", "12"}, {"task", "5"}});
     EXPECT_EQ(f.canonical(), "category=07,08&department=12&task=5&year=2026");
     auto h = parse_filters(layer_info("heat"), {{"what", "problems"}, {"year", "2025"}});
     EXPECT_EQ(h.canonical(), "what=problems&year=2025");
