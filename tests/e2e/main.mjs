@@ -11,6 +11,8 @@ import { drawTests } from './draw.spec.mjs'
 import { mapTests } from './map.spec.mjs'
 import { jobTests } from './jobs.spec.mjs'
 import { patrolTests } from './patrol.spec.mjs'
+import { dashboardTests } from './dashboard.spec.mjs'
+import { navigationTests } from './navigation.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
 let tests
@@ -33,6 +35,8 @@ if (me.status === 404) {
     ...mapTests,
     ...jobTests,
     ...patrolTests,
+    ...dashboardTests,
+    ...navigationTests,
   ]
 }
 const failed = await run(tests)
