@@ -102,7 +102,7 @@ void register_tile_routes(Router& router, App& app) {
                                {{"what", {{{"value", "inspections"}, {"label", "检查"}},
                                           {{"value", "problems"}, {"label", "发现问题"}}}},
                                 {"stops", stops},
-                                {"scale", "对数色阶，每级缩放固定归一化（z12 时 2000 次/核为满色）"}}}});
+                                {"scale", "对数色阶，每级缩放固定归一化（z12 时核密度 200 为满色，每缩小一级 ×4）"}}}});
                 }});
 
     router.add({"GET", "/wmts/1.0.0/WMTSCapabilities.xml", "registry.read",

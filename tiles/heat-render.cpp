@@ -29,7 +29,7 @@ int margin_px(int z) {
 }
 
 double full_scale(int z) {
-    return std::max(20.0, 2000.0 * std::pow(4.0, 12 - z));
+    return std::max(4.0, 200.0 * std::pow(4.0, 12 - z));
 }
 
 namespace {
