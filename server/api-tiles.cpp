@@ -2,10 +2,13 @@
 // If-None-Match, and the WMTS capabilities document for GDAL and QGIS.
 #include "geo/error.hpp"
 #include "server/app.hpp"
+#include "tiles/heat-render.hpp"
 #include "tiles/tile-service.hpp"
 #include "tiles/wmts.hpp"
 
+#include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 namespace twindraw::server {
@@ -36,8 +39,10 @@ void register_tile_routes(Router& router, App& app) {
                 filter_params.push_back(f);
 
     router.add({"GET", "/tiles/{layer}/{z}/{x}/{y}.png", "registry.read",
-                "地图瓦片（Web 墨卡托 XYZ，256 像素 PNG）：base 行政区划底图，objects 市场主体按风险等级；"
-                "筛选参数 risk（1-4，逗号分隔）、division（区划代码）",
+                "地图瓦片（Web 墨卡托 XYZ，256 像素 PNG）：base 行政区划底图，objects 市场主体按风险等级，"
+                "results 检查结果按类别，heat 检查热力图；筛选参数 risk（1-4，逗号分隔）、division（区划代码）、"
+                "year（年度）、department（部门编号）、task（任务编号）、category（结果类别编码，逗号分隔）、"
+                "what（inspections 或 problems）",
                 "地图",
                 [service](const Request& req) {
                     const auto& info = tiles::layer_info(req.params.at("layer"));
@@ -57,6 +62,48 @@ void register_tile_routes(Router& router, App& app) {
                     return r;
                 },
                 filter_params});
+
+    // Legend data of the map page: the layers, the colour of each result category (labels
+    // from the dictionary check_result) and the heat ramp.
+    router.add({"GET", "/api/map/legend", "registry.read",
+                "地图图例：图层及其筛选参数、检查结果类别颜色（标签取自数据字典）、热力图色带", "地图",
+                [&app](const Request&) {
+                    nlohmann::json layers = nlohmann::json::array();
+                    for (const auto& l : tiles::layers())
+                        layers.push_back({{"name", l.name}, {"title", l.title}, {"filters", l.filters}});
+                    std::map<std::string, std::string> labels;
+                    pg::with_read(app.pool, "map-legend", [&](pqxx::transaction_base& tx) {
+                        for (const auto& row : pg::exec(tx,
+                                                        "SELECT e.code, e.label FROM dict_entry e JOIN dict_category c"
+                                                        " ON c.id = e.category_id WHERE c.code = 'check_result'"
+                                                        " ORDER BY e.sort_order, e.code"))
+                            labels[row[0].as<std::string>()] = row[1].as<std::string>();
+                    });
+                    nlohmann::json categories = nlohmann::json::array();
+                    for (const auto& c : tiles::result_palette()) {
+                        auto it = labels.find(c.code);
+                        categories.push_back({{"code", c.code},
+                                              {"label", it == labels.end() ? std::string(c.code) : it->second},
+                                              {"colour", c.colour}});
+                    }
+                    for (const auto& [code, label] : labels)
+                        if (!tiles::result_kind(code))
+                            categories.push_back({{"code", code}, {"label", label}, {"colour", tiles::kOtherCategoryColour}});
+                    nlohmann::json stops = nlohmann::json::array();
+                    for (const auto& s : tiles::heat::ramp()) {
+                        char rgba[40];
+                        std::snprintf(rgba, sizeof rgba, "rgba(%d,%d,%d,%.2f)", s.r, s.g, s.b, s.a / 255.0);
+                        stops.push_back({{"t", s.t}, {"colour", rgba}});
+                    }
+                    return Response::json(
+                        200, {{"layers", layers},
+                              {"results", {{"categories", categories}}},
+                              {"heat",
+                               {{"what", {{{"value", "inspections"}, {"label", "检查"}},
+                                          {{"value", "problems"}, {"label", "发现问题"}}}},
+                                {"stops", stops},
+                                {"scale", "对数色阶，每级缩放固定归一化（z12 时核密度 200 为满色，每缩小一级 ×4）"}}}});
+                }});
 
     router.add({"GET", "/wmts/1.0.0/WMTSCapabilities.xml", "registry.read",
                 "WMTS 1.0.0 服务能力文档（GoogleMapsCompatible 瓦片矩阵集），供 GDAL、QGIS 打开地图图层", "地图",

@@ -13,6 +13,7 @@
 #include <mapnik/load_map.hpp>
 #include <mapnik/map.hpp>
 #include <mapnik/memory_datasource.hpp>
+#include <mapnik/palette.hpp>
 #include <mapnik/unicode.hpp>
 #include <mapnik/wkb.hpp>
 
@@ -72,6 +73,27 @@ std::string objects_style() {
     return s;
 }
 
+// Result categories: one colour each, problems drawn on top (the query orders them).
+std::string results_style() {
+    struct Band { const char* min; const char* max; int size; };
+    const Band bands[] = {{"", "150000", 10}, {"150000", "600000", 7}, {"600000", "", 5}};
+    std::string s = R"(<Map srs="epsg:3857"><Style name="results">)";
+    const auto& palette = result_palette();
+    for (const auto& b : bands)
+        for (int kind = 0; kind <= int(palette.size()); ++kind) {
+            s += "<Rule><Filter>[kind] = " + std::to_string(kind) + "</Filter>";
+            if (*b.min) s += std::string("<MinScaleDenominator>") + b.min + "</MinScaleDenominator>";
+            if (*b.max) s += std::string("<MaxScaleDenominator>") + b.max + "</MaxScaleDenominator>";
+            s += "<MarkersSymbolizer marker-type=\"ellipse\" fill=\"" +
+                 std::string(kind ? palette[size_t(kind - 1)].colour : kOtherCategoryColour) + "\" width=\"" +
+                 std::to_string(b.size) + "\" height=\"" + std::to_string(b.size) +
+                 "\" stroke=\"#ffffff\" stroke-width=\"" + (b.size > 5 ? "1.4" : "0.8") +
+                 "\" allow-overlap=\"true\" ignore-placement=\"true\"/></Rule>";
+        }
+    s += R"(</Style><Layer name="results" srs="epsg:3857"><StyleName>results</StyleName></Layer></Map>)";
+    return s;
+}
+
 void init_once() {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -91,6 +113,8 @@ mapnik::Map& map_for(const std::string& style) {
         xml = kBaseStyle;
     else if (style == "objects")
         xml = objects_style();
+    else if (style == "results")
+        xml = results_style();
     else
         throw not_found("图层不存在");
     auto m = std::make_unique<mapnik::Map>(kTileSize, kTileSize, "epsg:3857");
@@ -160,7 +184,58 @@ const std::string& empty_png() {
     return png;
 }
 
+mapnik::image_rgba8 to_image(const Rgba& in) {
+    mapnik::image_rgba8 image(in.width, in.height);
+    std::memcpy(image.bytes(), in.pixels.data(), std::min(in.pixels.size(), image.size()));
+    return image;
+}
+
 }  // namespace
+
+const std::vector<CategoryColour>& result_palette() {
+    static const std::vector<CategoryColour> palette = {
+        {"01", "#2e7d32"}, {"02", "#78909c"}, {"03", "#f9a825"}, {"04", "#6a1b9a"}, {"05", "#795548"},
+        {"06", "#0288d1"}, {"07", "#ef6c00"}, {"08", "#c62828"}, {"09", "#ad1457"}, {"10", "#283593"},
+    };
+    return palette;
+}
+
+int result_kind(const std::string& code) {
+    const auto& palette = result_palette();
+    for (size_t i = 0; i < palette.size(); ++i)
+        if (code == palette[i].code) return int(i + 1);
+    return 0;
+}
+
+namespace {
+
+std::string encode(const mapnik::image_view_rgba8& view, const std::unique_ptr<mapnik::rgba_palette>& palette) {
+    return palette ? mapnik::save_to_string(view, "png8:z=1", *palette) : mapnik::save_to_string(view, kFormat);
+}
+
+std::unique_ptr<mapnik::rgba_palette> make_palette(const std::string& bytes) {
+    if (bytes.empty()) return nullptr;
+    return std::make_unique<mapnik::rgba_palette>(bytes, mapnik::rgba_palette::PALETTE_RGBA);
+}
+
+}  // namespace
+
+std::vector<std::vector<std::string>> cut_metatile(const Rgba& in, int size, const std::string& palette_bytes) {
+    mapnik::image_rgba8 image = to_image(in);
+    const auto palette = make_palette(palette_bytes);
+    std::vector<std::vector<std::string>> out(static_cast<size_t>(size), std::vector<std::string>(static_cast<size_t>(size)));
+    for (int row = 0; row < size; ++row)
+        for (int col = 0; col < size; ++col) {
+            mapnik::image_view_rgba8 view(col * kTileSize, row * kTileSize, kTileSize, kTileSize, image);
+            out[size_t(row)][size_t(col)] = is_empty(view) ? empty_png() : encode(view, palette);
+        }
+    return out;
+}
+
+std::string encode_tile_png(const Rgba& in, const std::string& palette_bytes) {
+    mapnik::image_rgba8 image = to_image(in);
+    return encode(mapnik::image_view_rgba8(0, 0, image.width(), image.height(), image), make_palette(palette_bytes));
+}
 
 std::vector<std::vector<std::string>> render_metatile(const std::string& style, const Metatile& m,
                                                       const std::vector<LayerFeatures>& data) {
@@ -195,10 +270,6 @@ Rgba decode_png(const std::string& bytes) {
     return out;
 }
 
-std::string encode_png(const Rgba& in) {
-    mapnik::image_rgba8 image(in.width, in.height);
-    std::memcpy(image.bytes(), in.pixels.data(), std::min(in.pixels.size(), image.size()));
-    return mapnik::save_to_string(image, "png32");
-}
+std::string encode_png(const Rgba& in) { return mapnik::save_to_string(to_image(in), "png32"); }
 
 }  // namespace twindraw::tiles

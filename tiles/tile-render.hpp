@@ -46,4 +46,22 @@ struct Rgba {
 Rgba decode_png(const std::string& bytes);
 std::string encode_png(const Rgba& image);
 
+/// Colours of the `results` layer by result category (dictionary check_result of seed
+/// 002, codes 01..10); a feature's kind is the index here plus one, 0 for another code.
+struct CategoryColour {
+    const char* code;
+    const char* colour;
+};
+const std::vector<CategoryColour>& result_palette();
+constexpr const char* kOtherCategoryColour = "#9e9e9e";
+/// The kind of a result category code (1..10, 0 when not in the palette).
+int result_kind(const std::string& code);
+
+/// Cuts an image (straight alpha) of size×size tiles into tile PNGs like render_metatile;
+/// encode_tile_png encodes one image the same way (for images that are not Mapnik's).
+/// With `palette` (RGBA bytes, at most 256 colours) the PNGs use it as they are instead
+/// of quantising each tile.
+std::vector<std::vector<std::string>> cut_metatile(const Rgba& image, int size, const std::string& palette = {});
+std::string encode_tile_png(const Rgba& image, const std::string& palette = {});
+
 }  // namespace twindraw::tiles

@@ -1,10 +1,12 @@
 #include "tiles/tile-service.hpp"
 
 #include "geo/error.hpp"
+#include "tiles/heat-render.hpp"
 
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -21,6 +23,12 @@ const std::vector<LayerInfo>& layers() {
         {"base", "行政区划底图", "区县与乡镇（街道）边界及中文注记", {}},
         {"objects", "市场主体（按风险等级）", "检查对象名录库中的市场主体，按风险等级着色：低绿、一般蓝、较高橙、高红",
          {"risk", "division"}},
+        {"results", "检查结果（按结果类别）",
+         "已提交或审核通过的检查结果，按检查结果类别着色（图例见 /api/map/legend）；筛选年度、部门、任务、类别",
+         {"year", "department", "task", "category"}},
+        {"heat", "检查热力图",
+         "检查（what=problems 时为发现问题的检查）的核密度热力图，按年度、部门筛选；由 PostGIS 中的分级网格计算",
+         {"year", "department", "what"}},
     };
     return all;
 }
@@ -32,15 +40,41 @@ const LayerInfo& layer_info(const std::string& name) {
 }
 
 std::string Filters::canonical() const {
-    std::string out;
-    if (!division.empty()) out += "division=" + division;
-    if (!risk.empty()) {
-        if (!out.empty()) out += "&";
-        out += "risk=";
-        for (size_t i = 0; i < risk.size(); ++i) out += (i ? "," : "") + std::to_string(risk[i]);
+    // Alphabetical order of the parameter names.
+    std::vector<std::pair<std::string, std::string>> parts;
+    if (!category.empty()) {
+        std::string v;
+        for (size_t i = 0; i < category.size(); ++i) v += (i ? "," : "") + category[i];
+        parts.emplace_back("category", v);
     }
+    if (department) parts.emplace_back("department", std::to_string(department));
+    if (!division.empty()) parts.emplace_back("division", division);
+    if (!risk.empty()) {
+        std::string v;
+        for (size_t i = 0; i < risk.size(); ++i) v += (i ? "," : "") + std::to_string(risk[i]);
+        parts.emplace_back("risk", v);
+    }
+    if (task) parts.emplace_back("task", std::to_string(task));
+    if (!what.empty()) parts.emplace_back("what", what);
+    if (year) parts.emplace_back("year", std::to_string(year));
+    std::string out;
+    for (const auto& [k, v] : parts) out += (out.empty() ? "" : "&") + k + "=" + v;
     return out;
 }
+
+namespace {
+
+bool all_digits(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+long long parse_id(const std::string& value, const std::string& field, const std::string& label) {
+    if (!all_digits(value) || value.size() > 15 || std::stoll(value) == 0)
+        throw bad_request("bad_filter", label + "应为正整数编号", field);
+    return std::stoll(value);
+}
+
+}  // namespace
 
 Filters parse_filters(const LayerInfo& layer, const std::map<std::string, std::string>& query) {
     Filters f;
@@ -63,6 +97,31 @@ Filters parse_filters(const LayerInfo& layer, const std::map<std::string, std::s
             if (!digits || (value.size() != 6 && value.size() != 9))
                 throw bad_request("bad_filter", "行政区划代码应为 6 位（区县）或 9 位（乡镇街道）数字", "division");
             f.division = value;
+        } else if (key == "year") {
+            if (!all_digits(value) || value.size() != 4 || std::stoi(value) < 2000 || std::stoi(value) > 2100)
+                throw bad_request("bad_filter", "年度应为 2000 至 2100 的四位数字", "year");
+            f.year = std::stoi(value);
+        } else if (key == "department") {
+            f.department = parse_id(value, "department", "部门");
+        } else if (key == "task") {
+            f.task = parse_id(value, "task", "任务");
+        } else if (key == "category") {
+            std::stringstream in(value);
+            std::string part;
+            while (std::getline(in, part, ',')) {
+                const bool ok = !part.empty() && part.size() <= 40 && std::all_of(part.begin(), part.end(), [](char c) {
+                    return std::isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
+                });
+                if (!ok) throw bad_request("bad_filter", "检查结果类别应为字典编码，多个用逗号分隔", "category");
+                f.category.push_back(part);
+            }
+            if (value.back() == ',') throw bad_request("bad_filter", "检查结果类别应为字典编码，多个用逗号分隔", "category");
+            std::sort(f.category.begin(), f.category.end());
+            f.category.erase(std::unique(f.category.begin(), f.category.end()), f.category.end());
+        } else if (key == "what") {
+            if (value != "inspections" && value != "problems")
+                throw bad_request("bad_filter", "热力图内容应为 inspections（检查）或 problems（发现问题）", "what");
+            if (value == "problems") f.what = value;  // inspections is the default: one cache key
         }
     }
     return f;
@@ -119,9 +178,19 @@ Box metatile_area(const Metatile& m, int buffer_px) {
     return {first.minx - margin, last.miny - margin, last.maxx + margin, first.maxy + margin};
 }
 
-// How far (pixels) a change can show beyond its box: point symbols on `objects`,
-// labels on `base`.
-double margin_px(const std::string& layer) { return layer == "base" ? kBufferPx : 8; }
+// How far (pixels) a change can show beyond its box at zoom z: labels on `base`, the
+// kernel on `heat`, point symbols otherwise.
+double margin_px(const std::string& layer, int z) {
+    if (layer == "base") return kBufferPx;
+    if (layer == "heat") return heat::margin_px(z);
+    return 8;
+}
+
+// Units in the department's subtree (parent_id), as a SQL condition on unit_id.
+std::string department_condition(pg::Params& p, long long department) {
+    return "unit_id IN (WITH RECURSIVE t(id) AS (SELECT " + p.next(std::to_string(department)) +
+           "::bigint UNION SELECT a.id FROM authority a JOIN t ON a.parent_id = t.id) SELECT id FROM t)";
+}
 
 }  // namespace
 
@@ -171,6 +240,28 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
         });
         return {std::move(out)};
     }
+    if (layer == "results") {
+        std::string sql =
+            "SELECT ST_X(geom), ST_Y(geom), coalesce(category, '') FROM result_point"
+            " WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)";
+        if (f.year) sql += " AND inspected_year = " + p.next(std::to_string(f.year)) + "::smallint";
+        if (f.task) sql += " AND task_id = " + p.next(std::to_string(f.task)) + "::bigint";
+        if (!f.category.empty()) sql += " AND category = ANY(" + p.next(pg::array_literal(f.category)) + "::text[])";
+        if (f.department) sql += " AND " + department_condition(p, f.department);
+        sql += " ORDER BY problem, id";  // problems on top
+        LayerFeatures out{"results", {}};
+        pg::with_read(pool_, "tiles", [&](pqxx::transaction_base& tx) {
+            auto rows = pg::exec(tx, sql, p);
+            out.features.reserve(rows.size());
+            for (const auto& row : rows) {
+                Feature ft;
+                lonlat_to_mercator(row[0].as<double>(), row[1].as<double>(), ft.x, ft.y);
+                ft.kind = result_kind(row[2].as<std::string>());
+                out.features.push_back(std::move(ft));
+            }
+        });
+        return {std::move(out)};
+    }
     if (layer == "base") {
         // Simplified to a quarter pixel at this zoom; the label point is taken from the
         // full geometry so that it is the same in every metatile.
@@ -204,8 +295,40 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
     throw Error(Error::Kind::NotFound, "unknown_layer", "图层不存在", "layer");
 }
 
+Rgba TileService::render_heat(long long px0, long long py0, int width, int height, int z, const Filters& f) {
+    const heat::CellWindow w = heat::cell_window(z, px0, py0, width, height);
+    std::vector<std::string> blocks;
+    for (long long b : heat::blocks(w)) blocks.push_back(std::to_string(b));
+    pg::Params p;
+    std::string sql = "SELECT cx, cy, sum(" + std::string(f.what == "problems" ? "p" : "n") +
+                      ")::float8 FROM heat_cell WHERE level = " + p.next(std::to_string(w.level)) +
+                      "::smallint AND block = ANY(" + p.next(pg::array_literal(blocks)) + "::bigint[]) AND cx BETWEEN " +
+                      p.next(std::to_string(w.cx0)) + "::int AND " + p.next(std::to_string(w.cx1)) +
+                      "::int AND cy BETWEEN " + p.next(std::to_string(w.cy0)) + "::int AND " +
+                      p.next(std::to_string(w.cy1)) + "::int AND year = " + p.next(std::to_string(f.year)) +
+                      "::smallint AND ";
+    // Without a department: scope 'all' reads the all-units rollup (unit 0); any other
+    // viewer (and the owner, with no actor) sums the unit rows that row-level security
+    // lets through.
+    if (f.department)
+        sql += department_condition(p, f.department);
+    else
+        sql += "CASE WHEN coalesce((SELECT twindraw_scope_all()), false) THEN unit_id = 0 ELSE unit_id <> 0 END";
+    sql += " GROUP BY cx, cy";
+    std::vector<heat::Cell> cells;
+    pg::with_read(pool_, "tiles", [&](pqxx::transaction_base& tx) {
+        auto rows = pg::exec(tx, sql, p);
+        cells.reserve(rows.size());
+        for (const auto& row : rows) cells.push_back({row[0].as<long long>(), row[1].as<long long>(), row[2].as<double>()});
+    });
+    return heat::render(z, px0, py0, width, height, cells);
+}
+
 std::string TileService::render_area(const std::string& layer, const Box& area, int z, int width, int height,
                                      const Filters& f) {
+    if (layer == "heat")
+        return encode_tile_png(render_heat(heat::pixel_x(area.minx, z), heat::pixel_y(area.maxy, z), width, height, z, f),
+                               heat::palette());
     const double margin = kBufferPx * (area.maxx - area.minx) / width;
     const Box queried{area.minx - margin, area.miny - margin, area.maxx + margin, area.maxy + margin};
     return render_png(layer, area, width, height, query(layer, queried, z, f));
@@ -214,8 +337,14 @@ std::string TileService::render_area(const std::string& layer, const Box& area, 
 void TileService::render_and_store(const std::string& layer, const TileId& t, const Filters& f,
                                    const std::string& scope) {
     const Metatile m = metatile_of(t.z, t.x, t.y, meta_size_);
-    auto data = query(layer, metatile_area(m, kBufferPx), t.z, f);
-    auto pngs = render_metatile(layer, m, data);
+    std::vector<std::vector<std::string>> pngs;
+    if (layer == "heat") {
+        const long long px0 = (long long)m.x0 * kTileSize, py0 = (long long)m.y0 * kTileSize;
+        pngs = cut_metatile(render_heat(px0, py0, m.size * kTileSize, m.size * kTileSize, t.z, f), m.size,
+                            heat::palette());
+    } else {
+        pngs = render_metatile(layer, m, query(layer, metatile_area(m, kBufferPx), t.z, f));
+    }
     ++metatiles_rendered_;
     const fs::path dir = key_dir(layer, f, scope);
     if (!fs::exists(dir / "key.txt")) write_file_atomically(dir / "key.txt", f.canonical() + "|" + scope + "\n");
@@ -288,7 +417,7 @@ long long TileService::remove_tiles(const std::string& layer, const std::vector<
         if (!key.is_directory()) continue;
         for (const auto& box : boxes)
             for (int z = 0; z <= kMaxZoom; ++z) {
-                const TileRange r = tiles_touching(box, z, margin_px(layer));
+                const TileRange r = tiles_touching(box, z, margin_px(layer, z));
                 const fs::path zdir = key.path() / std::to_string(z);
                 if (!fs::is_directory(zdir, ec)) continue;
                 if (r.count() <= 64) {

@@ -33,10 +33,18 @@ const std::vector<LayerInfo>& layers();
 const LayerInfo& layer_info(const std::string& name);
 
 /// Validated filters. risk: risk levels 1..4 ("3,4"); division: a 6-digit county or
-/// 9-digit town code whose subjects are shown.
+/// 9-digit town code whose subjects are shown. results and heat: year (2000..2100, the
+/// year inspected), department (an authority id: results of that unit and the units
+/// under it), task (a task id), category (result category codes, "07,08"), what
+/// ("inspections", the default, or "problems").
 struct Filters {
     std::vector<int> risk;
     std::string division;
+    int year = 0;
+    long long department = 0;
+    long long task = 0;
+    std::vector<std::string> category;
+    std::string what;
     /// Canonical text ("division=500103&risk=3,4"), the filter part of the cache key.
     std::string canonical() const;
 };
@@ -68,6 +76,10 @@ public:
 
     /// One image of width×height over an EPSG:3857 area (tests: stitched comparisons).
     std::string render_area(const std::string& layer, const Box& area, int z, int width, int height, const Filters& f);
+
+    /// The heat layer over a pixel window at zoom z: one query of the grid, then the
+    /// kernel (tiles/heat-render.hpp).
+    Rgba render_heat(long long px0, long long py0, int width, int height, int z, const Filters& f);
 
     std::filesystem::path tile_path(const std::string& layer, const Filters& f, const std::string& scope,
                                     const TileId& t) const;

@@ -28,4 +28,29 @@ export const mapTests = [
       await page.screenshot({ path: join(shotDir, 'map.png') })
     },
   ],
+  [
+    '监管地图打开检查结果与热力图图层，切换“发现问题”并按年度筛选',
+    async (page) => {
+      const bad = []
+      page.on('response', (r) => {
+        if (r.url().includes('/tiles/') && r.status() !== 200 && r.status() !== 304) bad.push([r.url(), r.status()])
+      })
+      await login(page, accounts.admin, '/map')
+      await page.locator('img.leaflet-tile-loaded[src*="/tiles/base/"]').first().waitFor({ timeout: TIMEOUT })
+      await page.locator('[data-test="show-results"]').click()
+      await page.locator('[data-test="show-heat"]').click()
+      await page.locator('img.leaflet-tile-loaded[src*="/tiles/results/"]').first().waitFor({ timeout: TIMEOUT })
+      await page.locator('img.leaflet-tile-loaded[src*="/tiles/heat/"]').first().waitFor({ timeout: TIMEOUT })
+      // The legend lists the ten result categories of the dictionary.
+      const legend = page.locator('[data-test="result-legend"]')
+      await legend.getByText('发现问题需进一步调查处理', { exact: true }).waitFor({ timeout: TIMEOUT })
+      assert.equal(await legend.locator('.el-checkbox').count(), 10)
+      await page.locator('[data-test="heat-what"]').getByText('发现问题', { exact: true }).click()
+      await page.locator('img.leaflet-tile-loaded[src*="/tiles/heat/"][src*="what=problems"]').first().waitFor({ timeout: TIMEOUT })
+      await legend.getByText('未发现问题', { exact: true }).click()
+      await page.locator('img.leaflet-tile-loaded[src*="/tiles/results/"][src*="category="]').first().waitFor({ timeout: TIMEOUT })
+      assert.deepEqual(bad, [], 'every tile answered 200/304')
+      await page.screenshot({ path: join(shotDir, 'map-heat.png') })
+    },
+  ],
 ]
