@@ -292,12 +292,15 @@ TEST_F(StatsApi, DepartmentFilterTakesTheDepartmentAndItsSubUnits) {
 TEST_F(StatsApi, DistrictLeaderSeesOnlyItsDistrict) {
     auto j = get("dadukou_leader", "/api/stats/overview?year=2026");
     // Scope: the units of 大渡口 (910). T2 has 910 as executing unit; P2 was distributed to
-    // 910. Jobs: row-level security shows those drawn by 910 (J9, J10); J4 was drawn by
-    // the city bureau and stays hidden. Done in 2026: J10 (s4, no problem, item 1, 104).
-    expect_summary(j["summary"], 1, 1, 1, 1, 1, 0, 1, 1, 1);
-    EXPECT_EQ(by_district(j), (Counts{{"500104", {1, 1, 1, 0}}}));
+    // 910. Jobs: row-level security shows those drawn by 910 (J9, J10) and, of the
+    // approved joint task T2 that 910 takes part in, those its own inspector 104 carries
+    // out (J4, drawn by the city bureau; 0023); not J5–J7 (other districts' inspectors).
+    // Done in 2026: J4 (s4, a problem, item 2, 104 105) and J10 (s4, no problem, item 1, 104).
+    expect_summary(j["summary"], 1, 1, 1, 2, 1, 1, 2, 2, 3);
+    EXPECT_EQ(by_district(j), (Counts{{"500104", {1, 2, 1, 1}}}));
+    // Departments rank by the drawing unit: J4 counts for the city bureau, outside the scope.
     EXPECT_EQ(ranking(j["top_departments"], "tasks", "inspections"), (Rank{{910, 1, 1}}));
-    EXPECT_EQ(per_day(j), (Days{{"2026-04-10", 1}}));
+    EXPECT_EQ(per_day(j), (Days{{"2026-04-10", 2}}));
     ASSERT_EQ(j["departments"].size(), 1u);
     EXPECT_EQ(j["departments"][0]["id"], 910);
 
