@@ -360,7 +360,7 @@ void TileService::render_and_store(const std::string& layer, const TileId& t, co
 
 Tile TileService::get(const std::string& layer, const TileId& t, const Filters& f, const std::string& scope) {
     layer_info(layer);
-    expire_dirty();
+    if (dirty_pending()) expire_dirty();
     const fs::path path = tile_path(layer, f, scope, t);
     auto found = [&]() -> std::optional<Tile> {
         if (auto bytes = read_file(path)) return Tile{*bytes, "\"" + sha256_hex(*bytes).substr(0, 32) + "\""};
@@ -382,8 +382,20 @@ Tile TileService::get(const std::string& layer, const TileId& t, const Filters& 
     throw Error(Error::Kind::Internal, "tile_cache_read", "无法读取瓦片缓存");
 }
 
+bool TileService::dirty_pending() {
+    // One prepared statement in autocommit, no lock: the cost every cached tile pays. A
+    // consumer holds the cache exclusively from before its DELETE until the files are
+    // gone, so a reader that finds no rows because they were just consumed still waits
+    // for their files to be removed (the shared lock in get()).
+    auto lease = pool_.acquire("tiles-dirty");
+    lease->prepare("twindraw_tile_dirty_exists", "SELECT EXISTS (SELECT 1 FROM tile_dirty)");
+    pqxx::nontransaction tx(*lease);
+    return tx.exec_prepared1("twindraw_tile_dirty_exists")[0].as<bool>();
+}
+
 long long TileService::expire_dirty() {
     std::lock_guard consumer(expire_mutex_);
+    std::unique_lock lock(cache_mutex_);
     std::map<std::string, std::vector<Box>> boxes;
     {
         // Not through with_transaction: the rows belong to no user and need no actor.
@@ -398,7 +410,6 @@ long long TileService::expire_dirty() {
         tx.commit();
     }
     if (boxes.empty()) return 0;
-    std::unique_lock lock(cache_mutex_);
     long long removed = 0;
     for (const auto& [layer, list] : boxes) removed += remove_tiles(layer, list);
     return removed;

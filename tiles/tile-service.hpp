@@ -64,12 +64,16 @@ public:
     TileService(pg::Pool& pool, std::filesystem::path cache_dir, int meta_size = 0);
 
     /// The tile from the cache, rendering its metatile first when it is missing. Expires
-    /// stale tiles (expire_dirty) before looking. `scope` names the viewer's data scope.
+    /// stale tiles (expire_dirty, when dirty_pending) before looking. `scope` names the viewer's data scope.
     Tile get(const std::string& layer, const TileId& t, const Filters& f, const std::string& scope);
 
     /// Consumes the tile_dirty rows and deletes the cached tiles they touch, at every
-    /// zoom, for every filter and scope. Returns the number of files removed.
+    /// zoom, for every filter and scope, holding the cache exclusively throughout.
+    /// Returns the number of files removed.
     long long expire_dirty();
+
+    /// Whether tile_dirty holds rows (get() consumes them only then).
+    bool dirty_pending();
 
     /// The features of `layer` over an EPSG:3857 area at zoom z: one query.
     std::vector<LayerFeatures> query(const std::string& layer, const Box& area, int z, const Filters& f);
