@@ -50,6 +50,7 @@ void register_all(Router& router, App& app) {
     register_task_draw_routes(router, app);
     register_patrol_routes(router, app);
     register_ogc_routes(router, app);
+    register_publication_routes(router, app);
 }
 
 }  // namespace twindraw::server
