@@ -11,6 +11,7 @@ import { drawTests } from './draw.spec.mjs'
 import { mapTests } from './map.spec.mjs'
 import { jobTests } from './jobs.spec.mjs'
 import { patrolTests } from './patrol.spec.mjs'
+import { publicationTests } from './publication.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
 let tests
@@ -33,6 +34,7 @@ if (me.status === 404) {
     ...mapTests,
     ...jobTests,
     ...patrolTests,
+    ...publicationTests,
   ]
 }
 const failed = await run(tests)

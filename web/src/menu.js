@@ -16,14 +16,8 @@ export const menu = [
       { title: '部门工作', path: '/random/works', perm: 'task.read' },
       { title: '我的检查', path: '/random/jobs', perm: 'job.submit' },
       { title: '结果审核', path: '/random/results', perm: 'result.review' },
-      {
-        title: '结果公示',
-        path: '/random/publication',
-        coming: {
-          refs: 'PUB-1～PUB-3，VERIFY-1',
-          features: ['已完成检查的结果列表，查询与导出', '20 个工作日内公示的期限跟踪', '抽取过程的公开复核'],
-        },
-      },
+      { title: '结果公示', path: '/random/publication', perm: 'publish.manage' },
+      { title: '信息公开', path: '/public/results' },
     ],
   },
   {
