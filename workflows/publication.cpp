@@ -118,14 +118,12 @@ json row_json(const pqxx::row& r, const calendar::Calendar& cal, const calendar:
 
 // The visible accepted results matching where (with params p), as JSON rows.
 std::vector<json> select_rows(pqxx::transaction_base& tx, const flow::FlowActor& actor, const std::string& where,
-                              pg::Params p) {
+                              pg::Params p, const calendar::Calendar& cal, const calendar::Date& today) {
     std::string sql = std::string("SELECT ") + kColumns + kFrom + " WHERE j.state = 'accepted'" + where;
     if (actor.scope != "all") sql += " AND j.unit_id = ANY (" + p.next(flow::scope_array(tx, actor)) + "::bigint[])";
     // A department has at most a few thousand accepted results; the cap keeps a list
     // request bounded whatever happens.
     sql += " ORDER BY j.id LIMIT 20000";
-    const calendar::Calendar cal = calendar::load(tx);
-    const calendar::Date today = calendar::today_in_china();
     std::vector<json> out;
     for (const auto& r : pg::exec(tx, sql, p)) out.push_back(row_json(r, cal, today, actor));
     return out;
@@ -219,10 +217,11 @@ json correction_json(const pqxx::row& r, const flow::FlowActor& actor) {
 }
 
 // The one visible accepted result of job_id, or 404.
-json require_result(pqxx::transaction_base& tx, const flow::FlowActor& actor, long long job_id) {
+json require_result(pqxx::transaction_base& tx, const flow::FlowActor& actor, long long job_id,
+                    const calendar::Calendar& cal, const calendar::Date& today) {
     pg::Params p;
     const std::string where = " AND j.id = " + p.next(std::to_string(job_id)) + "::bigint";
-    auto rows = select_rows(tx, actor, where, p);
+    auto rows = select_rows(tx, actor, where, p, cal, today);
     if (rows.empty()) throw not_found("检查结果不存在或尚未审核通过");
     return rows[0];
 }
@@ -274,7 +273,7 @@ json list(pg::Pool& pool, const flow::FlowActor& actor, const Filter& f) {
             where += " AND (j.job_no ILIKE " + like + " OR coalesce(p.enterprise_name, o.name) ILIKE " + like +
                      " OR coalesce(p.uscc, o.uscc) ILIKE " + like + ")";
         }
-        auto rows = select_rows(tx, actor, where, p);
+        auto rows = select_rows(tx, actor, where, p, calendar::load(tx), calendar::today_in_china());
         if (f.late_only)
             rows.erase(std::remove_if(rows.begin(), rows.end(), [](const json& r) { return !r["late"].get<bool>(); }),
                        rows.end());
@@ -304,7 +303,7 @@ json list(pg::Pool& pool, const flow::FlowActor& actor, const Filter& f) {
 
 json get(pg::Pool& pool, const flow::FlowActor& actor, long long job_id) {
     return pg::with_read(pool, "publication-get", [&](pqxx::read_transaction& tx) {
-        json out = require_result(tx, actor, job_id);
+        json out = require_result(tx, actor, job_id, calendar::load(tx), calendar::today_in_china());
         auto r = pg::exec(tx, "SELECT findings, remarks FROM inspection_job WHERE id = $1", pg::Params().add(job_id));
         out["findings"] = text_or_null(r[0][0]);
         out["remarks"] = text_or_null(r[0][1]);
@@ -367,7 +366,7 @@ json publish(pg::Pool& pool, const flow::FlowActor& actor, const json& body) {
                     .with("state", job_state)
                     .with("action", "publish")
                     .with("job_id", std::to_string(id));
-            const json r = require_result(tx, actor, id);
+            const json r = require_result(tx, actor, id, cal, today);
             try {
                 require_result_transition("publish", r["state"].get<std::string>());
             } catch (Error& e) {
@@ -454,7 +453,7 @@ json request_correction(pg::Pool& pool, const flow::FlowActor& actor, long long 
             errors.push_back({"result_category", "bad_choice", "检查结果类别不在数据字典“检查结果类别”中"});
         auto locked = pg::exec(tx, "SELECT p.id FROM result_publication p WHERE p.job_id = $1 FOR UPDATE",
                                pg::Params().add(job_id));
-        const json r = require_result(tx, actor, job_id);
+        const json r = require_result(tx, actor, job_id, calendar::load(tx), calendar::today_in_china());
         const auto& t = require_result_transition("request_correction", r["state"].get<std::string>());
         if (!errors.empty()) throw registry::ValidationError(errors);
         const long long pid = r["publication_id"].get<long long>();
