@@ -67,6 +67,7 @@ BEGIN
        FROM (SELECT DISTINCT n.task_id, CASE WHEN n.task_id IS NULL THEN n.draw_id END AS draw_id
                FROM new_rows n JOIN old_rows o ON o.id = n.id
               WHERE n.state IS DISTINCT FROM o.state OR n.task_id IS DISTINCT FROM o.task_id
+                 OR n.reviewed_at IS DISTINCT FROM o.reviewed_at
              UNION
              SELECT DISTINCT o.task_id, CASE WHEN o.task_id IS NULL THEN o.draw_id END
                FROM new_rows n JOIN old_rows o ON o.id = n.id

@@ -427,6 +427,50 @@ TEST_F(PublicationApi, CorrectionsNeedTheHeadAndKeepEveryVersion) {
               std::string("01"));
 }
 
+// The completion trigger for jobs that belong to a task (the draws above have none), in
+// a transaction that is rolled back: the task completes only when every one of its jobs
+// is accepted, on the date of the last acceptance, and stops being complete when a job
+// leaves the accepted state.
+TEST_F(PublicationApi, CompletionFollowsEveryJobOfATask) {
+    pqxx::connection c(db->url());
+    pqxx::work tx(c);
+    const std::string y = std::to_string(yuzhong), b = std::to_string(draw_b);
+    const long long task =
+        tx.exec1(
+              "WITH p AS (INSERT INTO annual_plan(year, name, plan_type, initiating_authority_id, object_scope,"
+              " start_date, end_date) VALUES (2026, '完成判定测试计划', 'single', " +
+              y +
+              ", '市场主体', '2026-01-01', '2026-12-31') RETURNING id)"
+              " INSERT INTO inspection_task(plan_id, name, task_type, initiating_authority_id, start_date, end_date)"
+              " SELECT id, '完成判定测试任务', 'single', " +
+              y + ", '2026-01-01', '2026-12-31' FROM p RETURNING id")[0]
+            .as<long long>();
+    const std::string t = std::to_string(task);
+    auto completion = [&]() {
+        return tx.exec("SELECT jobs, completed_on::text FROM task_completion WHERE task_id = " + t);
+    };
+    tx.exec("UPDATE inspection_job SET task_id = " + t + " WHERE draw_id = " + b);
+    EXPECT_TRUE(completion().empty());  // draw B has jobs not accepted
+    const long long n = tx.exec1("SELECT count(*) FROM inspection_job WHERE task_id = " + t)[0].as<long long>();
+    ASSERT_GE(n, 2);
+    tx.exec("UPDATE inspection_job SET state = 'accepted', reviewed_at = '2026-03-05 10:00+08' WHERE task_id = " + t);
+    EXPECT_EQ(std::string(completion()[0][1].c_str()), "2026-03-05");
+    tx.exec(
+        "UPDATE inspection_job SET reviewed_at = '2026-03-09 23:30+08' WHERE id = (SELECT max(id)"
+        " FROM inspection_job WHERE task_id = " +
+        t + ")");
+    auto done = completion();
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0][0].as<long long>(), n);
+    EXPECT_EQ(std::string(done[0][1].c_str()), "2026-03-09");  // China date of the last acceptance
+    tx.exec(
+        "UPDATE inspection_job SET state = 'returned' WHERE id = (SELECT min(id) FROM inspection_job"
+        " WHERE task_id = " +
+        t + ")");
+    EXPECT_TRUE(completion().empty());
+    tx.abort();
+}
+
 // Reads an .xlsx back with GDAL's XLSX driver: every row as its cells (header included
 // when GDAL does not take it as field names).
 std::vector<std::vector<std::string>> read_xlsx(const std::string& bytes) {
