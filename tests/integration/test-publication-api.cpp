@@ -212,6 +212,42 @@ protected:
         }
     }
 
+    // ctest runs each test in its own process: the steps a test builds on are repeated
+    // here idempotently. The completion of draw A moved 60 days before its acceptance
+    // (every result late), all of draw A published, and the approved correction of its
+    // second result to category 07.
+    static void move_completion_back() {
+        sql("UPDATE task_completion SET completed_on = (completed_at AT TIME ZONE 'Asia/Shanghai')::date - 60"
+            " WHERE draw_id = " +
+            std::to_string(draw_a));
+    }
+    static void publish_draw_a() {
+        move_completion_back();
+        json ids = json::array();
+        for (long long j : jobs_of(draw_a))
+            if (sql("SELECT 1 FROM result_publication WHERE job_id = " + std::to_string(j)).empty()) ids.push_back(j);
+        if (ids.empty()) return;
+        auto r = call("yz_admin", "POST", "/api/publication/publish", json({{"job_ids", ids}}).dump());
+        ASSERT_EQ(r.status, 200) << r.body;
+    }
+    static void correct_second_result() {
+        publish_draw_a();
+        const std::string job = std::to_string(jobs_of(draw_a)[1]);
+        if (!sql("SELECT 1 FROM result_correction c JOIN result_publication p ON p.id = c.publication_id"
+                 " WHERE p.job_id = " +
+                 job + " AND c.state = 'approved'")
+                 .empty())
+            return;
+        auto r = call("yz_admin", "POST", "/api/publication/results/" + job + "/corrections", kCorrection);
+        ASSERT_EQ(r.status, 201) << r.body;
+        r = call("yz_head", "POST",
+                 "/api/publication/corrections/" + std::to_string(parse(r)["id"].get<long long>()) + "/approve",
+                 R"({"opinion":"同意更正"})");
+        ASSERT_EQ(r.status, 200) << r.body;
+    }
+    static inline const std::string kCorrection =
+        R"({"reason":"复核发现经营场所存在问题","result_category":"07","qualified":false,"findings":"需进一步整改"})";
+
     static inline TempDatabase* db = nullptr;
     static inline App* app = nullptr;
     static inline Router* router = nullptr;
@@ -261,7 +297,7 @@ TEST_F(PublicationApi, AwaitingResultsShowTheirDeadlineAndLateFlag) {
     EXPECT_EQ(results("yz_admin", "status=awaiting&late=1")["total"], 0);
 
     // Moved 60 days into the past the completion makes every result late.
-    sql("UPDATE task_completion SET completed_on = completed_on - 60 WHERE draw_id = " + std::to_string(draw_a));
+    move_completion_back();
     list = results("yz_admin", "status=awaiting&late=1");
     EXPECT_EQ(list["total"].get<size_t>(), jobs.size());
     const json late = item_of(list, jobs[0]);
@@ -275,6 +311,7 @@ TEST_F(PublicationApi, AwaitingResultsShowTheirDeadlineAndLateFlag) {
 }
 
 TEST_F(PublicationApi, PublishingIsOneTransactionWithHistoryAndTrail) {
+    move_completion_back();
     const auto jobs = jobs_of(draw_a);
     // One of the batch already published: nothing of the batch is published.
     auto r = call("yz_admin", "POST", "/api/publication/publish", json({{"job_ids", json::array({jobs[0]})}}).dump());
@@ -342,6 +379,7 @@ TEST_F(PublicationApi, PermissionsAndDataScope) {
 }
 
 TEST_F(PublicationApi, CorrectionsNeedTheHeadAndKeepEveryVersion) {
+    publish_draw_a();
     const auto jobs = jobs_of(draw_a);
     const std::string path = "/api/publication/results/" + std::to_string(jobs[1]) + "/corrections";
     // An unpublished result cannot be corrected: the accepted job of draw B.
@@ -360,9 +398,7 @@ TEST_F(PublicationApi, CorrectionsNeedTheHeadAndKeepEveryVersion) {
     EXPECT_EQ(r.status, 422) << r.body;
 
     // Request → a second request is 409 → the requester's role cannot approve → head approves.
-    r = call(
-        "yz_admin", "POST", path,
-        R"({"reason":"复核发现经营场所存在问题","result_category":"07","qualified":false,"findings":"需进一步整改"})");
+    r = call("yz_admin", "POST", path, kCorrection);
     ASSERT_EQ(r.status, 201) << r.body;
     const long long first = parse(r)["id"].get<long long>();
     EXPECT_EQ(parse(r)["state"], "pending");
@@ -533,6 +569,7 @@ std::vector<std::vector<std::string>> read_csv(std::string text) {
 }
 
 TEST_F(PublicationApi, ThePublicSeesOnlyPublishedResults) {
+    correct_second_result();
     // Published: draw A's jobs. Not published: draw B (its task is not complete).
     auto r = anon("/api/public/results?page_size=100");
     ASSERT_EQ(r.status, 200) << r.body;
