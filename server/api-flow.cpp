@@ -245,9 +245,10 @@ void register_flow_routes(Router& router, App& app) {
                     return Response::json(
                         200,
                         flow::list_works(app.pool, actor_of(req), req.query_value("state").value_or(""),
-                                         query_int(req, "page").value_or(1), query_int(req, "page_size").value_or(20)));
+                                         query_int(req, "page").value_or(1), query_int(req, "page_size").value_or(20),
+                                         req.query_value("q").value_or("")));
                 },
-                {"state", "page", "page_size"}});
+                {"state", "q", "page", "page_size"}});
 }
 
 }  // namespace twindraw::server

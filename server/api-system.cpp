@@ -50,6 +50,9 @@ void register_all(Router& router, App& app) {
     register_task_draw_routes(router, app);
     register_patrol_routes(router, app);
     register_ogc_routes(router, app);
+    register_work_routes(router, app);
+    register_stats_routes(router, app);
+    register_navigation_routes(router, app);
     register_publication_routes(router, app);
 }
 

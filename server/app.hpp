@@ -51,6 +51,9 @@ void register_job_routes(Router& router, App& app);
 void register_task_draw_routes(Router& router, App& app);
 void register_patrol_routes(Router& router, App& app);
 void register_ogc_routes(Router& router, App& app);
+void register_work_routes(Router& router, App& app);
+void register_stats_routes(Router& router, App& app);
+void register_navigation_routes(Router& router, App& app);
 void register_publication_routes(Router& router, App& app);
 
 /// Registers every route of the application. The router must outlive its use and

@@ -108,6 +108,31 @@ nlohmann::json openapi_document(const Router& router) {
                 {"state", {{"type", "string"}, {"description", "状态冲突（409）时对象的当前状态"}}},
                 {"errors", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}}}}}}}};
     for (const auto& e : registry::entities()) schemas[e.name] = entity_schema(e);
+    // Navigation (docs/navigation.md): the shape of today's targets.
+    schemas["NavigationTargets"] = {
+        {"type", "object"},
+        {"properties",
+         {{"start", {{"type", "object"}, {"description", "起点（WGS84）"}}},
+          {"method", {{"type", "string"}, {"enum", {"road_network", "straight_line"}},
+                      {"description", "距离依据：路网（pgRouting）或直线（椭球面距离）"}}},
+          {"exact", {{"type", "boolean"}, {"description", "访问顺序是否为精确最优"}}},
+          {"distance_m", {{"type", "number"}, {"description", "总行程（米）"}}},
+          {"geometry", {{"type", "object"}, {"nullable", true}, {"description", "路线 GeoJSON（WGS84）"}}},
+          {"targets", {{"type", "array"}, {"items", {{"type", "object"}}},
+                       {"description", "按访问顺序的目标：seq, kind(job|patrol_point), id, name, lon, lat, leg_m, "
+                                       "gcj02, bd09, nav{amap, baidu, tencent}"}}},
+          {"visited", {{"type", "array"}, {"items", {{"type", "object"}}}, {"description", "今日已打卡的巡查点"}}},
+          {"unlocated", {{"type", "array"}, {"items", {{"type", "object"}}}, {"description", "对象无坐标的检查作业"}}}}}};
+    if (paths.contains("/api/navigation/my-targets")) {
+        auto& get = paths["/api/navigation/my-targets"]["get"];
+        get["responses"]["200"]["content"] = {
+            {"application/json", {{"schema", {{"$ref", "#/components/schemas/NavigationTargets"}}}}}};
+        for (auto& prm : get["parameters"]) {
+            prm["required"] = true;
+            prm["schema"] = {{"type", "number"}};
+            prm["description"] = prm["name"] == "lat" ? "起点纬度（WGS84）" : "起点经度（WGS84）";
+        }
+    }
     return {{"openapi", "3.0.3"},
             {"info", {{"title", "TwinDraw 双随机一公开监管平台 API"}, {"version", "0.1.0"}}},
             {"paths", paths},

@@ -31,6 +31,7 @@ const std::vector<PermissionInfo>& permission_catalogue() {
         {"draw.read", "查看抽取记录与日志", "随机抽取"},
         {"draw.manage", "管理抽取过滤规则与执法回避", "随机抽取"},
         {"patrol.manage", "管理巡查点、巡查路线与片区", "网络监管"},
+        {"stats.read", "查看统计与领导驾驶舱", "数据展现"},
         {"result.correct.approve", "审批公示结果更正（部门负责人）", "结果公示"},
     };
     return all;

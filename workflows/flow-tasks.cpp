@@ -601,7 +601,7 @@ nlohmann::json receive_task(pg::Pool& pool, const FlowActor& actor, long long id
 }
 
 nlohmann::json list_works(pg::Pool& pool, const FlowActor& actor, const std::string& state, long long page,
-                          long long page_size) {
+                          long long page_size, const std::string& q) {
     if (!state.empty() && state != "waiting" && state != "received")
         throw bad_request("bad_state", "状态应为 waiting 或 received", "state");
     if (page < 1) throw bad_request("bad_page", "页码应为正整数", "page");
@@ -612,6 +612,9 @@ nlohmann::json list_works(pg::Pool& pool, const FlowActor& actor, const std::str
         std::string where = " WHERE t.state = 'approved'";
         if (!scope.empty()) where += " AND u.authority_id = ANY(" + p.next(scope) + "::bigint[])";
         if (!state.empty()) where += " AND u.state = " + p.next(state);
+        if (utf8_length(q) > 100) throw bad_request("bad_q", "搜索关键字不超过 100 个字", "q");
+        if (!q.empty())
+            where += " AND (strpos(t.name, " + p.next(q) + ") > 0 OR strpos(p.name, " + p.next(q) + ") > 0)";
         const std::string from =
             " FROM task_unit u JOIN inspection_task t ON t.id = u.task_id JOIN annual_plan p ON p.id = t.plan_id"
             " JOIN authority a ON a.id = u.authority_id JOIN authority ia ON ia.id = t.initiating_authority_id"
@@ -620,7 +623,11 @@ nlohmann::json list_works(pg::Pool& pool, const FlowActor& actor, const std::str
         std::string sql =
             "SELECT t.id, t.name, t.task_type, p.name, ia.name, u.authority_id, a.name, u.unit_role, u.state,"
             " t.start_date::text, t.end_date::text, t.end_date - (now() AT TIME ZONE 'Asia/Shanghai')::date,"
-            " ru.name, to_char(u.received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'), t.urge_count" +
+            " ru.name, to_char(u.received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'), t.urge_count,"
+            // WORK-1: the work's jobs (work_job_ids, 0023): total and submitted or accepted.
+            " (SELECT count(*) FROM inspection_job j WHERE j.id IN (SELECT work_job_ids(t.id, u.authority_id))),"
+            " (SELECT count(*) FROM inspection_job j WHERE j.id IN (SELECT work_job_ids(t.id, u.authority_id))"
+            "   AND j.state IN ('submitted', 'accepted')), u.urge_count" +
             from + where + " ORDER BY (u.state = 'waiting') DESC, t.id DESC, u.authority_id LIMIT " +
             p.next(std::to_string(page_size)) + "::bigint OFFSET " + p.next(std::to_string((page - 1) * page_size)) +
             "::bigint";
@@ -647,6 +654,11 @@ nlohmann::json list_works(pg::Pool& pool, const FlowActor& actor, const std::str
                              {"received_by_name", text(r[12])},
                              {"received_at", text(r[13])},
                              {"urge_count", r[14].as<long long>()},
+                             {"jobs_total", r[15].as<long long>()},
+                             {"jobs_done", r[16].as<long long>()},
+                             {"not_inspected", r[15].as<long long>() - r[16].as<long long>()},
+                             {"percent", r[15].as<long long>() == 0 ? 0 : r[16].as<long long>() * 100 / r[15].as<long long>()},
+                             {"work_urge_count", r[17].as<long long>()},
                              {"actions", allowed_actions(Machine::TaskUnit, st, actor.permissions)}});
         }
         return nlohmann::json{{"items", items}, {"total", total}, {"page", page}, {"page_size", page_size}};

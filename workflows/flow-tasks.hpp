@@ -68,6 +68,6 @@ nlohmann::json receive_task(pg::Pool& pool, const FlowActor& actor, long long id
 /// {items, total}: the executing-unit rows of approved tasks whose unit lies in the
 /// actor's scope (我的任务 / 待接收), filter state waiting|received|"".
 nlohmann::json list_works(pg::Pool& pool, const FlowActor& actor, const std::string& state, long long page,
-                          long long page_size);
+                          long long page_size, const std::string& q = "");
 
 }  // namespace twindraw::flow

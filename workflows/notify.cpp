@@ -64,6 +64,9 @@ size_t task_event(pqxx::transaction_base& tx, long long task_id, const std::stri
         title = "抽查任务" + quoted + "已接收";
     } else if (event == "urge") {
         users = recipients(tx, waiting.empty() ? executing : waiting, "work.receive");
+        // TASK-7: and every inspector with unfinished jobs of the task.
+        auto more = column(pg::exec(tx, "SELECT notify_job_inspectors($1::bigint, NULL)", pg::Params().add(task_id)));
+        users.insert(users.end(), more.begin(), more.end());
         category = "work";
         title = "催办：抽查任务" + quoted;
     } else if (event == "draw") {
@@ -100,6 +103,22 @@ size_t task_event(pqxx::transaction_base& tx, long long task_id, const std::stri
                  .add(array_literal(users))
                  .add("【TwinDraw】" + title)
                  .add((body.empty() ? title : body) + "\n任务详情：" + link));
+    return users.size();
+}
+
+size_t work_urged(pqxx::transaction_base& tx, long long task_id, long long unit_id, const std::string& opinion) {
+    auto t = pg::exec(tx, "SELECT name FROM inspection_task WHERE id = $1::bigint", pg::Params().add(task_id));
+    if (t.empty()) return 0;
+    const auto users = column(pg::exec(tx, "SELECT notify_job_inspectors($1::bigint, $2::bigint)",
+                                       pg::Params().add(task_id).add(unit_id)));
+    if (users.empty()) return 0;
+    const std::string title = "催办：抽查任务“" + std::string(t[0][0].c_str()) + "”的检查作业";
+    const std::string body = opinion.empty() ? title : "意见：" + opinion;
+    const std::string link = "/random/jobs";
+    pg::exec(tx, "SELECT notify_message($1::bigint[], $2, $3, $4, $5)",
+             pg::Params().add(array_literal(users)).add("work").add(title).add(body).add(link));
+    pg::exec(tx, "SELECT notify_enqueue($1::bigint[], $2, $3)",
+             pg::Params().add(array_literal(users)).add("【TwinDraw】" + title).add(body + "\n我的检查：" + link));
     return users.size();
 }
 

@@ -24,6 +24,11 @@ std::vector<long long> recipients(pqxx::transaction_base& tx, const std::vector<
 size_t task_event(pqxx::transaction_base& tx, long long task_id, const std::string& event,
                   const std::string& opinion = "", long long unit = 0);
 
+/// A work (task × unit) urged (WORK-5): a message, e-mail and SMS to the accounts of the
+/// inspectors with unfinished jobs in that work (SQL notify_job_inspectors, 0023).
+/// Returns the number told.
+size_t work_urged(pqxx::transaction_base& tx, long long task_id, long long unit_id, const std::string& opinion);
+
 /// "Deadline near": every approved task whose end date lies within `working_days`
 /// working days from today (Chinese calendar, twindraw::calendar) and that was not yet
 /// told is told once (event "deadline" to the executing units' work.receive and

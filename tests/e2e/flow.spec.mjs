@@ -5,10 +5,10 @@
 // public page shows the joint plan without login.
 // Run by main.mjs after the registry tests.
 import assert from 'node:assert/strict'
-import { BASE, INITIAL_PASSWORD, TIMEOUT, login, logout } from './harness.mjs'
+import { BASE, TIMEOUT, demoUser, login, logout } from './harness.mjs'
 
-const assigner = { account: 'yz_assigner', password: INITIAL_PASSWORD, next: 'Pv8#delta-Kite' }
-const reviewer = { account: 'yz_reviewer', password: INITIAL_PASSWORD, next: 'Rw5!maple-Dune' }
+const assigner = demoUser('yz_assigner')
+const reviewer = demoUser('yz_reviewer')
 const year = new Date().getFullYear()
 const stamp = Date.now().toString(36)
 const planName = `${year}年度食品安全联合抽查计划-${stamp}`
@@ -171,6 +171,33 @@ export const flowTests = [
       assert.match(await page.locator('[data-test=task-draw-record]').innerText(), new RegExp(String(drawId)))
       assert.equal(await page.locator('[data-test=task-draw-public]').getAttribute('href'), `/public/draws/${drawId}`)
       assert.match(await page.locator('.flow-history').innerText(), /随机抽取/)
+    },
+  ],
+  [
+    '部门工作：已接收的任务显示检查进度，工作详情列出检查对象，可导出和催办',
+    async (page) => {
+      // Still signed in as the assigner, after the task's draw was confirmed (WORK-1, 2, 4, 5).
+      await page.goto(`${BASE}/random/works`)
+      await page.locator('.work-list-page label', { hasText: '已接收' }).click()
+      const row = page.locator('.work-table .el-table__row', { hasText: taskName })
+      await row.waitFor({ timeout: TIMEOUT })
+      assert.match(await row.locator('.work-row-open').innerText(), /未检查 \d+ 户/)
+      await row.locator('.work-link').click()
+      await page.waitForURL(/\/random\/works\/\d+\/\d+$/, { timeout: TIMEOUT })
+      await page.locator('.work-total').waitFor({ timeout: TIMEOUT })
+      const total = Number(await page.locator('.work-total').innerText())
+      assert.ok(total > 0, 'the draw made jobs for this work')
+      assert.equal(await page.locator('.work-jobs .el-table__row').count(), total)
+      assert.equal(Number(await page.locator('.work-not-inspected').innerText()), total)
+      const href = await page.locator('.work-export').getAttribute('href')
+      const xlsx = await page.request.get(BASE + href)
+      assert.equal(xlsx.status(), 200)
+      assert.equal((await xlsx.body()).subarray(0, 2).toString(), 'PK', 'an .xlsx (zip) file')
+      await page.locator('.work-urge').click()
+      await page.locator('.urge-opinion textarea').fill('请尽快完成现场检查')
+      await page.locator('.urge-ok').click()
+      await page.getByText('已催办尚未完成检查的执法人员').waitFor({ timeout: TIMEOUT })
+      assert.match(await page.locator('.flow-history').innerText(), /请尽快完成现场检查/)
     },
   ],
   [

@@ -28,6 +28,24 @@ export const accounts = {
   leader: { account: 'leader', password: INITIAL_PASSWORD, next: 'Hx4!orchid-Bay' },
 }
 
+// The demo city's other accounts, one object per account shared by every spec: the first
+// spec that logs one in changes its first password to `next` (login() then updates
+// `password`), and later specs log in with the changed password.
+const demoNext = {
+  yz_assigner: 'Pv8#delta-Kite',
+  yz_reviewer: 'Rw5!maple-Dune',
+  yz_admin: 'Tq6#harbor-Fig',
+  inspector1: 'Mk5#cedar-Pond',
+  inspector2: 'Ij6#cedar-Moss',
+  inspector3: 'Nv4#spruce-Tarn',
+}
+const demoUsers = {}
+export function demoUser(account) {
+  assert.ok(demoNext[account], `no next password for ${account}: add it to demoNext`)
+  demoUsers[account] ??= { account, password: INITIAL_PASSWORD, next: demoNext[account] }
+  return demoUsers[account]
+}
+
 // The page of the test run, for API calls that share its cookie session.
 let current = null
 

@@ -11,6 +11,8 @@ import { drawTests } from './draw.spec.mjs'
 import { mapTests } from './map.spec.mjs'
 import { jobTests } from './jobs.spec.mjs'
 import { patrolTests } from './patrol.spec.mjs'
+import { dashboardTests } from './dashboard.spec.mjs'
+import { navigationTests } from './navigation.spec.mjs'
 import { publicationTests } from './publication.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
@@ -34,6 +36,8 @@ if (me.status === 404) {
     ...mapTests,
     ...jobTests,
     ...patrolTests,
+    ...dashboardTests,
+    ...navigationTests,
     ...publicationTests,
   ]
 }

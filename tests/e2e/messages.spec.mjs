@@ -3,9 +3,9 @@
 // starting signed in as the administrator and ending so again.
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
-import { BASE, INITIAL_PASSWORD, TIMEOUT, accounts, login, logout } from './harness.mjs'
+import { BASE, INITIAL_PASSWORD, TIMEOUT, demoUser, accounts, login, logout } from './harness.mjs'
 
-const inspector = { account: 'inspector1', password: INITIAL_PASSWORD, next: 'Mk5#cedar-Pond' }
+const inspector = demoUser('inspector1')
 const head = { account: 'yz_head', password: INITIAL_PASSWORD, next: 'Rv8!maple-Dune' }
 const stamp = Date.now().toString(36)
 const announcementTitle = `关于开展年度双随机抽查的通知-${stamp}`

@@ -6,10 +6,10 @@
 // the other two (route red, 已完成); the supervisor's progress list and map show it red.
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { BASE, INITIAL_PASSWORD, TIMEOUT, login, logout, shotDir } from './harness.mjs'
+import { BASE, TIMEOUT, demoUser, login, logout, shotDir } from './harness.mjs'
 
-const supervisor = { account: 'yz_admin', password: INITIAL_PASSWORD, next: 'Tq6#harbor-Fig' }
-const inspector = { account: 'inspector2', password: INITIAL_PASSWORD, next: 'Wn3!lotus-Crag' }
+const supervisor = demoUser('yz_admin')
+const inspector = demoUser('inspector2')
 const stamp = Date.now().toString(36)
 const routeName = `解放碑巡查线-${stamp}`
 const areaName = `解放碑片区-${stamp}`

@@ -511,6 +511,8 @@ TEST_F(AuthApi, PermissionMatrixOverEveryRoute) {
         for (const char* tile : {"{layer}", "{z}", "{x}", "{y}"}) rep(tile, tile[1] == 'l' ? "base" : "0");  // map tiles
         rep("{collectionId}", "patrol_points");  // OGC API Features
         rep("{featureId}", "1");
+        rep("{task}", "1");  // a department's work (task × unit)
+        rep("{unit}", "1");
         return p;
     };
     size_t checked = 0;

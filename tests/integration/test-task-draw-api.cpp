@@ -17,7 +17,11 @@
 
 #include <sodium.h>
 
+#include <gdal_priv.h>
+#include <ogrsf_frmts.h>
+
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 using namespace twindraw;
@@ -289,6 +293,72 @@ TEST_F(TaskDrawApi, RefusalsNameTheStateAndPermissionsAndScopesHold) {
     EXPECT_EQ(refusals, 1) << log.dump();
 }
 
+// A joint task of two districts' market bureaus: the draw runs under the drawer's row-level
+// data scope, and still pools the members of both departments and the leaders of the
+// initiating one (0022). A single-department task naming another district's people does not
+// widen the scope: they stay out of its pool.
+TEST_F(TaskDrawApi, JointTaskDrawPoolsBothDistrictsInspectorsUnderRowLevelSecurity) {
+    // Counted as the owner, outside row-level security: active, not experts, not recused.
+    auto eligible = [&](long long unit, bool leaders) {
+        pqxx::connection c(db->url());
+        pqxx::read_transaction tx(c);
+        return tx
+            .exec_params1(
+                "WITH RECURSIVE u AS (SELECT id FROM authority WHERE id = $1"
+                "  UNION SELECT a.id FROM authority a JOIN u ON a.parent_id = u.id)"
+                " SELECT count(*) FROM inspector i WHERE i.authority_id IN (SELECT id FROM u)"
+                "  AND i.active AND i.category <> 'expert' AND (NOT $2 OR i.is_leader)"
+                "  AND NOT EXISTS (SELECT 1 FROM inspector_recusal r WHERE r.inspector_id = i.id AND r.object_id IS NULL"
+                "   AND current_date >= r.valid_from AND (r.valid_until IS NULL OR current_date <= r.valid_until))",
+                unit, leaders)[0]
+            .as<long long>();
+    };
+    const long long yz_members = eligible(yuzhong, false), spb_members = eligible(shapingba, false);
+    const long long yz_leaders = eligible(yuzhong, true);
+    ASSERT_GT(spb_members, 0);
+    ASSERT_GT(yz_leaders, 0);
+
+    json params = draw_params();
+    params["inspectors"] = {{"scope", "offices"}, {"authority_ids", {yuzhong, shapingba}}};
+    const long long single = task_in("approved", "单部门任务-外区人员不入池", params);
+    ok(call("yz_assigner", "POST", "/api/tasks/" + std::to_string(single) + "/receive"));
+    auto pv = ok(call("yz_assigner", "POST", "/api/tasks/" + std::to_string(single) + "/draw/preview"));
+    EXPECT_EQ(pv["preview"]["inspectors"]["members"], yz_members) << pv["preview"]["inspectors"].dump();
+
+    json plan = {{"year", 2026},
+                 {"name", "渝中区沙坪坝区联合抽查计划"},
+                 {"plan_type", "joint"},
+                 {"item_ids", {item1}},
+                 {"object_scope", "渝中区"},
+                 {"start_date", "2026-03-01"},
+                 {"end_date", "2026-11-30"},
+                 {"cooperating_authority_ids", {shapingba}}};
+    const long long pid = ok(call("yz_assigner", "POST", "/api/plans", plan), 201)["id"];
+    ok(call("yz_assigner", "POST", "/api/plans/" + std::to_string(pid) + "/distribute", json::object()));
+    json body = {{"plan_id", pid},
+                 {"name", "渝中区沙坪坝区联合抽查"},
+                 {"task_type", "joint"},
+                 {"cooperating_authority_ids", {shapingba}},
+                 {"item_ids", {item1}},
+                 {"start_date", "2026-04-01"},
+                 {"end_date", "2026-06-30"},
+                 {"draw_params", draw_params()}};
+    const long long joint = ok(call("yz_assigner", "POST", "/api/tasks", body), 201)["id"];
+    const std::string t = "/api/tasks/" + std::to_string(joint);
+    ok(call("yz_assigner", "POST", t + "/submit"));
+    ok(call("yz_reviewer", "POST", t + "/approve", {{"opinion", "同意联合抽查"}}));
+    ok(call("yz_assigner", "POST", t + "/receive"));
+    ok(call("spb_assigner", "POST", t + "/receive"));
+    for (const char* who : {"yz_assigner", "spb_assigner"}) {
+        pv = ok(call(who, "POST", t + "/draw/preview"));
+        EXPECT_EQ(pv["request"]["inspectors"]["initiating_unit_id"], yuzhong) << who;
+        EXPECT_EQ(pv["preview"]["inspectors"]["members"], yz_members + spb_members)
+            << who << ": " << pv["preview"]["inspectors"].dump();
+        EXPECT_EQ(pv["preview"]["inspectors"]["leaders"], yz_leaders)
+            << who << ": the leaders come from the initiating department";
+    }
+}
+
 TEST_F(TaskDrawApi, ReturnAndUrgeNotifyAndACountOverSeveralStrataIsRefused) {
     const long long assigner0 = unread("yz_assigner");
     const long long id = task_in("submitted", "将被退回的任务");
@@ -422,4 +492,135 @@ TEST_F(TaskDrawApi, DeadlineNearIsToldOnceToTheExecutingUnits) {
     // Told once.
     EXPECT_EQ(notify::deadline_near(db->pool(), 3), 0);
     EXPECT_EQ(unread("yz_assigner"), assigner0 + 1);
+}
+
+// --- The department's work (WORK-1, WORK-2, WORK-4, WORK-5, TASK-7) -------------------
+
+namespace {
+
+// The sheet's data rows of an .xlsx read back with GDAL's XLSX driver (header row not
+// counted whether or not GDAL takes it as field names).
+long long xlsx_rows(const std::string& bytes, const std::string& sheet, const std::string& first_header) {
+    const std::string path = (std::filesystem::temp_directory_path() / "twindraw-work-export.xlsx").string();
+    {
+        std::ofstream out(path, std::ios::binary);
+        out << bytes;
+    }
+    GDALAllRegister();
+    const char* drivers[] = {"XLSX", nullptr};
+    GDALDatasetUniquePtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR, drivers, nullptr, nullptr));
+    EXPECT_TRUE(ds) << "GDAL cannot open the work export";
+    if (!ds) return -1;
+    OGRLayer* layer = ds->GetLayerByName(sheet.c_str());
+    EXPECT_NE(layer, nullptr) << sheet;
+    if (!layer) return -1;
+    long long n = 0;
+    for (auto& f : *layer)
+        if (std::string(f->GetFieldAsString(0)) != first_header) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_F(TaskDrawApi, WorkShowsProgressExportsAndUrgesTheInspectorsWithOpenJobs) {
+    const long long id = task_in("approved", "部门工作进度任务");
+    const std::string t = "/api/tasks/" + std::to_string(id);
+    const std::string w = "/api/works/" + std::to_string(id) + "/" + std::to_string(yuzhong);
+    // Approved, not received: the work exists, but there is nothing to urge yet.
+    refused(call("yz_assigner", "POST", w + "/urge"), 409, "work_not_received", "waiting");
+    ok(call("yz_assigner", "POST", t + "/receive"));
+    const long long draw_id = ok(call("yz_assigner", "POST", t + "/draw"), 201)["id"];
+    ok(call("yz_assigner", "POST", "/api/draws/" + std::to_string(draw_id) + "/confirm", {{"password", "Draw#2026"}}));
+
+    // Counted as the owner: the task's jobs, the draw's inspectors, a result category.
+    pqxx::connection c(db->url());
+    std::vector<long long> jobs;
+    long long drawn_inspectors = 0, inspector1 = 0;
+    std::string category;
+    {
+        pqxx::work tx(c);
+        for (const auto& r : tx.exec_params("SELECT id FROM inspection_job WHERE task_id = $1 ORDER BY id", id))
+            jobs.push_back(r[0].as<long long>());
+        drawn_inspectors =
+            tx.exec_params1("SELECT count(DISTINCT inspector_id) FROM draw_inspector WHERE draw_id = $1", draw_id)[0]
+                .as<long long>();
+        inspector1 = tx.exec1("SELECT inspector_id FROM app_user WHERE account = 'inspector1'")[0].as<long long>();
+        category = tx.exec1("SELECT e.code FROM dict_entry e JOIN dict_category c ON c.id = e.category_id"
+                            " WHERE c.code = 'check_result' ORDER BY e.sort_order, e.id LIMIT 1")[0]
+                       .as<std::string>();
+        // The fixture puts inspector1's account into the first job's group, so that the
+        // urge has a known account to reach whatever the draw picked.
+        tx.exec_params("UPDATE inspection_job SET inspector_ids = array_append(inspector_ids, $2) WHERE id = $1",
+                       jobs.front(), inspector1);
+        tx.commit();
+    }
+    const long long total = static_cast<long long>(jobs.size());
+    ASSERT_GE(total, 3);
+
+    auto d = ok(call("yz_assigner", "GET", w));
+    EXPECT_EQ(d["progress"]["total"], total);
+    EXPECT_EQ(d["progress"]["not_inspected"], total);
+    EXPECT_EQ(d["progress"]["percent"], 0);
+    EXPECT_EQ(d["jobs"].size(), jobs.size());
+    EXPECT_EQ(d["inspectors"].size(), static_cast<size_t>(drawn_inspectors + 1)) << d["inspectors"].dump();
+    EXPECT_EQ(d["draw_id"], draw_id);
+    EXPECT_EQ(d["actions"], json::array({"urge"}));
+    auto list = ok(call("yz_assigner", "GET", "/api/works?state=received&q=" + std::string("部门工作进度")));
+    ASSERT_EQ(list["items"].size(), 1u) << list.dump();
+    EXPECT_EQ(list["items"][0]["jobs_total"], total);
+    EXPECT_EQ(list["items"][0]["not_inspected"], total);
+    EXPECT_EQ(ok(call("yz_assigner", "GET", "/api/works?q=没有这样的任务名称"))["total"], 0);
+
+    // Two results in: one submitted, one accepted.
+    {
+        pqxx::work tx(c);
+        tx.exec_params("UPDATE inspection_job SET state = 'submitted', result_category = $2, qualified = true WHERE id = $1",
+                       jobs[1], category);
+        tx.exec_params("UPDATE inspection_job SET state = 'accepted', result_category = $2, qualified = true WHERE id = $1",
+                       jobs[2], category);
+        tx.commit();
+    }
+    d = ok(call("yz_assigner", "GET", w));
+    EXPECT_EQ(d["progress"]["done"], 2);
+    EXPECT_EQ(d["progress"]["submitted"], 1);
+    EXPECT_EQ(d["progress"]["accepted"], 1);
+    EXPECT_EQ(d["progress"]["not_inspected"], total - 2);
+    EXPECT_EQ(d["progress"]["percent"], 200 / total);
+    ASSERT_EQ(d["results"].size(), 1u) << d["results"].dump();
+    EXPECT_EQ(d["results"][0]["category"], category);
+    EXPECT_EQ(d["results"][0]["count"], 2);
+
+    // The export holds every object and the two results.
+    auto x = call("yz_assigner", "GET", w + "/export.xlsx");
+    ASSERT_EQ(x.status, 200) << x.body;
+    EXPECT_EQ(xlsx_rows(x.body, "检查对象", "作业编号"), total);
+    EXPECT_EQ(xlsx_rows(x.body, "检查结果", "作业编号"), 2);
+    EXPECT_EQ(xlsx_rows(x.body, "执法人员", "姓名"), drawn_inspectors + 1);
+
+    // Urge: inspector1 (open job) is told once; the work counts it and its history shows it.
+    const long long before = unread("inspector1");
+    d = ok(call("yz_assigner", "POST", w + "/urge", {{"opinion", "请本周内完成"}}));
+    EXPECT_EQ(unread("inspector1"), before + 1);
+    EXPECT_EQ(d["urge_count"], 1);
+    bool urged = false;
+    for (const auto& h : d["history"])
+        if (h["action"] == "urge" && h["opinion"] == "请本周内完成") urged = true;
+    EXPECT_TRUE(urged) << d["history"].dump();
+
+    // Refusals: another district sees no such work, a reviewer may not urge, bad ids are
+    // 400, bad bodies 400/422, and a work with every job done has nothing to urge.
+    refused(call("spb_assigner", "GET", w), 404, "not_found");
+    EXPECT_EQ(call("yz_reviewer", "POST", w + "/urge").status, 403);
+    EXPECT_EQ(call("yz_assigner", "GET", "/api/works/x1/" + std::to_string(yuzhong)).status, 400);
+    EXPECT_EQ(call("yz_assigner", "GET", "/api/works/" + std::to_string(id) + "/999999").status, 404);
+    EXPECT_EQ(call("yz_assigner", "POST", w + "/urge", {{"opinion", std::string(600, 'x')}}).status, 422);
+    EXPECT_EQ(call("yz_assigner", "POST", w + "/urge", {{"unknown", 1}}).status, 422);
+    {
+        pqxx::work tx(c);
+        tx.exec_params("UPDATE inspection_job SET state = 'accepted' WHERE task_id = $1", id);
+        tx.commit();
+    }
+    refused(call("yz_assigner", "POST", w + "/urge"), 409, "nothing_to_urge", "done");
+    EXPECT_EQ(ok(call("yz_assigner", "GET", w))["actions"], json::array());
+    EXPECT_GE(ok(call("yz_assigner", "GET", "/api/works/summary"))["ongoing"], 1);
 }

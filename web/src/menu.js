@@ -41,9 +41,11 @@ export const menu = [
       { title: '巡检路线图示', path: '/network/patrol', perm: 'patrol.manage' },
       { title: '监管任务情况', path: '/network/progress', perm: 'patrol.manage' },
       { title: '巡查打卡', path: '/m/patrol', perm: 'job.submit' },
+      { title: '今日目标', path: '/m/targets', perm: 'job.submit' },
     ],
   },
   { title: '监管地图', path: '/map', icon: 'MapLocation', perm: 'registry.read' },
+  { title: '领导驾驶舱', path: '/dashboard', icon: 'DataAnalysis', perm: 'stats.read' },
   {
     title: '数据展现',
     path: '/stats',

@@ -30,6 +30,7 @@ import TaskList from './pages/random/TaskList.vue'
 import TaskForm from './pages/random/TaskForm.vue'
 import TaskDetail from './pages/random/TaskDetail.vue'
 import WorkList from './pages/random/WorkList.vue'
+import WorkDetail from './pages/random/WorkDetail.vue'
 import JobList from './pages/jobs/JobList.vue'
 import JobForm from './pages/jobs/JobForm.vue'
 import PublicPlans from './pages/public/PublicPlans.vue'
@@ -40,6 +41,8 @@ import PublicDrawPage from './pages/draw/PublicDrawPage.vue'
 import MapPage from './pages/MapPage.vue'
 import PatrolPage from './pages/network/PatrolPage.vue'
 import PatrolCheckinPage from './pages/network/PatrolCheckinPage.vue'
+import DashboardPage from './pages/DashboardPage.vue'
+import TodayTargetsPage from './pages/navigation/TodayTargetsPage.vue'
 import PublicationPage from './pages/publication/PublicationPage.vue'
 import PublicationDetail from './pages/publication/PublicationDetail.vue'
 import PublicResults from './pages/public/PublicResults.vue'
@@ -84,6 +87,7 @@ const routes = [
   { path: '/random/tasks/:id/edit', component: TaskForm, props: true, meta: { title: '编辑抽查任务', perm: 'task.create' } },
   { path: '/random/tasks/:id', component: TaskDetail, props: true, meta: { title: '抽查任务详情', perm: 'task.read' } },
   { path: '/random/works', component: WorkList, meta: { title: '部门工作', perm: 'task.read' } },
+  { path: '/random/works/:task(\\d+)/:unit(\\d+)', component: WorkDetail, props: true, meta: { title: '工作详情', perm: 'task.read' } },
   { path: '/public/plans', component: PublicPlans, meta: { title: '联合抽查计划公示', bare: true, public: true } },
   { path: '/random/draws', component: DrawListPage, meta: { title: '随机抽取', perm: 'draw.read' } },
   { path: '/random/draws/new', component: DrawNewPage, meta: { title: '新建抽取', perm: 'draw.run' } },
@@ -97,6 +101,8 @@ const routes = [
   { path: '/network/patrol', component: PatrolPage, props: { view: 'edit' }, meta: { title: '巡检路线图示', perm: 'patrol.manage' } },
   { path: '/network/progress', component: PatrolPage, props: { view: 'progress' }, meta: { title: '监管任务情况', perm: 'patrol.manage' } },
   { path: '/m/patrol', component: PatrolCheckinPage, meta: { title: '巡查打卡', perm: 'job.submit', bare: true } },
+  { path: '/dashboard', component: DashboardPage, meta: { title: '领导驾驶舱', perm: 'stats.read' } },
+  { path: '/m/targets', component: TodayTargetsPage, meta: { title: '今日目标', perm: 'job.submit', bare: true } },
   { path: '/random/publication', component: PublicationPage, meta: { title: '结果公示', perm: 'publish.manage' } },
   { path: '/random/publication/:id(\\d+)', component: PublicationDetail, props: true, meta: { title: '结果公示', perm: 'publish.manage' } },
   { path: '/public/results', component: PublicResults, meta: { title: '抽查结果公示', bare: true, public: true } },

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Cached tiles under load (issue 5 benchmark, GIS-2): wrk with 64 connections for 30 s
+# against `twindraw serve` answering tiles already in its disk cache, then against nginx
+# serving the very same cached PNG files from disk on the same machine. Prints the
+# requests/s of both and the ratio twindraw / nginx (goal >= 0.5).
+#   pg_virtualenv -t -v 15 tests/bench/tiles-cached.sh build/twindraw [enterprises] [seconds]
+# Needs wrk (scripts/deps) and nginx (`scripts/deps --bench` installs nginx-light).
+# Both servers get the same number of workers (TWINDRAW_BENCH_WORKERS, default 2: the
+# cores of the box); wrk runs 2 threads on the same machine. twindraw checks the bearer
+# session and the tile-expiry queue in PostgreSQL on every request, as it does in service.
+set -euo pipefail
+BIN=$(realpath "$1")
+N=${2:-20000}
+SECONDS_RUN=${3:-30}
+WORKERS=${TWINDRAW_BENCH_WORKERS:-2}
+command -v wrk >/dev/null || { echo "wrk is missing: scripts/deps installs it" >&2; exit 2; }
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || { echo "nginx is missing: scripts/deps --bench (or apt-get install nginx-light)" >&2; exit 2; }
+WORK=$(mktemp -d)
+chmod 755 "$WORK"   # nginx workers run as another user when started by root
+DB=twindraw_bench_cached_$$
+NGINX_PID=""
+cleanup() {
+  [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
+  kill $(jobs -p) 2>/dev/null || true
+  wait 2>/dev/null || true
+  dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+createdb "$DB"
+"$BIN" --database "dbname=$DB" migrate >/dev/null
+echo "==> demo city with $N enterprises"
+"$BIN" --database "dbname=$DB" demo --enterprises "$N" --seed 7 >/dev/null
+psql -qAt -d "$DB" -c "UPDATE app_user SET must_change_password = false WHERE account = 'admin'" >/dev/null
+
+port() { echo $((20000 + RANDOM % 20000)); }
+TD_PORT=$(port)
+"$BIN" --database "dbname=$DB" serve --address 127.0.0.1 --port "$TD_PORT" --data-dir "$WORK/data" \
+  --threads "$WORKERS" --pool-size $((WORKERS * 2)) >"$WORK/serve.log" 2>&1 &
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$TD_PORT/healthz" >/dev/null && break; sleep 0.1; done
+TOKEN=$(curl -fs -H 'Content-Type: application/json' \
+  -d '{"account":"admin","password":"Twindraw@2026","client":"mobile"}' \
+  "http://127.0.0.1:$TD_PORT/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+
+# The tiles: the objects layer over the central districts, z11-z14 (whole 8x8 metatiles).
+python3 - >"$WORK/tiles.txt" <<'PY'
+import math
+def tile(lon, lat, z):
+    n = 2 ** z
+    return int((lon + 180) / 360 * n), int((1 - math.log(math.tan(math.radians(lat)) + 1 / math.cos(math.radians(lat))) / math.pi) / 2 * n)
+for z in range(11, 15):
+    x0, y0 = tile(106.40, 29.70, z)
+    x1, y1 = tile(106.70, 29.45, z)
+    for x in range(x0 // 8 * 8, x1 // 8 * 8 + 8):
+        for y in range(y0 // 8 * 8, y1 // 8 * 8 + 8):
+            print(f"/tiles/objects/{z}/{x}/{y}.png")
+PY
+TILES=$(wc -l <"$WORK/tiles.txt")
+echo "==> warming the cache: $TILES tiles through twindraw"
+python3 - "$TD_PORT" "$TOKEN" "$WORK/tiles.txt" <<'PY'
+import http.client, sys
+port, token, listing = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+for p in open(listing):
+    c.request("GET", p.strip(), headers={"Authorization": "Bearer " + token})
+    r = c.getresponse(); r.read()
+    if r.status != 200: sys.exit(f"{p.strip()}: {r.status}")
+PY
+KEYS=$(ls "$WORK/data/tiles/objects")
+[ "$(echo "$KEYS" | wc -l)" -eq 1 ] || { echo "expected one cache key, got: $KEYS" >&2; exit 1; }
+CACHE="$WORK/data/tiles/objects/$KEYS"
+FILES=$(find "$CACHE" -name '*.png' | wc -l)
+BYTES=$(du -sb "$CACHE" | cut -f1)
+echo "==> $FILES cached files, $((BYTES / 1024)) KiB in $CACHE"
+[ "$FILES" -eq "$TILES" ] || { echo "cache holds $FILES files for $TILES tiles" >&2; exit 1; }
+chmod -R a+rX "$WORK/data"
+
+NG_PORT=$(port)
+mkdir -p "$WORK/nginx/logs"
+cat >"$WORK/nginx/nginx.conf" <<CONF
+worker_processes $WORKERS;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  types { image/png png; }
+  server {
+    listen 127.0.0.1:$NG_PORT;
+    location /tiles/objects/ { alias $CACHE/; }
+  }
+}
+CONF
+"$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+NGINX_PID=$!
+for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$NG_PORT$(head -1 "$WORK/tiles.txt")" && break; sleep 0.1; done
+# The same bytes from both.
+P=$(sed -n 5p "$WORK/tiles.txt")
+cmp <(curl -fs -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$TD_PORT$P") <(curl -fs "http://127.0.0.1:$NG_PORT$P") \
+  || { echo "twindraw and nginx serve different bytes for $P" >&2; exit 1; }
+
+# wrk walks the tile list round robin on every connection.
+cat >"$WORK/paths.lua" <<LUA
+local paths = {}
+for line in io.lines("$WORK/tiles.txt") do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+LUA
+bench() {  # $1 URL base [$2 "plain": no tile list]; prints requests/s; fails on any non-2xx answer
+  local out script=(-s "$WORK/paths.lua")
+  [ "${2:-}" = plain ] && script=()
+  out=$(wrk -t2 -c64 -d"${SECONDS_RUN}s" --latency "${script[@]}" -H "Authorization: Bearer $TOKEN" "$1")
+  echo "$out" >&2
+  if grep -q "Non-2xx" <<<"$out"; then echo "non-2xx answers from $1" >&2; exit 1; fi
+  awk '/Requests\/sec/ {print $2}' <<<"$out"
+}
+echo "==> wrk -c64 -d${SECONDS_RUN}s: twindraw serve ($WORKERS threads)"
+TD=$(bench "http://127.0.0.1:$TD_PORT")
+echo "==> wrk -c64 -d${SECONDS_RUN}s: nginx ($WORKERS workers) on the same files"
+NG=$(bench "http://127.0.0.1:$NG_PORT")
+# For the record: the same server answering /healthz (no session, no database, no file),
+# the ceiling of its HTTP layer on this box.
+echo "==> wrk -c64 -d${SECONDS_RUN}s: twindraw /healthz"
+HZ=$(bench "http://127.0.0.1:$TD_PORT/healthz" plain)
+python3 - "$TD" "$NG" "$FILES" "$HZ" <<'PY'
+import sys
+td, ng, n, hz = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+print(f"cached tiles     : {n}")
+print(f"twindraw         : {td:10.1f} requests/s")
+print(f"nginx            : {ng:10.1f} requests/s")
+print(f"ratio            : {td / ng:10.2f} (goal >= 0.5)")
+print(f"twindraw /healthz: {hz:10.1f} requests/s (its HTTP layer alone: {hz / ng:.2f} of nginx)")
+PY
