@@ -55,6 +55,7 @@ void register_all(Router& router, App& app) {
     register_stats_routes(router, app);
     register_navigation_routes(router, app);
     register_appeal_routes(router, app);
+    register_publication_routes(router, app);
 }
 
 }  // namespace twindraw::server

@@ -33,6 +33,7 @@ const std::vector<PermissionInfo>& permission_catalogue() {
         {"patrol.manage", "管理巡查点、巡查路线与片区", "网络监管"},
         {"stats.read", "查看统计与领导驾驶舱", "数据展现"},
         {"draw.change.approve", "审批检查对象名单与执法人员变更", "随机抽取"},
+        {"result.correct.approve", "审批公示结果更正（部门负责人）", "结果公示"},
     };
     return all;
 }

@@ -14,6 +14,8 @@ import { patrolTests } from './patrol.spec.mjs'
 import { dashboardTests } from './dashboard.spec.mjs'
 import { navigationTests } from './navigation.spec.mjs'
 import { appealTests } from './appeals.spec.mjs'
+import { publicationTests } from './publication.spec.mjs'
+import { cycleTests } from './cycle.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
 let tests
@@ -39,6 +41,8 @@ if (me.status === 404) {
     ...dashboardTests,
     ...navigationTests,
     ...appealTests,
+    ...publicationTests,
+    ...cycleTests,
   ]
 }
 const failed = await run(tests)

@@ -18,14 +18,8 @@ export const menu = [
       { title: '结果审核', path: '/random/results', perm: 'result.review' },
       { title: '申诉审核', path: '/random/appeals', perm: 'result.review' },
       { title: '变更审批', path: '/random/draw-changes', perm: 'draw.change.approve' },
-      {
-        title: '结果公示',
-        path: '/random/publication',
-        coming: {
-          refs: 'PUB-1～PUB-3，VERIFY-1',
-          features: ['已完成检查的结果列表，查询与导出', '20 个工作日内公示的期限跟踪', '抽取过程的公开复核'],
-        },
-      },
+      { title: '结果公示', path: '/random/publication', perm: 'publish.manage' },
+      { title: '信息公开', path: '/public/results' },
     ],
   },
   {

@@ -46,6 +46,9 @@ import TodayTargetsPage from './pages/navigation/TodayTargetsPage.vue'
 import AppealList from './pages/appeals/AppealList.vue'
 import AppealDetail from './pages/appeals/AppealDetail.vue'
 import ChangeApprovals from './pages/draw/ChangeApprovals.vue'
+import PublicationPage from './pages/publication/PublicationPage.vue'
+import PublicationDetail from './pages/publication/PublicationDetail.vue'
+import PublicResults from './pages/public/PublicResults.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -106,6 +109,9 @@ const routes = [
   { path: '/random/appeals', component: AppealList, meta: { title: '申诉审核', perm: 'result.review' } },
   { path: '/random/appeals/:id(\\d+)', component: AppealDetail, props: true, meta: { title: '申诉复核', perm: 'result.review' } },
   { path: '/random/draw-changes', component: ChangeApprovals, meta: { title: '变更审批', perm: 'draw.change.approve' } },
+  { path: '/random/publication', component: PublicationPage, meta: { title: '结果公示', perm: 'publish.manage' } },
+  { path: '/random/publication/:id(\\d+)', component: PublicationDetail, props: true, meta: { title: '结果公示', perm: 'publish.manage' } },
+  { path: '/public/results', component: PublicResults, meta: { title: '抽查结果公示', bare: true, public: true } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,
