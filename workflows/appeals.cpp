@@ -345,7 +345,7 @@ json versions_of(pqxx::transaction_base& tx, long long job_id) {
     for (const auto& r : pg::exec(tx,
                                   "SELECT v.version_no, v.source, v.appeal_id, v.result, u.name,"
                                   " to_char(v.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')"
-                                  " FROM result_version v LEFT JOIN app_user_name u ON u.id = v.created_by"
+                                  " FROM job_result_version v LEFT JOIN app_user_name u ON u.id = v.created_by"
                                   " WHERE v.job_id = $1 ORDER BY v.version_no",
                                   pg::Params().add(job_id)))
         out.push_back({{"version_no", r[0].as<int>()},
@@ -585,14 +585,14 @@ json decide(pg::Pool& pool, const flow::FlowActor& actor, long long id, bool acc
                     .with("state", job_state)
                     .with("action", "accept");
             // Version 1 keeps the result as the review accepted it; then the correction.
-            auto n = pg::exec(tx, "SELECT coalesce(max(version_no), 0) FROM result_version WHERE job_id = $1",
+            auto n = pg::exec(tx, "SELECT coalesce(max(version_no), 0) FROM job_result_version WHERE job_id = $1",
                               pg::Params().add(a.job_id))[0][0]
                          .as<int>();
             if (n == 0) {
                 json before = result_of(tx, a.job_id);
                 before.erase("result_category_label");
                 pg::exec(tx,
-                         "INSERT INTO result_version(job_id, version_no, source, result, created_by)"
+                         "INSERT INTO job_result_version(job_id, version_no, source, result, created_by)"
                          " VALUES ($1, 1, 'review', $2::jsonb, $3::bigint)",
                          pg::Params()
                              .add(a.job_id)
@@ -620,7 +620,7 @@ json decide(pg::Pool& pool, const flow::FlowActor& actor, long long id, bool acc
             json after = result_of(tx, a.job_id);
             after.erase("result_category_label");
             pg::exec(tx,
-                     "INSERT INTO result_version(job_id, version_no, source, appeal_id, result, created_by)"
+                     "INSERT INTO job_result_version(job_id, version_no, source, appeal_id, result, created_by)"
                      " VALUES ($1, $2, 'appeal', $3, $4::jsonb, $5::bigint)",
                      pg::Params().add(a.job_id).add(n + 1).add(id).add(after.dump()).add(opt_id(actor.user_id)));
         }

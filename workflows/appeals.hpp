@@ -2,7 +2,7 @@
 // group files an appeal with a reason, attachments, corrected findings and item results
 // and a named reviewer (a user whose role grants result.review and whose data scope holds
 // the job's unit); only that reviewer accepts it — the corrected result replaces the
-// job's, every version stays in result_version — or rejects it with an opinion. The
+// job's, every version stays in job_result_version — or rejects it with an opinion. The
 // filer's group may withdraw it while pending. Every step appends flow history (entities
 // "appeal" and "job"), writes the audit trail and tells the other side
 // (notify::users). See docs/appeals-changes.md.

@@ -3,7 +3,7 @@
 --
 -- An appeal (申诉) carries a reason, attachments, corrected findings and item results,
 -- and a named reviewer; only that reviewer accepts or rejects it. Accepting replaces the
--- job's result; every version of the result stays in result_version (never updated).
+-- job's result; every version of the result stays in job_result_version (never updated).
 -- A change of a confirmed draw (名单变更, 执法人员变更) is a request approved by the
 -- department head (draw.change.approve). The draw's own rows never change (0009's
 -- guards keep its published record verifiable): draw_change records each change next to
@@ -54,7 +54,7 @@ CREATE INDEX appeal_file_appeal_idx ON appeal_file(appeal_id);
 -- The versions of a job's result. When the first appeal is accepted, version 1 keeps the
 -- result as it was accepted in review; each accepted appeal adds the next. Rows are never
 -- changed or deleted.
-CREATE TABLE result_version (
+CREATE TABLE job_result_version (
   id          bigserial PRIMARY KEY,
   job_id      bigint NOT NULL REFERENCES inspection_job(id),
   version_no  integer NOT NULL CHECK (version_no >= 1),
@@ -71,7 +71,7 @@ CREATE FUNCTION append_only_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION '% rows cannot be changed or deleted', TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
 END $$;
-CREATE TRIGGER result_version_guard BEFORE UPDATE OR DELETE ON result_version
+CREATE TRIGGER job_result_version_guard BEFORE UPDATE OR DELETE ON job_result_version
   FOR EACH ROW EXECUTE FUNCTION append_only_guard();
 
 -- The users who may be named to review an appeal of a job of unit p_unit: active, with
@@ -195,7 +195,7 @@ END $$;
 
 SELECT audit_attach('result_appeal');
 SELECT audit_attach('appeal_file');
-SELECT audit_attach('result_version');
+SELECT audit_attach('job_result_version');
 SELECT audit_attach('draw_change');
 
 -- Permission draw.change.approve (catalogue: workflows/account-permissions.cpp) for the
@@ -210,9 +210,9 @@ DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'twindraw_app') THEN
     GRANT SELECT, INSERT, UPDATE ON result_appeal, draw_change TO twindraw_app;
-    GRANT SELECT, INSERT ON appeal_file, result_version TO twindraw_app;
-    REVOKE DELETE ON result_appeal, draw_change, appeal_file, result_version FROM twindraw_app;
-    GRANT USAGE, SELECT ON SEQUENCE result_appeal_id_seq, appeal_file_id_seq, result_version_id_seq,
+    GRANT SELECT, INSERT ON appeal_file, job_result_version TO twindraw_app;
+    REVOKE DELETE ON result_appeal, draw_change, appeal_file, job_result_version FROM twindraw_app;
+    GRANT USAGE, SELECT ON SEQUENCE result_appeal_id_seq, appeal_file_id_seq, job_result_version_id_seq,
       draw_change_id_seq TO twindraw_app;
     GRANT EXECUTE ON FUNCTION appeal_reviewers(bigint),
       job_create_for_change(bigint, text, bigint, integer, bigint[], text) TO twindraw_app;

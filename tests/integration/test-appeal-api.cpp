@@ -342,11 +342,11 @@ TEST_F(AppealApi, NamedReviewerAcceptsAndBothVersionsAreKept) {
     EXPECT_EQ(steps.back(), "appeal_accept");
     EXPECT_NE(std::find(steps.begin(), steps.end(), "appeal"), steps.end());
     EXPECT_GE(sql("SELECT count(*) FROM audit_log WHERE entity = 'result_appeal'")[0][0].as<long long>(), 2);
-    EXPECT_EQ(sql("SELECT count(*) FROM audit_log WHERE entity = 'result_version'")[0][0].as<long long>(), 2);
+    EXPECT_EQ(sql("SELECT count(*) FROM audit_log WHERE entity = 'job_result_version'")[0][0].as<long long>(), 2);
     // A stored version never changes.
     pqxx::connection c(db->url());
     pqxx::work tx(c);
-    EXPECT_THROW(tx.exec("UPDATE result_version SET result = '{}'"), pqxx::sql_error);
+    EXPECT_THROW(tx.exec("UPDATE job_result_version SET result = '{}'"), pqxx::sql_error);
 }
 
 TEST_F(AppealApi, RejectedAndWithdrawnAppealsLeaveTheResult) {
