@@ -6,6 +6,7 @@
 // verification. See docs/appeals-changes.md.
 #include "geo/error.hpp"
 #include "server/app.hpp"
+#include "server/request-params.hpp"
 #include "workflows/appeals.hpp"
 #include "workflows/draw-changes.hpp"
 
@@ -15,27 +16,12 @@ namespace twindraw::server {
 
 namespace {
 
-flow::FlowActor actor_of(const Request& req) {
-    const Principal& p = *req.principal;
-    return {p.user_id, p.unit_id, p.data_scope, p.permissions};
-}
-
-long long id_param(const Request& req) {
-    const std::string& v = req.params.at("id");
-    if (!std::regex_match(v, std::regex("^[1-9][0-9]{0,17}$"))) throw bad_request("bad_id", "编号格式不正确", "id");
-    return std::stoll(v);
-}
-
 long long query_num(const Request& req, const char* name, long long fallback, long long max) {
     auto v = req.query_value(name);
     if (!v || v->empty()) return fallback;
     if (!std::regex_match(*v, std::regex("^[0-9]{1,9}$")) || std::stoll(*v) > max)
         throw bad_request(std::string("bad_") + name, std::string("参数 ") + name + " 不正确", name);
     return std::stoll(*v);
-}
-
-nlohmann::json body_of(const Request& req) {
-    return req.body.empty() ? nlohmann::json::object() : req.json_body();
 }
 
 std::string state_of(const Request& req, const std::string& fallback) {
@@ -50,20 +36,22 @@ void register_appeal_routes(Router& router, App& app) {
 
     router.add({"GET", "/api/jobs/{id}/appeals", "job.submit", "检查作业的申诉与检查结果各版本", tag,
                 [&app](const Request& req) {
-                    return Response::json(200, appeals::for_job(app.pool, actor_of(req), id_param(req)));
+                    return Response::json(200,
+                                          appeals::for_job(app.pool, params::flow_actor(req), params::path_id(req)));
                 }});
-    router.add({"GET", "/api/jobs/{id}/appeal-reviewers", "job.submit",
-                "可指定为申诉复核人的人员（有审核检查结果权限且数据范围含本作业单位）", tag,
-                [&app](const Request& req) {
-                    return Response::json(200, appeals::reviewers(app.pool, actor_of(req), id_param(req)));
-                }});
+    router.add(
+        {"GET", "/api/jobs/{id}/appeal-reviewers", "job.submit",
+         "可指定为申诉复核人的人员（有审核检查结果权限且数据范围含本作业单位）", tag, [&app](const Request& req) {
+             return Response::json(200, appeals::reviewers(app.pool, params::flow_actor(req), params::path_id(req)));
+         }});
     router.add({"POST",
                 "/api/jobs/{id}/appeals",
                 "job.submit",
                 "对审核通过的检查结果提出申诉 {reason, reviewer_id, corrected}",
                 tag,
                 [&app](const Request& req) {
-                    return Response::json(201, appeals::file(app.pool, actor_of(req), id_param(req), body_of(req)));
+                    return Response::json(201, appeals::file(app.pool, params::flow_actor(req), params::path_id(req),
+                                                             params::body_object(req)));
                 },
                 {},
                 json});
@@ -74,7 +62,7 @@ void register_appeal_routes(Router& router, App& app) {
                 tag,
                 [&app](const Request& req) {
                     return Response::json(
-                        201, appeals::add_file(app.pool, app.data_dir, actor_of(req), id_param(req),
+                        201, appeals::add_file(app.pool, app.data_dir, params::flow_actor(req), params::path_id(req),
                                                req.query_value("filename").value_or(""), req.body,
                                                std::min<size_t>(app.max_upload_bytes, 10u * 1024u * 1024u)));
                 },
@@ -86,7 +74,8 @@ void register_appeal_routes(Router& router, App& app) {
                 "撤回待复核的申诉 {opinion?}",
                 tag,
                 [&app](const Request& req) {
-                    return Response::json(200, appeals::withdraw(app.pool, actor_of(req), id_param(req), body_of(req)));
+                    return Response::json(200, appeals::withdraw(app.pool, params::flow_actor(req),
+                                                                 params::path_id(req), params::body_object(req)));
                 },
                 {},
                 json});
@@ -102,12 +91,12 @@ void register_appeal_routes(Router& router, App& app) {
                     f.page = query_num(req, "page", 1, 100000);
                     f.page_size = query_num(req, "page_size", 20, 100);
                     if (f.page < 1) throw bad_request("bad_page", "页码不正确", "page");
-                    return Response::json(200, appeals::list(app.pool, actor_of(req), f));
+                    return Response::json(200, appeals::list(app.pool, params::flow_actor(req), f));
                 },
                 {"state", "mine", "page", "page_size"}});
     router.add({"GET", "/api/appeals/{id}", "authenticated", "申诉详情（本检查组、指定复核人或数据范围内可见）", tag,
                 [&app](const Request& req) {
-                    return Response::json(200, appeals::get(app.pool, actor_of(req), id_param(req)));
+                    return Response::json(200, appeals::get(app.pool, params::flow_actor(req), params::path_id(req)));
                 }});
     router.add({"POST",
                 "/api/appeals/{id}/accept",
@@ -115,8 +104,8 @@ void register_appeal_routes(Router& router, App& app) {
                 "申诉通过：以更正后的结果替换当前结果（仅指定复核人）{opinion?}",
                 tag,
                 [&app](const Request& req) {
-                    return Response::json(200,
-                                          appeals::decide(app.pool, actor_of(req), id_param(req), true, body_of(req)));
+                    return Response::json(200, appeals::decide(app.pool, params::flow_actor(req), params::path_id(req),
+                                                               true, params::body_object(req)));
                 },
                 {},
                 json});
@@ -126,13 +115,13 @@ void register_appeal_routes(Router& router, App& app) {
                 "驳回申诉（仅指定复核人）{opinion}",
                 tag,
                 [&app](const Request& req) {
-                    return Response::json(200,
-                                          appeals::decide(app.pool, actor_of(req), id_param(req), false, body_of(req)));
+                    return Response::json(200, appeals::decide(app.pool, params::flow_actor(req), params::path_id(req),
+                                                               false, params::body_object(req)));
                 },
                 {},
                 json});
     router.add({"GET", "/api/appeal-files/{id}", "authenticated", "下载申诉附件", tag, [&app](const Request& req) {
-                    auto f = appeals::get_file(app.pool, app.data_dir, actor_of(req), id_param(req));
+                    auto f = appeals::get_file(app.pool, app.data_dir, params::flow_actor(req), params::path_id(req));
                     return Response::download(std::move(f.bytes), f.content_type, f.filename);
                 }});
 
@@ -140,8 +129,8 @@ void register_appeal_routes(Router& router, App& app) {
     const std::string ctag = "抽取变更";
     router.add({"GET", "/api/draws/{id}/changes", "draw.read", "抽取记录的变更（名单与执法人员）及变更后的检查组", ctag,
                 [&app](const Request& req) {
-                    const auto a = actor_of(req);
-                    return Response::json(200, drawchange::for_draw(app.pool, &a, id_param(req), false));
+                    const auto a = params::flow_actor(req);
+                    return Response::json(200, drawchange::for_draw(app.pool, &a, params::path_id(req), false));
                 }});
     router.add({"GET",
                 "/api/draws/{id}/change-options",
@@ -150,7 +139,7 @@ void register_appeal_routes(Router& router, App& app) {
                 ctag,
                 [&app](const Request& req) {
                     return Response::json(200,
-                                          drawchange::options(app.pool, actor_of(req), id_param(req),
+                                          drawchange::options(app.pool, params::flow_actor(req), params::path_id(req),
                                                               static_cast<int>(query_num(req, "group_no", 0, 1000)),
                                                               req.query_value("q").value_or(""),
                                                               query_num(req, "old_inspector_id", 0, 999999999)));
@@ -162,8 +151,8 @@ void register_appeal_routes(Router& router, App& app) {
                 "申请变更已确认的抽取：更换执法人员或移出（替补）检查对象，须经部门负责人审批",
                 ctag,
                 [&app](const Request& req) {
-                    return Response::json(201,
-                                          drawchange::request(app.pool, actor_of(req), id_param(req), body_of(req)));
+                    return Response::json(201, drawchange::request(app.pool, params::flow_actor(req),
+                                                                   params::path_id(req), params::body_object(req)));
                 },
                 {},
                 json});
@@ -173,9 +162,10 @@ void register_appeal_routes(Router& router, App& app) {
                 "待审批（或按状态）的抽取变更申请，限数据范围",
                 ctag,
                 [&app](const Request& req) {
-                    return Response::json(200, drawchange::list(app.pool, actor_of(req), state_of(req, "pending"),
-                                                                std::max(1LL, query_num(req, "page", 1, 100000)),
-                                                                std::max(1LL, query_num(req, "page_size", 20, 100))));
+                    return Response::json(200,
+                                          drawchange::list(app.pool, params::flow_actor(req), state_of(req, "pending"),
+                                                           std::max(1LL, query_num(req, "page", 1, 100000)),
+                                                           std::max(1LL, query_num(req, "page_size", 20, 100))));
                 },
                 {"state", "page", "page_size"}});
     router.add({"POST",
@@ -185,7 +175,8 @@ void register_appeal_routes(Router& router, App& app) {
                 ctag,
                 [&app](const Request& req) {
                     return Response::json(
-                        200, drawchange::decide(app.pool, actor_of(req), id_param(req), true, body_of(req)));
+                        200, drawchange::decide(app.pool, params::flow_actor(req), params::path_id(req), true,
+                                                params::body_object(req)));
                 },
                 {},
                 json});
@@ -196,13 +187,14 @@ void register_appeal_routes(Router& router, App& app) {
                 ctag,
                 [&app](const Request& req) {
                     return Response::json(
-                        200, drawchange::decide(app.pool, actor_of(req), id_param(req), false, body_of(req)));
+                        200, drawchange::decide(app.pool, params::flow_actor(req), params::path_id(req), false,
+                                                params::body_object(req)));
                 },
                 {},
                 json});
     router.add({"GET", "/api/public/draws/{id}/changes", "public", "公开：抽取记录经批准的变更及变更后的检查组", ctag,
                 [&app](const Request& req) {
-                    return Response::json(200, drawchange::for_draw(app.pool, nullptr, id_param(req), true));
+                    return Response::json(200, drawchange::for_draw(app.pool, nullptr, params::path_id(req), true));
                 }});
 }
 

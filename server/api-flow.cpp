@@ -3,6 +3,7 @@
 // actor's data scope and the state machine (409 with the current state).
 #include "geo/error.hpp"
 #include "server/app.hpp"
+#include "server/request-params.hpp"
 #include "workflows/flow-plans.hpp"
 #include "workflows/flow-tasks.hpp"
 
@@ -12,29 +13,12 @@ namespace {
 
 constexpr long long kTaskExportLimit = 20000;
 
-flow::FlowActor actor_of(const Request& req) {
-    const Principal& p = *req.principal;
-    return {p.user_id, p.unit_id, p.data_scope, p.permissions};
-}
-
-long long id_param(const Request& req) {
-    const std::string& v = req.params.at("id");
-    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
-        throw bad_request("bad_id", "编号格式不正确", "id");
-    return std::stoll(v);
-}
-
 std::optional<long long> query_int(const Request& req, const char* name) {
     auto v = req.query_value(name);
     if (!v || v->empty()) return std::nullopt;
     if (v->size() > 12 || v->find_first_not_of("0123456789") != std::string::npos)
         throw bad_request(std::string("bad_") + name, std::string("参数 ") + name + " 应为正整数", name);
     return std::stoll(*v);
-}
-
-// A JSON object body; an empty body counts as {}.
-nlohmann::json body_of(const Request& req) {
-    return req.body.empty() ? nlohmann::json::object() : req.json_body();
 }
 
 flow::PlanFilter plan_filter(const Request& req) {
@@ -75,7 +59,7 @@ void register_flow_routes(Router& router, App& app) {
     router.add({"GET", "/api/plans", "plan.read",
                 "年度计划列表（按年度、状态、类型、关键字；selectable=1 仅可用于制定任务的计划）", plans,
                 [&app](const Request& req) {
-                    return Response::json(200, flow::list_plans(app.pool, actor_of(req), plan_filter(req)));
+                    return Response::json(200, flow::list_plans(app.pool, params::flow_actor(req), plan_filter(req)));
                 },
                 plan_q});
     router.add({"POST",
@@ -84,13 +68,13 @@ void register_flow_routes(Router& router, App& app) {
                 "新增年度计划（表 D.1）",
                 plans,
                 [&app](const Request& req) {
-                    return Response::json(201, flow::create_plan(app.pool, actor_of(req), req.json_body()));
+                    return Response::json(201, flow::create_plan(app.pool, params::flow_actor(req), req.json_body()));
                 },
                 {},
                 json});
     router.add(
         {"GET", "/api/plans/{id}", "plan.read", "年度计划详情（含任务与流转记录）", plans, [&app](const Request& req) {
-             return Response::json(200, flow::get_plan(app.pool, actor_of(req), id_param(req)));
+             return Response::json(200, flow::get_plan(app.pool, params::flow_actor(req), params::path_id(req)));
          }});
     router.add({"PUT",
                 "/api/plans/{id}",
@@ -98,13 +82,13 @@ void register_flow_routes(Router& router, App& app) {
                 "编辑未分发的年度计划",
                 plans,
                 [&app](const Request& req) {
-                    return Response::json(200,
-                                          flow::update_plan(app.pool, actor_of(req), id_param(req), req.json_body()));
+                    return Response::json(200, flow::update_plan(app.pool, params::flow_actor(req),
+                                                                 params::path_id(req), req.json_body()));
                 },
                 {},
                 json});
     router.add({"DELETE", "/api/plans/{id}", "plan.create", "删除未分发的年度计划", plans, [&app](const Request& req) {
-                    flow::delete_plan(app.pool, actor_of(req), id_param(req));
+                    flow::delete_plan(app.pool, params::flow_actor(req), params::path_id(req));
                     return Response::no_content();
                 }});
     router.add({"POST",
@@ -113,8 +97,8 @@ void register_flow_routes(Router& router, App& app) {
                 "分发年度计划（联合计划同时向社会公示）",
                 plans,
                 [&app](const Request& req) {
-                    return Response::json(200,
-                                          flow::distribute_plan(app.pool, actor_of(req), id_param(req), body_of(req)));
+                    return Response::json(200, flow::distribute_plan(app.pool, params::flow_actor(req),
+                                                                     params::path_id(req), params::body_object(req)));
                 },
                 {},
                 json});
@@ -124,7 +108,8 @@ void register_flow_routes(Router& router, App& app) {
                 "回收已分发的年度计划",
                 plans,
                 [&app](const Request& req) {
-                    return Response::json(200, flow::recall_plan(app.pool, actor_of(req), id_param(req), body_of(req)));
+                    return Response::json(200, flow::recall_plan(app.pool, params::flow_actor(req),
+                                                                 params::path_id(req), params::body_object(req)));
                 },
                 {},
                 json});
@@ -141,13 +126,13 @@ void register_flow_routes(Router& router, App& app) {
     // --- inspection tasks (TASK-1..7) ---
     router.add({"GET", "/api/tasks", "task.read", "抽查任务列表（按计划、年度、状态、类型、关键字）", tasks,
                 [&app](const Request& req) {
-                    return Response::json(200, flow::list_tasks(app.pool, actor_of(req), task_filter(req)));
+                    return Response::json(200, flow::list_tasks(app.pool, params::flow_actor(req), task_filter(req)));
                 },
                 task_q});
     router.add({"GET", "/api/tasks/export.xlsx", "task.read", "按当前筛选条件导出抽查任务（Excel）", tasks,
                 [&app](const Request& req) {
                     return Response::download(
-                        flow::export_tasks_xlsx(app.pool, actor_of(req), task_filter(req), kTaskExportLimit),
+                        flow::export_tasks_xlsx(app.pool, params::flow_actor(req), task_filter(req), kTaskExportLimit),
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "抽查任务.xlsx");
                 },
                 task_q});
@@ -157,13 +142,13 @@ void register_flow_routes(Router& router, App& app) {
                 "从已分发的年度计划新增抽查任务（单部门或联合）",
                 tasks,
                 [&app](const Request& req) {
-                    return Response::json(201, flow::create_task(app.pool, actor_of(req), req.json_body()));
+                    return Response::json(201, flow::create_task(app.pool, params::flow_actor(req), req.json_body()));
                 },
                 {},
                 json});
     router.add({"GET", "/api/tasks/{id}", "task.read", "抽查任务详情（执行单位进度、抽取参数、流转记录）", tasks,
                 [&app](const Request& req) {
-                    return Response::json(200, flow::get_task(app.pool, actor_of(req), id_param(req)));
+                    return Response::json(200, flow::get_task(app.pool, params::flow_actor(req), params::path_id(req)));
                 }});
     router.add({"PUT",
                 "/api/tasks/{id}",
@@ -171,14 +156,14 @@ void register_flow_routes(Router& router, App& app) {
                 "编辑已创建或已退回的抽查任务",
                 tasks,
                 [&app](const Request& req) {
-                    return Response::json(200,
-                                          flow::update_task(app.pool, actor_of(req), id_param(req), req.json_body()));
+                    return Response::json(200, flow::update_task(app.pool, params::flow_actor(req),
+                                                                 params::path_id(req), req.json_body()));
                 },
                 {},
                 json});
     router.add(
         {"DELETE", "/api/tasks/{id}", "task.create", "删除已创建或已退回的抽查任务", tasks, [&app](const Request& req) {
-             flow::delete_task(app.pool, actor_of(req), id_param(req));
+             flow::delete_task(app.pool, params::flow_actor(req), params::path_id(req));
              return Response::no_content();
          }});
     router.add({"POST",
@@ -187,7 +172,8 @@ void register_flow_routes(Router& router, App& app) {
                 "提交抽查任务给本部门审核员审核",
                 tasks,
                 [&app](const Request& req) {
-                    return Response::json(200, flow::submit_task(app.pool, actor_of(req), id_param(req), body_of(req)));
+                    return Response::json(200, flow::submit_task(app.pool, params::flow_actor(req),
+                                                                 params::path_id(req), params::body_object(req)));
                 },
                 {},
                 json});
@@ -197,8 +183,8 @@ void register_flow_routes(Router& router, App& app) {
                 "审核通过抽查任务（填写审核意见）",
                 tasks,
                 [&app](const Request& req) {
-                    return Response::json(
-                        200, flow::review_task(app.pool, actor_of(req), id_param(req), true, body_of(req)));
+                    return Response::json(200, flow::review_task(app.pool, params::flow_actor(req),
+                                                                 params::path_id(req), true, params::body_object(req)));
                 },
                 {},
                 json});
@@ -209,7 +195,8 @@ void register_flow_routes(Router& router, App& app) {
                 tasks,
                 [&app](const Request& req) {
                     return Response::json(
-                        200, flow::review_task(app.pool, actor_of(req), id_param(req), false, body_of(req)));
+                        200, flow::review_task(app.pool, params::flow_actor(req), params::path_id(req), false,
+                                               params::body_object(req)));
                 },
                 {},
                 json});
@@ -219,7 +206,8 @@ void register_flow_routes(Router& router, App& app) {
                 "催办审核通过的抽查任务",
                 tasks,
                 [&app](const Request& req) {
-                    return Response::json(200, flow::urge_task(app.pool, actor_of(req), id_param(req), body_of(req)));
+                    return Response::json(200, flow::urge_task(app.pool, params::flow_actor(req), params::path_id(req),
+                                                               params::body_object(req)));
                 },
                 {},
                 json});
@@ -231,8 +219,8 @@ void register_flow_routes(Router& router, App& app) {
                 "执行部门接收审核通过的抽查任务",
                 works,
                 [&app](const Request& req) {
-                    return Response::json(200,
-                                          flow::receive_task(app.pool, actor_of(req), id_param(req), body_of(req)));
+                    return Response::json(200, flow::receive_task(app.pool, params::flow_actor(req),
+                                                                  params::path_id(req), params::body_object(req)));
                 },
                 {},
                 json});
@@ -244,7 +232,7 @@ void register_flow_routes(Router& router, App& app) {
                 [&app](const Request& req) {
                     return Response::json(
                         200,
-                        flow::list_works(app.pool, actor_of(req), req.query_value("state").value_or(""),
+                        flow::list_works(app.pool, params::flow_actor(req), req.query_value("state").value_or(""),
                                          query_int(req, "page").value_or(1), query_int(req, "page_size").value_or(20),
                                          req.query_value("q").value_or("")));
                 },

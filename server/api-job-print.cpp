@@ -11,8 +11,7 @@ namespace twindraw::server {
 namespace {
 
 Response form_pdf(App& app, const Request& req) {
-    const Principal& who = *req.principal;
-    const flow::FlowActor actor{who.user_id, who.unit_id, who.data_scope, who.permissions};
+    const flow::FlowActor actor = params::flow_actor(req);
     const nlohmann::json job = jobs::get(app.pool, actor, params::path_id(req));
     std::string signature;
     for (const auto& f : job.value("files", nlohmann::json::array()))

@@ -3,6 +3,7 @@
 // reviewers' routes (结果审核) need result.review and act inside their data scope.
 #include "geo/error.hpp"
 #include "server/app.hpp"
+#include "server/request-params.hpp"
 #include "workflows/jobs.hpp"
 
 #include <regex>
@@ -11,43 +12,20 @@ namespace twindraw::server {
 
 namespace {
 
-flow::FlowActor actor_of(const Request& req) {
-    const Principal& p = *req.principal;
-    return {p.user_id, p.unit_id, p.data_scope, p.permissions};
-}
-
-long long id_param(const Request& req) {
-    const std::string& v = req.params.at("id");
-    if (!std::regex_match(v, std::regex("^[1-9][0-9]{0,17}$"))) throw bad_request("bad_id", "编号格式不正确", "id");
-    return std::stoll(v);
-}
-
-std::optional<long long> query_int(const Request& req, const char* name) {
-    auto v = req.query_value(name);
-    if (!v || v->empty()) return std::nullopt;
-    if (!std::regex_match(*v, std::regex("^[1-9][0-9]{0,11}$")))
-        throw bad_request(std::string("bad_") + name, std::string("参数 ") + name + " 应为正整数", name);
-    return std::stoll(*v);
-}
-
 jobs::Filter filter_of(const Request& req, const std::string& default_state) {
     jobs::Filter f;
-    f.task_id = query_int(req, "task_id");
-    f.draw_id = query_int(req, "draw_id");
+    f.task_id = params::query_positive(req, "task_id");
+    f.draw_id = params::query_positive(req, "draw_id");
     f.state = req.query_value("state").value_or(default_state);
     if (f.state == "all") f.state.clear();
     f.q = req.query_value("q").value_or("");
-    f.page = query_int(req, "page").value_or(1);
-    f.page_size = query_int(req, "page_size").value_or(20);
+    f.page = params::query_positive(req, "page").value_or(1);
+    f.page_size = params::query_positive(req, "page_size").value_or(20);
     return f;
 }
 
-nlohmann::json body_of(const Request& req) {
-    return req.body.empty() ? nlohmann::json::object() : req.json_body();
-}
-
 Response file_response(App& app, const Request& req) {
-    auto f = jobs::get_file(app.pool, app.data_dir, actor_of(req), id_param(req));
+    auto f = jobs::get_file(app.pool, app.data_dir, params::flow_actor(req), params::path_id(req));
     return Response::download(std::move(f.bytes), f.content_type, f.filename);
 }
 
@@ -61,12 +39,12 @@ void register_job_routes(Router& router, App& app) {
     router.add({"GET", "/api/jobs/mine", "job.submit",
                 "我的检查：本人所在检查组的检查作业（按任务、状态筛选，按编号或对象名称搜索）", mine,
                 [&app](const Request& req) {
-                    return Response::json(200, jobs::list_mine(app.pool, actor_of(req), filter_of(req, "")));
+                    return Response::json(200, jobs::list_mine(app.pool, params::flow_actor(req), filter_of(req, "")));
                 },
                 list_q});
     router.add({"GET", "/api/jobs/{id}", "job.submit", "检查作业详情（检查情况记录表 F.1、附件、流转记录）", mine,
                 [&app](const Request& req) {
-                    return Response::json(200, jobs::get(app.pool, actor_of(req), id_param(req)));
+                    return Response::json(200, jobs::get(app.pool, params::flow_actor(req), params::path_id(req)));
                 }});
     router.add({"PUT",
                 "/api/jobs/{id}",
@@ -74,7 +52,8 @@ void register_job_routes(Router& router, App& app) {
                 "保存检查结果草稿",
                 mine,
                 [&app](const Request& req) {
-                    return Response::json(200, jobs::save(app.pool, actor_of(req), id_param(req), body_of(req)));
+                    return Response::json(200, jobs::save(app.pool, params::flow_actor(req), params::path_id(req),
+                                                          params::body_object(req)));
                 },
                 {},
                 json});
@@ -84,7 +63,8 @@ void register_job_routes(Router& router, App& app) {
                 "提交检查结果（可同时带上表单字段）",
                 mine,
                 [&app](const Request& req) {
-                    return Response::json(200, jobs::submit(app.pool, actor_of(req), id_param(req), body_of(req)));
+                    return Response::json(200, jobs::submit(app.pool, params::flow_actor(req), params::path_id(req),
+                                                            params::body_object(req)));
                 },
                 {},
                 json});
@@ -94,11 +74,11 @@ void register_job_routes(Router& router, App& app) {
                 "上传现场照片（kind=photo）、附件（file）或被检查对象签字（signature），请求体为文件原始内容",
                 mine,
                 [&app](const Request& req) {
-                    return Response::json(201,
-                                          jobs::add_file(app.pool, app.data_dir, actor_of(req), id_param(req),
-                                                         req.query_value("kind").value_or("photo"),
-                                                         req.query_value("filename").value_or(""), req.body,
-                                                         std::min<size_t>(app.max_upload_bytes, 10u * 1024u * 1024u)));
+                    return Response::json(
+                        201, jobs::add_file(app.pool, app.data_dir, params::flow_actor(req), params::path_id(req),
+                                            req.query_value("kind").value_or("photo"),
+                                            req.query_value("filename").value_or(""), req.body,
+                                            std::min<size_t>(app.max_upload_bytes, 10u * 1024u * 1024u)));
                 },
                 {"kind", "filename"},
                 "application/octet-stream"});
@@ -108,11 +88,12 @@ void register_job_routes(Router& router, App& app) {
     // --- the reviewers: 结果审核 (WORK-7) ---
     router.add({"GET", "/api/results", "result.review", "待审核（或按状态筛选）的检查结果，限本人数据范围", results,
                 [&app](const Request& req) {
-                    return Response::json(200, jobs::list_review(app.pool, actor_of(req), filter_of(req, "submitted")));
+                    return Response::json(
+                        200, jobs::list_review(app.pool, params::flow_actor(req), filter_of(req, "submitted")));
                 },
                 list_q});
     router.add({"GET", "/api/results/{id}", "result.review", "检查结果详情", results, [&app](const Request& req) {
-                    return Response::json(200, jobs::get(app.pool, actor_of(req), id_param(req)));
+                    return Response::json(200, jobs::get(app.pool, params::flow_actor(req), params::path_id(req)));
                 }});
     router.add({"POST",
                 "/api/results/{id}/accept",
@@ -120,8 +101,8 @@ void register_job_routes(Router& router, App& app) {
                 "审核通过检查结果 {opinion?}",
                 results,
                 [&app](const Request& req) {
-                    return Response::json(200,
-                                          jobs::review(app.pool, actor_of(req), id_param(req), true, body_of(req)));
+                    return Response::json(200, jobs::review(app.pool, params::flow_actor(req), params::path_id(req),
+                                                            true, params::body_object(req)));
                 },
                 {},
                 json});
@@ -131,8 +112,8 @@ void register_job_routes(Router& router, App& app) {
                 "退回检查结果 {opinion}（退回原因必填）",
                 results,
                 [&app](const Request& req) {
-                    return Response::json(200,
-                                          jobs::review(app.pool, actor_of(req), id_param(req), false, body_of(req)));
+                    return Response::json(200, jobs::review(app.pool, params::flow_actor(req), params::path_id(req),
+                                                            false, params::body_object(req)));
                 },
                 {},
                 json});

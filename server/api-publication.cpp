@@ -4,6 +4,7 @@
 // published snapshot only.
 #include "geo/error.hpp"
 #include "server/app.hpp"
+#include "server/request-params.hpp"
 #include "workflows/publication-public.hpp"
 #include "workflows/publication.hpp"
 #include "workflows/xlsx-writer.hpp"
@@ -20,29 +21,6 @@ namespace {
 // An export holds at most this many rows (the page says so when it is cut).
 constexpr long long kExportLimit = 10000;
 
-flow::FlowActor actor_of(const Request& req) {
-    const Principal& p = *req.principal;
-    return {p.user_id, p.unit_id, p.data_scope, p.permissions};
-}
-
-long long id_param(const Request& req) {
-    const std::string& v = req.params.at("id");
-    if (!std::regex_match(v, std::regex("^[1-9][0-9]{0,17}$"))) throw bad_request("bad_id", "编号格式不正确", "id");
-    return std::stoll(v);
-}
-
-std::optional<long long> query_int(const Request& req, const char* name) {
-    auto v = req.query_value(name);
-    if (!v || v->empty()) return std::nullopt;
-    if (!std::regex_match(*v, std::regex("^[1-9][0-9]{0,11}$")))
-        throw bad_request(std::string("bad_") + name, std::string("参数 ") + name + " 应为正整数", name);
-    return std::stoll(*v);
-}
-
-nlohmann::json body_of(const Request& req) {
-    return req.body.empty() ? nlohmann::json::object() : req.json_body();
-}
-
 publication::PublicQuery public_query_of(const Request& req) {
     publication::PublicQuery q;
     q.q = req.query_value("q").value_or("");
@@ -52,8 +30,8 @@ publication::PublicQuery public_query_of(const Request& req) {
     q.category = req.query_value("category").value_or("");
     q.from = req.query_value("from").value_or("");
     q.to = req.query_value("to").value_or("");
-    q.page = query_int(req, "page").value_or(1);
-    q.page_size = query_int(req, "page_size").value_or(20);
+    q.page = params::query_positive(req, "page").value_or(1);
+    q.page_size = params::query_positive(req, "page_size").value_or(20);
     return q;
 }
 
@@ -71,20 +49,21 @@ void register_publication_routes(Router& router, App& app) {
                 [&app](const Request& req) {
                     publication::Filter f;
                     f.status = req.query_value("status").value_or("awaiting");
-                    f.task_id = query_int(req, "task_id");
+                    f.task_id = params::query_positive(req, "task_id");
                     f.q = req.query_value("q").value_or("");
                     const auto late = req.query_value("late").value_or("");
                     if (!late.empty() && late != "0" && late != "1")
                         throw bad_request("bad_late", "参数 late 应为 0 或 1", "late");
                     f.late_only = late == "1";
-                    f.page = query_int(req, "page").value_or(1);
-                    f.page_size = query_int(req, "page_size").value_or(20);
-                    return Response::json(200, publication::list(app.pool, actor_of(req), f));
+                    f.page = params::query_positive(req, "page").value_or(1);
+                    f.page_size = params::query_positive(req, "page_size").value_or(20);
+                    return Response::json(200, publication::list(app.pool, params::flow_actor(req), f));
                 },
                 {"status", "task_id", "q", "late", "page", "page_size"}});
     router.add({"GET", "/api/publication/results/{id}", "publish.manage",
                 "检查结果的公示详情（公示版本、更正申请、流转记录）", staff, [&app](const Request& req) {
-                    return Response::json(200, publication::get(app.pool, actor_of(req), id_param(req)));
+                    return Response::json(200,
+                                          publication::get(app.pool, params::flow_actor(req), params::path_id(req)));
                 }});
     router.add({"POST",
                 "/api/publication/publish",
@@ -92,7 +71,8 @@ void register_publication_routes(Router& router, App& app) {
                 "公示检查结果 {job_ids:[…], opinion?}（一次一条或多条，全部成功或全部不公示）",
                 staff,
                 [&app](const Request& req) {
-                    return Response::json(200, publication::publish(app.pool, actor_of(req), req.json_body()));
+                    return Response::json(200,
+                                          publication::publish(app.pool, params::flow_actor(req), req.json_body()));
                 },
                 {},
                 json});
@@ -102,8 +82,8 @@ void register_publication_routes(Router& router, App& app) {
                 "申请更正已公示的检查结果 {reason, result_category, qualified?, findings?}",
                 staff,
                 [&app](const Request& req) {
-                    return Response::json(
-                        201, publication::request_correction(app.pool, actor_of(req), id_param(req), req.json_body()));
+                    return Response::json(201, publication::request_correction(app.pool, params::flow_actor(req),
+                                                                               params::path_id(req), req.json_body()));
                 },
                 {},
                 json});
@@ -114,9 +94,10 @@ void register_publication_routes(Router& router, App& app) {
                 staff,
                 [&app](const Request& req) {
                     return Response::json(
-                        200, publication::list_corrections(
-                                 app.pool, actor_of(req), req.query_value("state").value_or("pending"),
-                                 query_int(req, "page").value_or(1), query_int(req, "page_size").value_or(20)));
+                        200, publication::list_corrections(app.pool, params::flow_actor(req),
+                                                           req.query_value("state").value_or("pending"),
+                                                           params::query_positive(req, "page").value_or(1),
+                                                           params::query_positive(req, "page_size").value_or(20)));
                 },
                 {"state", "page", "page_size"}});
     router.add({"POST",
@@ -125,8 +106,9 @@ void register_publication_routes(Router& router, App& app) {
                 "部门负责人批准更正 {opinion?}：生成新版本，原版本保留",
                 staff,
                 [&app](const Request& req) {
-                    return Response::json(200, publication::decide_correction(app.pool, actor_of(req), id_param(req),
-                                                                              true, body_of(req)));
+                    return Response::json(
+                        200, publication::decide_correction(app.pool, params::flow_actor(req), params::path_id(req),
+                                                            true, params::body_object(req)));
                 },
                 {},
                 json});
@@ -136,8 +118,9 @@ void register_publication_routes(Router& router, App& app) {
                 "部门负责人不予更正 {opinion}（理由必填）",
                 staff,
                 [&app](const Request& req) {
-                    return Response::json(200, publication::decide_correction(app.pool, actor_of(req), id_param(req),
-                                                                              false, body_of(req)));
+                    return Response::json(
+                        200, publication::decide_correction(app.pool, params::flow_actor(req), params::path_id(req),
+                                                            false, params::body_object(req)));
                 },
                 {},
                 json});
@@ -181,7 +164,7 @@ void register_publication_routes(Router& router, App& app) {
     }
     router.add({"GET", "/api/public/results/{id}", "public", "一条已公示的抽查结果及其更正记录（无需登录）", open,
                 [&app](const Request& req) {
-                    return Response::json(200, publication::public_result(app.pool, id_param(req)));
+                    return Response::json(200, publication::public_result(app.pool, params::path_id(req)));
                 }});
     router.add({"GET", "/api/public/result-filters", "public", "公示查询条件的选项：区县、检查结果类别、抽查任务", open,
                 [&app](const Request&) { return Response::json(200, publication::public_filters(app.pool)); }});

@@ -4,6 +4,9 @@
 
 #include "geo/error.hpp"
 #include "server/http-types.hpp"
+#include "workflows/flow-history.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <optional>
 #include <string>
@@ -30,7 +33,8 @@ inline long long query_int(const Request& req, const char* name, long long fallb
 inline std::optional<bool> query_bool(const Request& req, const char* name) {
     auto v = req.query_value(name);
     if (!v || v->empty()) return std::nullopt;
-    if (*v != "true" && *v != "false") throw bad_request("bad_query", std::string(name) + " 只能是 true 或 false", name);
+    if (*v != "true" && *v != "false")
+        throw bad_request("bad_query", std::string(name) + " 只能是 true 或 false", name);
     return *v == "true";
 }
 
@@ -48,6 +52,26 @@ inline std::string query_choice(const Request& req, const char* name, std::initi
     for (const char* c : values)
         if (v == c) return v;
     throw bad_request("bad_query", std::string("参数取值不正确：") + name, name);
+}
+
+/// A positive integer query parameter, or nullopt when absent; otherwise 400 bad_<name>.
+inline std::optional<long long> query_positive(const Request& req, const char* name) {
+    auto v = req.query_value(name);
+    if (!v || v->empty()) return std::nullopt;
+    if (v->size() > 12 || (*v)[0] == '0' || v->find_first_not_of("0123456789") != std::string::npos)
+        throw bad_request(std::string("bad_") + name, std::string("参数 ") + name + " 应为正整数", name);
+    return std::stoll(*v);
+}
+
+/// The JSON object body; an empty body counts as {}.
+inline nlohmann::json body_object(const Request& req) {
+    return req.body.empty() ? nlohmann::json::object() : req.json_body();
+}
+
+/// The signed-in actor as the workflows take it (routes that need a session only).
+inline flow::FlowActor flow_actor(const Request& req) {
+    const Principal& p = *req.principal;
+    return {p.user_id, p.unit_id, p.data_scope, p.permissions};
 }
 
 }  // namespace twindraw::server::params
