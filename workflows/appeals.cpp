@@ -2,6 +2,7 @@
 
 #include "geo/error.hpp"
 #include "workflows/account-password.hpp"
+#include "workflows/file-store.hpp"
 #include "workflows/job-states.hpp"
 #include "workflows/notify.hpp"
 #include "workflows/registry-repo.hpp"
@@ -392,24 +393,6 @@ std::string opinion_of(const json& body, bool required, const char* missing) {
     return opinion;
 }
 
-// At most n characters of UTF-8 text (a history opinion holds 1000).
-std::string clip(const std::string& s, size_t n) {
-    size_t chars = 0, i = 0;
-    for (; i < s.size(); ++i)
-        if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && chars++ == n) break;
-    return s.substr(0, i);
-}
-
-std::string digest_hex(const std::string& bytes) {
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : accounts::sha256(bytes)) {
-        out += hex[c >> 4];
-        out += hex[c & 15];
-    }
-    return out;
-}
-
 }  // namespace
 
 const std::vector<flow::Transition>& transitions() {
@@ -526,11 +509,11 @@ json file(pg::Pool& pool, const flow::FlowActor& actor, long long job_id, const 
                               .add(reviewer)
                               .add(opt_id(actor.user_id)));
         const long long id = r[0][0].as<long long>();
-        flow::record(tx, "appeal", id, "file", "", "pending", clip(reason, 1000), actor, actor.unit_id);
-        flow::record(tx, "job", job_id, "appeal", job.state, job.state, clip("申诉理由：" + reason, 1000), actor,
+        flow::record(tx, "appeal", id, "file", "", "pending", files::clip_utf8(reason, 1000), actor, actor.unit_id);
+        flow::record(tx, "job", job_id, "appeal", job.state, job.state, files::clip_utf8("申诉理由：" + reason, 1000), actor,
                      actor.unit_id);
         notify::users(tx, {reviewer}, "appeal", "检查结果申诉待复核：" + job.job_no,
-                      "执法人员对检查结果提出申诉，指定您复核。申诉理由：" + clip(reason, 200),
+                      "执法人员对检查结果提出申诉，指定您复核。申诉理由：" + files::clip_utf8(reason, 200),
                       "/random/appeals/" + std::to_string(id));
         return load(tx, actor, id);
     });
@@ -675,8 +658,8 @@ json add_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor
     else
         throw Error(Error::Kind::Unsupported, "unsupported_type", "申诉附件只接受 PDF、JPEG 或 PNG 格式");
     std::string name = filename.empty() ? "申诉附件" : filename;
-    name = clip(name, 200);
-    const std::string hex = digest_hex(bytes);
+    name = files::clip_utf8(name, 200);
+    const std::string hex = files::sha256_hex(bytes);
     return pg::with_transaction(pool, "appeal-upload", [&](pqxx::work& tx) {
         const Locked a = lock_appeal(tx, appeal_id);
         const Job job = job_of(tx, actor, a.job_id, false);
@@ -685,19 +668,7 @@ json add_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor
             throw conflict("invalid_transition", "申诉当前状态为“" + state_label(a.state) + "”，不能上传附件")
                 .with("state", a.state)
                 .with("action", "upload");
-        // Content-addressed like a job's files: written before the row.
-        const auto dir = std::filesystem::path(data_dir) / "job-files";
-        std::filesystem::create_directories(dir);
-        const auto path = dir / hex;
-        if (!std::filesystem::exists(path)) {
-            const auto tmp = dir / (hex + ".part");
-            {
-                std::ofstream out(tmp, std::ios::binary);
-                out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-                if (!out) throw Error(Error::Kind::Internal, "write_failed", "保存文件失败");
-            }
-            std::filesystem::rename(tmp, path);
-        }
+        files::put(data_dir, hex, bytes);  // content-addressed like a job's files, before the row
         auto r = pg::exec(tx,
                           "INSERT INTO appeal_file(appeal_id, filename, content_type, size, sha256, uploaded_by)"
                           " VALUES ($1, $2, $3, $4, $5, $6::bigint) RETURNING id",
@@ -727,10 +698,7 @@ File get_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor
         (void)actor;
         return std::array<std::string, 3>{r[0][0].c_str(), r[0][1].c_str(), r[0][2].c_str()};
     });
-    std::ifstream in(std::filesystem::path(data_dir) / "job-files" / row[2], std::ios::binary);
-    if (!in) throw not_found("附件文件不存在");
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return {row[0], row[1], bytes};
+    return {row[0], row[1], files::get(data_dir, row[2])};
 }
 
 }  // namespace twindraw::appeals

@@ -2,6 +2,7 @@
 
 #include "geo/error.hpp"
 #include "workflows/account-password.hpp"
+#include "workflows/file-store.hpp"
 #include "workflows/job-states.hpp"
 #include "workflows/messages.hpp"
 #include "workflows/registry-repo.hpp"
@@ -438,16 +439,6 @@ std::string job_no(pqxx::transaction_base& tx, long long id) {
     return pg::exec(tx, "SELECT job_no FROM inspection_job WHERE id = $1", pg::Params().add(id))[0][0].c_str();
 }
 
-std::string digest_hex(const std::string& bytes) {
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : accounts::sha256(bytes)) {
-        out += hex[c >> 4];
-        out += hex[c & 15];
-    }
-    return out;
-}
-
 void check_filter(const Filter& f) {
     static const std::set<std::string> states = {"", "pending", "draft", "submitted", "returned", "accepted", "cancelled"};
     if (!states.count(f.state)) throw bad_request("bad_state", "状态不正确", "state");
@@ -614,12 +605,8 @@ json add_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor
                                         : filename;
     // At most 200 characters, cut on a character boundary: the default names are Chinese,
     // and stripping trailing continuation bytes would leave a lone lead byte (invalid UTF-8).
-    for (size_t i = 0, chars = 0; i < name.size(); ++i)
-        if ((static_cast<unsigned char>(name[i]) & 0xC0) != 0x80 && chars++ == 200) {
-            name.resize(i);
-            break;
-        }
-    const std::string hex = digest_hex(bytes);
+    name = files::clip_utf8(name, 200);
+    const std::string hex = files::sha256_hex(bytes);
     return pg::with_transaction(pool, "job-file", [&](pqxx::work& tx) {
         const Locked l = lock(tx, actor, job_id);
         require_member(l);
@@ -627,20 +614,7 @@ json add_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor
             throw conflict("invalid_transition", "当前状态为“" + state_label(l.state) + "”，不能上传附件")
                 .with("state", l.state)
                 .with("action", "upload");
-        // The file is written before the row: a crash leaves at most an unreferenced
-        // file, never a row without its content.
-        const auto dir = std::filesystem::path(data_dir) / "job-files";
-        std::filesystem::create_directories(dir);
-        const auto file = dir / hex;
-        if (!std::filesystem::exists(file)) {
-            const auto tmp = dir / (hex + ".part");
-            {
-                std::ofstream out(tmp, std::ios::binary);
-                out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-                if (!out) throw Error(Error::Kind::Internal, "write_failed", "保存文件失败");
-            }
-            std::filesystem::rename(tmp, file);
-        }
+        files::put(data_dir, hex, bytes);  // before the row (file-store.hpp)
         auto r = pg::exec(tx,
                           "INSERT INTO job_file(job_id, kind, filename, content_type, size, sha256, uploaded_by)"
                           " VALUES ($1, $2, $3, $4, $5, $6, $7::bigint) RETURNING id",
@@ -668,10 +642,7 @@ File get_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor
         lock(tx, actor, r[0][0].as<long long>());
         return std::array<std::string, 3>{r[0][1].c_str(), r[0][2].c_str(), r[0][3].c_str()};
     });
-    std::ifstream in(std::filesystem::path(data_dir) / "job-files" / row[2], std::ios::binary);
-    if (!in) throw not_found("附件文件不存在");
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return {row[0], row[1], bytes};
+    return {row[0], row[1], files::get(data_dir, row[2])};
 }
 
 }  // namespace twindraw::jobs

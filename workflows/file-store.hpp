@@ -1,0 +1,24 @@
+// Uploaded files stored by content (JOB-3, JOB-5, JOB-7): the bytes live under
+// data_dir/job-files/<sha-256 hex>, written before the row that names them (a crash leaves
+// at most an unreferenced file, never a row without its content), shared by the files of
+// jobs and of appeals.
+#pragma once
+
+#include <string>
+
+namespace twindraw::files {
+
+/// Lower-case hex SHA-256 of bytes: the file's name in the store.
+std::string sha256_hex(const std::string& bytes);
+
+/// Writes bytes as data_dir/job-files/<hex> unless it is there already (through a
+/// temporary file and a rename). Error(Internal) when it cannot.
+void put(const std::string& data_dir, const std::string& hex, const std::string& bytes);
+
+/// The stored bytes; Error(NotFound) when the file is missing.
+std::string get(const std::string& data_dir, const std::string& hex);
+
+/// At most n characters of UTF-8 text, cut on a character boundary.
+std::string clip_utf8(const std::string& s, size_t n);
+
+}  // namespace twindraw::files
