@@ -28,6 +28,12 @@ const std::map<std::string, std::string>& sources() {
          " 'point_count', l.n, 'updated_at', r.updated_at) AS props FROM patrol_route r,"
          " LATERAL (SELECT ST_MakeLine(p.geom ORDER BY rp.seq) AS geom, count(*) AS n FROM patrol_route_point rp"
          "  JOIN patrol_point p ON p.id = rp.point_id WHERE rp.route_id = r.id) l WHERE l.geom IS NOT NULL"},
+        // The results on the map (result_point, 0019): submitted or accepted with a category.
+        {"inspection_results",
+         "SELECT r.id, r.geom, json_build_object('job_id', r.job_id, 'task_id', r.task_id, 'unit_id', r.unit_id,"
+         " 'year', r.inspected_year, 'category', r.category, 'category_label', (SELECT e.label FROM dict_entry e"
+         "  JOIN dict_category c ON c.id = e.category_id WHERE c.code = 'check_result' AND e.code = r.category),"
+         " 'problem', r.problem) AS props FROM result_point r"},
     };
     return s;
 }
@@ -54,6 +60,7 @@ const std::vector<Collection>& collections() {
         {"market_subjects", "市场主体", "检查对象名录库中的市场主体（WGS84 位置、风险与信用等级）", "Point"},
         {"patrol_points", "巡查点", "监管人员在地图上创建的巡查点", "Point"},
         {"patrol_routes", "巡查路线", "由巡查点按顺序连成的巡查路线", "LineString"},
+        {"inspection_results", "检查结果", "已提交或审核通过的检查结果（检查对象位置、结果类别、是否发现问题）", "Point"},
     };
     return all;
 }

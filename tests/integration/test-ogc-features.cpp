@@ -32,7 +32,7 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 // 渝中 (unit 900): 5 subjects with a position and 1 without, 3 patrol points, 1 route;
-// 渝北 (unit 901): 3 subjects, 1 patrol point.
+// 渝北 (unit 901): 3 subjects, 1 patrol point; one inspection result in each district.
 const char* kOgcFixture =
     "INSERT INTO division(code, name, level, parent_code, geom) VALUES"
     " ('500000', '重庆市', 1, NULL, NULL),"
@@ -55,7 +55,11 @@ const char* kOgcFixture =
     " (3, 900, '丙', ST_SetSRID(ST_MakePoint(106.54, 29.52), 4326)),"
     " (4, 901, '丁', ST_SetSRID(ST_MakePoint(106.65, 29.55), 4326));"
     "INSERT INTO patrol_route(id, authority_id, name) VALUES (1, 900, '渝中一号线');"
-    "INSERT INTO patrol_route_point(route_id, seq, point_id) VALUES (1, 1, 1), (1, 2, 2), (1, 3, 3);";
+    "INSERT INTO patrol_route_point(route_id, seq, point_id) VALUES (1, 1, 1), (1, 2, 2), (1, 3, 3);"
+    // Two results on the map, one per district (result_point rows as 0019's trigger writes them).
+    "INSERT INTO result_point(geom, inspected_year, unit_id, category, problem) VALUES"
+    " (ST_SetSRID(ST_MakePoint(106.52, 29.55), 4326), 2026, 900, '01', false),"
+    " (ST_SetSRID(ST_MakePoint(106.62, 29.55), 4326), 2026, 901, '07', true);";
 
 class OgcApi : public ::testing::Test {
 protected:
@@ -107,7 +111,8 @@ TEST_F(OgcApi, LandingConformanceCollectionsAndPagedItems) {
     EXPECT_NE(std::find(conf.begin(), conf.end(), "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"),
               conf.end());
     auto cols = parse(get("/ogc/collections"))["collections"];
-    ASSERT_EQ(cols.size(), 3u);
+    ASSERT_EQ(cols.size(), 4u);
+    EXPECT_EQ(cols[3]["id"], "inspection_results");
     EXPECT_EQ(cols[0]["id"], "market_subjects");
     const auto& bbox = cols[0]["extent"]["spatial"]["bbox"][0];
     ASSERT_EQ(bbox.size(), 4u);
@@ -159,6 +164,11 @@ TEST_F(OgcApi, TheDataScopeDecidesWhichFeaturesExist) {
     EXPECT_EQ(parse(get("/ogc/collections/patrol_routes/items", "district"))["numberMatched"], 0);
     EXPECT_EQ(get("/ogc/collections/patrol_points/items/1", "district").status, 404);
     EXPECT_EQ(parse(get("/ogc/collections/patrol_points/items"))["numberMatched"], 4);
+    EXPECT_EQ(parse(get("/ogc/collections/inspection_results/items"))["numberMatched"], 2);
+    auto north = parse(get("/ogc/collections/inspection_results/items", "district"));
+    ASSERT_EQ(north["numberMatched"], 1);
+    EXPECT_EQ(north["features"][0]["properties"]["category"], "07");
+    EXPECT_EQ(north["features"][0]["properties"]["problem"], true);
 }
 
 // ---- GDAL's OAPIF driver against `twindraw serve` ----
@@ -275,6 +285,7 @@ TEST(OgcFeaturesGdal, OgrinfoReadsTheCollectionsAndCountsFromServe) {
     EXPECT_EQ(feature_count(out, "market_subjects"), 8) << out;
     EXPECT_EQ(feature_count(out, "patrol_points"), 4) << out;
     EXPECT_EQ(feature_count(out, "patrol_routes"), 1) << out;
+    EXPECT_EQ(feature_count(out, "inspection_results"), 2) << out;
     EXPECT_NE(out.find("Geometry: Line String"), std::string::npos) << out;
 
     // GDAL reads every feature through the paging links (page size 2 forces four pages).
@@ -291,6 +302,7 @@ TEST(OgcFeaturesGdal, OgrinfoReadsTheCollectionsAndCountsFromServe) {
     EXPECT_EQ(feature_count(out, "market_subjects"), 3) << out;
     EXPECT_EQ(feature_count(out, "patrol_points"), 1) << out;
     EXPECT_EQ(feature_count(out, "patrol_routes"), 0) << out;
+    EXPECT_EQ(feature_count(out, "inspection_results"), 1) << out;
     fs::remove_all(work);
 }
 
