@@ -624,11 +624,12 @@ nlohmann::json list_works(pg::Pool& pool, const FlowActor& actor, const std::str
             "SELECT t.id, t.name, t.task_type, p.name, ia.name, u.authority_id, a.name, u.unit_role, u.state,"
             " t.start_date::text, t.end_date::text, t.end_date - (now() AT TIME ZONE 'Asia/Shanghai')::date,"
             " ru.name, to_char(u.received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'), t.urge_count,"
-            // WORK-1: the work's jobs (work_job_ids, 0023): total and submitted or accepted.
-            " (SELECT count(*) FROM inspection_job j WHERE j.id IN (SELECT work_job_ids(t.id, u.authority_id))),"
-            " (SELECT count(*) FROM inspection_job j WHERE j.id IN (SELECT work_job_ids(t.id, u.authority_id))"
-            "   AND j.state IN ('submitted', 'accepted')), u.urge_count" +
-            from + where + " ORDER BY (u.state = 'waiting') DESC, t.id DESC, u.authority_id LIMIT " +
+            " jp.total, jp.done, u.urge_count" + from +
+            // WORK-1: the work's jobs (work_job_ids, 0023), read once: total and submitted or accepted.
+            " CROSS JOIN LATERAL (SELECT count(*) AS total,"
+            "  count(*) FILTER (WHERE j.state IN ('submitted', 'accepted')) AS done FROM inspection_job j"
+            "  WHERE j.id IN (SELECT work_job_ids(t.id, u.authority_id))) jp" +
+            where + " ORDER BY (u.state = 'waiting') DESC, t.id DESC, u.authority_id LIMIT " +
             p.next(std::to_string(page_size)) + "::bigint OFFSET " + p.next(std::to_string((page - 1) * page_size)) +
             "::bigint";
         nlohmann::json items = nlohmann::json::array();
