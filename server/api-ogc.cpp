@@ -4,6 +4,7 @@
 // caller applies (workflows/ogc-features.cpp reads inside the request's transaction).
 #include "geo/error.hpp"
 #include "server/app.hpp"
+#include "workflows/ogc-export.hpp"
 #include "workflows/ogc-features.hpp"
 
 #include <regex>
@@ -159,6 +160,22 @@ void register_ogc_routes(Router& router, App& app) {
                     return geojson(200, f);
                 },
                 {"f"}});
+
+    // Export of a whole collection as a GIS file (GIS-4, issue 5: "export of the same to
+    // GeoJSON, KML and GPKG"), in the caller's data scope.
+    router.add({"GET",
+                "/ogc/collections/{collectionId}/export",
+                "registry.read",
+                "把一个要素集合导出为 GIS 文件（format=geojson|gpkg|kml），限本人数据范围",
+                tag,
+                [&app](const Request& req) {
+                    const auto& c = ogc::collection(req.params.at("collectionId"));
+                    const std::string format = req.query_value("format").value_or("geojson");
+                    auto bytes = ogc::export_collection(app.pool, c, format, 200000);
+                    return Response::download(std::move(bytes), ogc::export_media_type(format),
+                                              ogc::export_filename(c, format));
+                },
+                {"format"}});
 }
 
 }  // namespace twindraw::server
