@@ -83,7 +83,7 @@ protected:
     }
 
     // scope "all" (a leader) or "district" of unit 901.
-    server::Response get(const std::string& target, const std::string& scope = "all") {
+    server::Response get(const std::string& target, const std::string& scope = "all", bool unlicensed = true) {
         server::Request req;
         req.method = "GET";
         auto q = target.find('?');
@@ -97,6 +97,7 @@ protected:
         p.stage = "ok";
         p.data_scope = scope;
         p.permissions = {"registry.read"};
+        if (unlicensed) p.permissions.push_back("unlicensed.read");
         req.principal = p;
         return server::dispatch(router, "", req);
     }
@@ -187,6 +188,13 @@ TEST_F(OgcApi, TheDataScopeDecidesWhichFeaturesExist) {
     EXPECT_EQ(nu["features"][0]["properties"]["status_label"], "处置中");
     EXPECT_EQ(nu["features"][0]["properties"]["found_at"], "2026-03-03 10:00");
     EXPECT_FALSE(nu["features"][0]["properties"].contains("operator_name"));  // no personal data in /ogc
+    // Without unlicensed.read the collection is neither listed nor readable.
+    EXPECT_EQ(parse(get("/ogc/collections", "all", false))["collections"].size(), 4u);
+    auto refused = get("/ogc/collections/unlicensed_business/items", "all", false);
+    EXPECT_EQ(refused.status, 403);
+    EXPECT_EQ(parse(refused)["error"]["code"], "forbidden");
+    EXPECT_EQ(get("/ogc/collections/unlicensed_business/export?format=gpkg", "all", false).status, 403);
+    EXPECT_EQ(get("/ogc/collections/patrol_points/items", "all", false).status, 200);
 }
 
 // ---- GDAL's OAPIF driver against `twindraw serve` ----
