@@ -8,6 +8,8 @@
 #include "server/request-params.hpp"
 #include "workflows/unlicensed.hpp"
 
+#include <regex>
+
 namespace twindraw::server {
 
 namespace {
@@ -24,6 +26,14 @@ unlicensed::Filter filter_of(const Request& req) {
     f.q = params::query_text(req, "q");
     f.page = params::query_int(req, "page", 1, 1, 1000000);
     f.page_size = params::query_int(req, "page_size", 20, 1, 200);
+    // The phone's position for distances and 导航 links: both or neither, decimal degrees.
+    const auto lon = req.query_value("lon").value_or(""), lat = req.query_value("lat").value_or("");
+    if (!lon.empty() || !lat.empty()) {
+        static const std::regex num("^-?[0-9]{1,3}(\\.[0-9]{1,12})?$");
+        if (!std::regex_match(lon, num) || !std::regex_match(lat, num))
+            throw bad_request("bad_position", "当前位置应同时给出经度 lon 和纬度 lat（十进制度）", "lon");
+        f.from_lonlat = std::make_pair(std::stod(lon), std::stod(lat));
+    }
     return f;
 }
 
@@ -33,10 +43,12 @@ void register_unlicensed_routes(Router& router, App& app) {
     const std::string tag = "无照经营";
     const std::vector<std::string> filters = {"from", "to", "division_code", "status", "q"};
     std::vector<std::string> list_q = filters;
-    list_q.insert(list_q.end(), {"page", "page_size"});
+    list_q.insert(list_q.end(), {"page", "page_size", "lon", "lat"});
 
     router.add({"GET", "/api/unlicensed", "unlicensed.read",
-                "无照经营记录：按发现时间范围（from/to）、区划、状态、关键字筛选，分页；points 为地图上的全部点", tag,
+                "无照经营记录：按发现时间范围（from/to）、区划、状态、关键字筛选，分页；points 为地图上的全部点；给出 "
+                "lon/lat（手机位置）时每条带距离与导航链接",
+                tag,
                 [&app](const Request& req) { return Response::json(200, unlicensed::list(app.pool, filter_of(req))); },
                 list_q});
     router.add(

@@ -1,6 +1,7 @@
 #include "workflows/unlicensed.hpp"
 
 #include "geo/error.hpp"
+#include "geo/nav-links.hpp"
 #include "workflows/file-store.hpp"
 #include "workflows/input-fields.hpp"
 #include "workflows/registry-repo.hpp"
@@ -53,6 +54,15 @@ std::optional<double> number(input::Fields& f, const json& body, const char* nam
         return std::nullopt;
     }
     return v.get<double>();
+}
+
+// Great-circle distance in metres (mean Earth radius), for "how far from me" in a list.
+double haversine_m(double lon1, double lat1, double lon2, double lat2) {
+    const double r = 6371008.8, rad = M_PI / 180;
+    const double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+    const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
+                     std::cos(lat1 * rad) * std::cos(lat2 * rad) * std::sin(dlon / 2) * std::sin(dlon / 2);
+    return 2 * r * std::asin(std::sqrt(a));
 }
 
 std::optional<std::string> opt(const std::string& s) {
@@ -178,6 +188,9 @@ void validate(const Filter& f) {
     if (!f.status.empty() && status_label(f.status) == f.status)
         throw bad_request("bad_status", "状态应为 registered、handling、banned 或 licensed", "status");
     if (input::chars(f.q) > 100) throw bad_request("bad_q", "关键字不能超过 100 个字", "q");
+    if (f.from_lonlat && (!std::isfinite(f.from_lonlat->first) || !std::isfinite(f.from_lonlat->second) ||
+                          std::abs(f.from_lonlat->first) > 180 || std::abs(f.from_lonlat->second) > 90))
+        throw bad_request("bad_position", "当前位置的经纬度不正确", "lon");
     if (f.page < 1) throw bad_request("bad_page", "页码应为正整数", "page");
     if (f.page_size < 1 || f.page_size > 200) throw bad_request("bad_page_size", "每页条数应为 1 到 200", "page_size");
 }
@@ -200,6 +213,14 @@ json list(pg::Pool& pool, const Filter& f) {
                                           pp)) {
                 auto j = record_json(r);
                 j.erase("operator_id_no");  // in the detail and the export only
+                if (f.from_lonlat) {
+                    const auto [lon, lat] = *f.from_lonlat;
+                    const double to_lon = j["lon"].get<double>(), to_lat = j["lat"].get<double>();
+                    const nav::Links l =
+                        nav::links({{lon, lat}, "我的位置"}, {{to_lon, to_lat}, j["name"].get<std::string>()});
+                    j["distance_m"] = std::round(haversine_m(lon, lat, to_lon, to_lat));
+                    j["nav"] = {{"amap", l.amap}, {"baidu", l.baidu}, {"tencent", l.tencent}};
+                }
                 items.push_back(std::move(j));
             }
         }

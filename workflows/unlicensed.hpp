@@ -30,6 +30,9 @@ struct Filter {
     std::string q;              // in name, address, business, operator name
     long long page = 1;         // ≥ 1
     long long page_size = 20;   // 1..200
+    // The phone's position (无照查看): each listed item then carries distance_m and 导航
+    // links to Amap/Baidu/Tencent (geo/nav-links.hpp) from there.
+    std::optional<std::pair<double, double>> from_lonlat;
 };
 
 /// Error(BadRequest) naming the parameter for a bad date, range, division or status.

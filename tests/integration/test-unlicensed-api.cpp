@@ -255,8 +255,19 @@ TEST_F(UnlicensedApi, TimeRangeDistrictStatusAndKeywordFilters) {
     EXPECT_EQ(ids("?status=handling"), (std::vector<long long>{c}));
     EXPECT_EQ(ids("?status=registered").size(), 4u);
 
-    for (const std::string bad : {"?from=2026-13-01", "?to=yesterday", "?from=2026-03-05&to=2026-03-01",
-                                  "?status=closed", "?division_code=5001", "?page_size=500", "?page=0"}) {
+    // 无照查看 on the phone: from its position each item has the distance and 导航 links.
+    auto near = call(kInspector, "GET", "/api/unlicensed?q=%E6%B0%B4%E6%9E%9C&lon=106.52&lat=29.53");
+    ASSERT_EQ(near.status, 200) << near.body;
+    const json item = parse(near)["items"][0];
+    EXPECT_NEAR(item["distance_m"].get<double>(), 967, 5);  // 0.01° of longitude at 29.53°N
+    EXPECT_EQ(item["nav"]["amap"].get<std::string>().rfind("https://uri.amap.com/navigation?", 0), 0u);
+    EXPECT_NE(item["nav"]["baidu"].get<std::string>().find("api.map.baidu.com"), std::string::npos);
+    EXPECT_NE(item["nav"]["tencent"].get<std::string>().find("%E6%B0%B4%E6%9E%9C"), std::string::npos);  // 水果摊
+    EXPECT_FALSE(parse(call(kInspector, "GET", "/api/unlicensed"))["items"][0].contains("nav"));
+
+    for (const std::string bad :
+         {"?lon=106.5", "?lon=east&lat=29.5", "?lon=200&lat=29.5", "?from=2026-13-01", "?to=yesterday",
+          "?from=2026-03-05&to=2026-03-01", "?status=closed", "?division_code=5001", "?page_size=500", "?page=0"}) {
         auto r = call(kLeader, "GET", "/api/unlicensed" + bad);
         EXPECT_EQ(r.status, 400) << bad << " " << r.body;
         EXPECT_FALSE(parse(r)["error"]["message"].get<std::string>().empty());
