@@ -1,12 +1,15 @@
 // Browser test of 无照经营表单 (NET-1): 渝中区's district administrator opens the page from
 // the menu, switches on 地图点选录入, clicks the Leaflet map, fills in the form and saves; the
 // record is in the list and on the map, a time range that excludes today hides it, today's
-// range shows it again, and the Excel export of that range answers an .xlsx.
+// range shows it again, and the Excel export of that range answers an .xlsx. Then an
+// inspector records one from the phone page with the browser's GPS position and sees it in
+// 无照查看 with its distance and 导航.
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { BASE, TIMEOUT, demoUser, login, shotDir } from './harness.mjs'
 
 const supervisor = demoUser('yz_admin')
+const inspector = demoUser('inspector3')
 const stamp = Date.now().toString(36)
 const name = `无照摊点-${stamp}`
 const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10)
@@ -70,6 +73,40 @@ export const unlicensedTests = [
       assert.match(xlsx.headers()['content-type'], /spreadsheetml/)
       const body = await xlsx.body()
       assert.equal(body.subarray(0, 2).toString(), 'PK')
+    },
+  ],
+  [
+    '执法人员在手机页面用定位录入无照经营，并在无照查看中看到距离与导航',
+    async (page) => {
+      await login(page, inspector, '/portal')
+      await page.setViewportSize({ width: 390, height: 844 })
+      const context = page.context()
+      await context.grantPermissions(['geolocation'], { origin: BASE })
+      const phoneName = `手机录入-${stamp}`
+      try {
+        await context.setGeolocation({ latitude: 29.5601, longitude: 106.5502, accuracy: 8 })
+        await page.goto(BASE + '/m/unlicensed')
+        await page.locator('[data-test="m-position"]').getByText('106.550200').waitFor({ timeout: TIMEOUT })
+        await page.locator('input[data-test="m-name"], [data-test="m-name"] input').fill(phoneName)
+        await page.locator('input[data-test="m-address"], [data-test="m-address"] input').fill('渝中区较场口夜市')
+        await page.locator('textarea[data-test="m-business"], [data-test="m-business"] textarea').fill('无照经营烧烤')
+        await page.locator('input[data-test="m-operator"], [data-test="m-operator"] input').fill('陈某')
+        await page.locator('[data-test="m-save"]').click()
+        await page.locator('[data-test="m-saved"]').getByText(phoneName).waitFor({ timeout: TIMEOUT })
+        const item = page.locator('.item', { hasText: phoneName })
+        await item.getByText('距您').waitFor({ timeout: TIMEOUT })
+        await item.getByRole('button', { name: '导航' }).click()
+        const amap = await page.locator('.apps a', { hasText: '高德地图' }).getAttribute('href')
+        assert.ok(amap.startsWith('https://uri.amap.com/navigation?'), amap)
+        const saved = (await (await page.request.get(BASE + '/api/unlicensed?q=' + encodeURIComponent(phoneName))).json()).items
+        assert.equal(saved.length, 1)
+        assert.equal(saved[0].location_source, 'gps')
+        assert.ok(Math.abs(saved[0].lon - 106.5502) < 1e-6 && Math.abs(saved[0].lat - 29.5601) < 1e-6, 'the GPS position is stored')
+        await page.screenshot({ path: join(shotDir, 'unlicensed-phone.png') })
+      } finally {
+        await context.clearPermissions()
+        await page.setViewportSize({ width: 1440, height: 900 })
+      }
     },
   ],
 ]
