@@ -183,8 +183,8 @@ void validate(const Filter& f) {
     if (!f.to.empty() && !valid_date(f.to)) throw bad_request("bad_to", "结束日期应为 YYYY-MM-DD", "to");
     if (!f.from.empty() && !f.to.empty() && f.to < f.from)
         throw bad_request("bad_range", "结束日期不能早于开始日期", "to");
-    if (!f.division_code.empty() && !std::regex_match(f.division_code, std::regex("^[0-9]{6}([0-9]{3})?$")))
-        throw bad_request("bad_division_code", "行政区划代码应为 6 位或 9 位数字", "division_code");
+    if (!f.division_code.empty() && !std::regex_match(f.division_code, std::regex("^[0-9]{6}([0-9]{3}([0-9]{3})?)?$")))
+        throw bad_request("bad_division_code", "行政区划代码应为 6、9 或 12 位数字", "division_code");
     if (!f.status.empty() && status_label(f.status) == f.status)
         throw bad_request("bad_status", "状态应为 registered、handling、banned 或 licensed", "status");
     if (input::chars(f.q) > 100) throw bad_request("bad_q", "关键字不能超过 100 个字", "q");

@@ -25,7 +25,7 @@ std::string status_label(const std::string& status);
 
 struct Filter {
     std::string from, to;       // YYYY-MM-DD, inclusive, China time (empty: open)
-    std::string division_code;  // 6 or 9 digits: records in that division or below it
+    std::string division_code;  // 6, 9 or 12 digits: records in that division or below it
     std::string status;         // one of statuses() or empty
     std::string q;              // in name, address, business, operator name
     long long page = 1;         // ≥ 1

@@ -242,6 +242,9 @@ TEST_F(UnlicensedApi, TimeRangeDistrictStatusAndKeywordFilters) {
     EXPECT_EQ(ids("?to=2026-03-01&division_code=500103"), (std::vector<long long>{b, a}));
     EXPECT_EQ(ids("?from=2026-03-01&to=2026-03-01").size(), 3u);
     EXPECT_EQ(ids("?from=2026-03-03&to=2026-03-04").size(), 0u);
+    EXPECT_EQ(ids("?division_code=500112").size(), 1u);
+    EXPECT_EQ(ids("?division_code=500000").size(), 5u);                    // the city covers every district
+    EXPECT_EQ(ids("?division_code=500103001001").size(), 0u);              // a village below the records' district
     EXPECT_EQ(ids("?q=%E6%B0%B4%E6%9E%9C"), (std::vector<long long>{c}));  // 水果
     auto page = parse(call(kLeader, "GET", "/api/unlicensed?page_size=2&page=2"));
     EXPECT_EQ(page["total"], 5);
