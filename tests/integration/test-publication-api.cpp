@@ -810,3 +810,21 @@ TEST_F(PublicationApi, AnApprovedCorrectionBecomesTheCurrentResultEverywhere) {
     expect_conflict(r, "published");
     EXPECT_EQ(parse(r)["error"]["code"], "result_published");
 }
+
+// A job cancelled by an approved list change (its object left the list, 0018) no longer
+// keeps its task incomplete (0024): draw B, with one accepted job, completes when its
+// other jobs are cancelled, and is incomplete again when one of them is open.
+TEST_F(PublicationApi, CancelledJobsDoNotKeepATaskIncomplete) {
+    const auto jobs = jobs_of(draw_b);
+    const std::string b = std::to_string(draw_b);
+    EXPECT_TRUE(sql("SELECT 1 FROM task_completion WHERE draw_id = " + b).empty());
+    sql("UPDATE inspection_job SET state = 'cancelled' WHERE draw_id = " + b + " AND state <> 'accepted'");
+    auto done = sql("SELECT jobs FROM task_completion WHERE draw_id = " + b);
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0][0].as<int>(), 1);
+    auto listed = item_of(results("yz_admin", "status=awaiting"), jobs.front());
+    ASSERT_FALSE(listed.is_null());
+    EXPECT_EQ(listed["state"], "awaiting");
+    sql("UPDATE inspection_job SET state = 'pending' WHERE id = " + std::to_string(jobs.back()));
+    EXPECT_TRUE(sql("SELECT 1 FROM task_completion WHERE draw_id = " + b).empty());
+}
