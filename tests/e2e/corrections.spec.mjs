@@ -147,6 +147,9 @@ export const correctionTests = [
       await ok(reviewer, 'POST', `/api/results/${job.id}/accept`, {})
       // The other object leaves the list (注销) with the head's approval: its job is cancelled.
       const other = await ok(inspector, 'GET', `/api/jobs/${second.id}`)
+      state.published = job.object_name
+      state.removed = other.object_name
+      assert.deepEqual([state.published, state.removed].sort(), [...state.names].sort())
       const change = await ok(assigner, 'POST', `/api/draws/${draw.id}/changes`, {
         kind: 'object', reason_code: 'deregistered', reason: '企业已注销', old_object_id: other.object_id,
       }, 201)
@@ -178,10 +181,10 @@ export const correctionTests = [
     async (page) => {
       await login(page, head, '/random/publication')
       await page.locator('.publication-tabs').getByText('更正审批', { exact: true }).click()
-      const row = page.locator('.correction-table .el-table__row', { hasText: state.names[0] })
+      const row = page.locator('.correction-table .el-table__row', { hasText: state.published })
       await row.waitFor({ timeout: TIMEOUT })
       assert.match(await row.innerText(), /待审批/)
-      await row.getByRole('link', { name: state.names[0] }).click()
+      await row.getByRole('link', { name: state.published }).click()
       await page.locator('.pub-approve').click()
       await page.locator('.el-message-box').getByRole('button', { name: '批准' }).click()
       await page.locator('.el-message', { hasText: '已批准更正' }).waitFor({ timeout: TIMEOUT })
@@ -199,7 +202,7 @@ export const correctionTests = [
         const change = section.locator('.ac-changes .el-table__row', { hasText: '检查对象名单变更' })
         await change.waitFor({ timeout: TIMEOUT })
         assert.match(await change.innerText(), /已批准/)
-        assert.match(await change.innerText(), new RegExp(state.names[1]))
+        assert.match(await change.innerText(), new RegExp(state.removed))
         assert.match(await section.locator('.ac-appeals').innerText(), /暂无申诉/)
       }
       await logout(page)
@@ -210,9 +213,9 @@ export const correctionTests = [
     async (page) => {
       await page.goto(BASE + '/public/results')
       await page.locator('.public-table').waitFor({ timeout: TIMEOUT })
-      await page.locator('.pq-q input').fill(state.names[0])
+      await page.locator('.pq-q input').fill(state.published)
       await page.locator('.pq-search').click()
-      const row = page.locator('.public-table .el-table__row', { hasText: state.names[0] })
+      const row = page.locator('.public-table .el-table__row', { hasText: state.published })
       await row.waitFor({ timeout: TIMEOUT })
       assert.match(await row.innerText(), /已更正/)
       assert.match(await row.innerText(), /发现问题需进一步整改/)
