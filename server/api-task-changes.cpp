@@ -7,16 +7,16 @@
 namespace twindraw::server {
 
 void register_task_change_routes(Router& router, App& app) {
-    router.add({"GET", "/api/tasks/{id}/appeals-changes", "task.read",
-                "抽查任务的申诉与变更（执法人员变更、名单变更）", "抽查任务", [&app](const Request& req) {
+    router.add({"GET", "/api/tasks/{id}/appeals-changes", "task.read", "抽查任务的申诉与变更（执法人员变更、名单变更）",
+                "抽查任务", [&app](const Request& req) {
                     return Response::json(
                         200, taskchanges::for_task(app.pool, params::flow_actor(req), params::path_id(req)));
                 }});
     router.add({"GET", "/api/works/{task}/{unit}/appeals-changes", "task.read",
                 "一项抽查工作的申诉与变更（执法人员变更、名单变更）", "抽查工作", [&app](const Request& req) {
-                    return Response::json(200, taskchanges::for_work(app.pool, params::flow_actor(req),
-                                                                     params::path_id(req, "task"),
-                                                                     params::path_id(req, "unit")));
+                    return Response::json(
+                        200, taskchanges::for_work(app.pool, params::flow_actor(req), params::path_id(req, "task"),
+                                                   params::path_id(req, "unit")));
                 }});
 }
 

@@ -352,8 +352,8 @@ json versions_of(pqxx::transaction_base& tx, long long job_id) {
         out.push_back({{"version_no", r[0].as<int>()},
                        {"source", r[1].c_str()},
                        {"source_label", std::string(r[1].c_str()) == "appeal"       ? "申诉更正"
-                                         : std::string(r[1].c_str()) == "correction" ? "公示更正"
-                                                                                     : "审核通过的原结果"},
+                                        : std::string(r[1].c_str()) == "correction" ? "公示更正"
+                                                                                    : "审核通过的原结果"},
                        {"appeal_id", r[2].is_null() ? json(nullptr) : json(r[2].as<long long>())},
                        {"result", labelled(tx, json::parse(r[3].c_str()))},
                        {"created_by_name", text_or_null(r[4])},
@@ -441,15 +441,15 @@ json for_job(pg::Pool& pool, const flow::FlowActor& actor, long long job_id) {
             a["actions"] = actions;
             appeals.push_back(a);
         }
-        return json{{"job_id", job_id},
-                    {"job_no", job.job_no},
-                    {"job_state", job.state},
-                    {"can_appeal", job.member && actor.has("job.submit") && job.state == "accepted" && !pending &&
-                                       !pg::exec(tx, "SELECT job_is_published($1)", pg::Params().add(job_id))[0][0]
-                                            .as<bool>()},
-                    {"current", result_of(tx, job_id)},
-                    {"appeals", appeals},
-                    {"versions", versions_of(tx, job_id)}};
+        return json{
+            {"job_id", job_id},
+            {"job_no", job.job_no},
+            {"job_state", job.state},
+            {"can_appeal", job.member && actor.has("job.submit") && job.state == "accepted" && !pending &&
+                               !pg::exec(tx, "SELECT job_is_published($1)", pg::Params().add(job_id))[0][0].as<bool>()},
+            {"current", result_of(tx, job_id)},
+            {"appeals", appeals},
+            {"versions", versions_of(tx, job_id)}};
     });
 }
 
@@ -523,8 +523,8 @@ json file(pg::Pool& pool, const flow::FlowActor& actor, long long job_id, const 
                               .add(opt_id(actor.user_id)));
         const long long id = r[0][0].as<long long>();
         flow::record(tx, "appeal", id, "file", "", "pending", files::clip_utf8(reason, 1000), actor, actor.unit_id);
-        flow::record(tx, "job", job_id, "appeal", job.state, job.state, files::clip_utf8("申诉理由：" + reason, 1000), actor,
-                     actor.unit_id);
+        flow::record(tx, "job", job_id, "appeal", job.state, job.state, files::clip_utf8("申诉理由：" + reason, 1000),
+                     actor, actor.unit_id);
         notify::users(tx, {reviewer}, "appeal", "检查结果申诉待复核：" + job.job_no,
                       "执法人员对检查结果提出申诉，指定您复核。申诉理由：" + files::clip_utf8(reason, 200),
                       "/random/appeals/" + std::to_string(id));
@@ -684,8 +684,8 @@ File get_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor
 json rows_where(pqxx::transaction_base& tx, const flow::FlowActor& actor, const std::string& where,
                 const pg::Params& p) {
     json items = json::array();
-    for (const auto& r :
-         pg::exec(tx, std::string("SELECT ") + kAppealColumns + kAppealFrom + " WHERE " + where + " ORDER BY a.id DESC", p))
+    for (const auto& r : pg::exec(
+             tx, std::string("SELECT ") + kAppealColumns + kAppealFrom + " WHERE " + where + " ORDER BY a.id DESC", p))
         items.push_back(row_json(tx, r, actor));
     return items;
 }

@@ -716,8 +716,9 @@ TEST_F(PublicationApi, AnApprovedCorrectionBecomesTheCurrentResultEverywhere) {
     ASSERT_EQ(r.status, 200) << r.body;
     ASSERT_FALSE(parse(r)["items"].empty()) << r.body;
     const long long reviewer = parse(r)["items"][0]["id"].get<long long>();
-    r = call(inspector, "POST", "/api/jobs/" + jid + "/appeals",
-             json({{"reason", "复查"}, {"reviewer_id", reviewer}, {"corrected", {{"findings", "复查后补充说明"}}}}).dump());
+    r = call(
+        inspector, "POST", "/api/jobs/" + jid + "/appeals",
+        json({{"reason", "复查"}, {"reviewer_id", reviewer}, {"corrected", {{"findings", "复查后补充说明"}}}}).dump());
     ASSERT_EQ(r.status, 201) << r.body;
     const std::string appeal = std::to_string(parse(r)["id"].get<long long>());
     // While the appeal is pending the result is not published (one transaction: none of the batch).
@@ -775,10 +776,11 @@ TEST_F(PublicationApi, AnApprovedCorrectionBecomesTheCurrentResultEverywhere) {
                   " unit_id) WHERE f.n IS DISTINCT FROM c.n OR f.p IS DISTINCT FROM c.p")[0][0]
                   .as<long long>(),
               0);
-    EXPECT_EQ(sql("SELECT result_category || '/' || qualified::text || '/' || findings FROM inspection_job WHERE id = " +
-                  jid)[0][0]
-                  .c_str(),
-              std::string("07/false/需进一步整改"));
+    EXPECT_EQ(
+        sql("SELECT result_category || '/' || qualified::text || '/' || findings FROM inspection_job WHERE id = " +
+            jid)[0][0]
+            .c_str(),
+        std::string("07/false/需进一步整改"));
 
     // Both versions stay visible: the publication's, the public page's 更正记录, and the
     // job's own history, whose current version is the correction.
@@ -804,9 +806,9 @@ TEST_F(PublicationApi, AnApprovedCorrectionBecomesTheCurrentResultEverywhere) {
     EXPECT_FALSE(hist["can_appeal"].get<bool>());
 
     // A published result changes only through a correction: no appeal.
-    r = call(inspector, "POST", "/api/jobs/" + jid + "/appeals",
-             json({{"reason", "再次申诉"}, {"reviewer_id", reviewer}, {"corrected", {{"result_category", "01"}}}})
-                 .dump());
+    r = call(
+        inspector, "POST", "/api/jobs/" + jid + "/appeals",
+        json({{"reason", "再次申诉"}, {"reviewer_id", reviewer}, {"corrected", {{"result_category", "01"}}}}).dump());
     expect_conflict(r, "published");
     EXPECT_EQ(parse(r)["error"]["code"], "result_published");
 }
