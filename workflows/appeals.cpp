@@ -441,12 +441,14 @@ json for_job(pg::Pool& pool, const flow::FlowActor& actor, long long job_id) {
             a["actions"] = actions;
             appeals.push_back(a);
         }
+        // A published result changes only through a correction (PUB-3): no appeal.
+        const bool published = pg::exec(tx, "SELECT job_is_published($1)", pg::Params().add(job_id))[0][0].as<bool>();
         return json{
             {"job_id", job_id},
             {"job_no", job.job_no},
             {"job_state", job.state},
-            {"can_appeal", job.member && actor.has("job.submit") && job.state == "accepted" && !pending &&
-                               !pg::exec(tx, "SELECT job_is_published($1)", pg::Params().add(job_id))[0][0].as<bool>()},
+            {"can_appeal", job.member && actor.has("job.submit") && job.state == "accepted" && !pending && !published},
+            {"published", published},
             {"current", result_of(tx, job_id)},
             {"appeals", appeals},
             {"versions", versions_of(tx, job_id)}};

@@ -804,6 +804,7 @@ TEST_F(PublicationApi, AnApprovedCorrectionBecomesTheCurrentResultEverywhere) {
     EXPECT_EQ(hist["versions"][1]["result"]["result_category"], "07");
     EXPECT_EQ(hist["current"]["result_category"], "07");
     EXPECT_FALSE(hist["can_appeal"].get<bool>());
+    EXPECT_TRUE(hist["published"].get<bool>());
 
     // A published result changes only through a correction: no appeal.
     r = call(
