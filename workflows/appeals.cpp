@@ -351,13 +351,23 @@ json versions_of(pqxx::transaction_base& tx, long long job_id) {
                                   pg::Params().add(job_id)))
         out.push_back({{"version_no", r[0].as<int>()},
                        {"source", r[1].c_str()},
-                       {"source_label", std::string(r[1].c_str()) == "appeal" ? "申诉更正" : "审核通过的原结果"},
+                       {"source_label", std::string(r[1].c_str()) == "appeal"       ? "申诉更正"
+                                        : std::string(r[1].c_str()) == "correction" ? "公示更正"
+                                                                                    : "审核通过的原结果"},
                        {"appeal_id", r[2].is_null() ? json(nullptr) : json(r[2].as<long long>())},
                        {"result", labelled(tx, json::parse(r[3].c_str()))},
                        {"created_by_name", text_or_null(r[4])},
                        {"created_at", r[5].c_str()}});
     if (!out.empty()) out.back()["current"] = true;
     return out;
+}
+
+// A published result changes only through a correction (PUB-3): 409 result_published.
+void require_unpublished(pqxx::transaction_base& tx, long long job_id, const char* action) {
+    if (pg::exec(tx, "SELECT job_is_published($1)", pg::Params().add(job_id))[0][0].as<bool>())
+        throw conflict("result_published", "检查结果已公示，只能通过公示结果更正（经部门负责人批准）变更")
+            .with("state", "published")
+            .with("action", action);
 }
 
 struct Locked {
@@ -431,13 +441,17 @@ json for_job(pg::Pool& pool, const flow::FlowActor& actor, long long job_id) {
             a["actions"] = actions;
             appeals.push_back(a);
         }
-        return json{{"job_id", job_id},
-                    {"job_no", job.job_no},
-                    {"job_state", job.state},
-                    {"can_appeal", job.member && actor.has("job.submit") && job.state == "accepted" && !pending},
-                    {"current", result_of(tx, job_id)},
-                    {"appeals", appeals},
-                    {"versions", versions_of(tx, job_id)}};
+        // A published result changes only through a correction (PUB-3): no appeal.
+        const bool published = pg::exec(tx, "SELECT job_is_published($1)", pg::Params().add(job_id))[0][0].as<bool>();
+        return json{
+            {"job_id", job_id},
+            {"job_no", job.job_no},
+            {"job_state", job.state},
+            {"can_appeal", job.member && actor.has("job.submit") && job.state == "accepted" && !pending && !published},
+            {"published", published},
+            {"current", result_of(tx, job_id)},
+            {"appeals", appeals},
+            {"versions", versions_of(tx, job_id)}};
     });
 }
 
@@ -463,6 +477,7 @@ json file(pg::Pool& pool, const flow::FlowActor& actor, long long job_id, const 
                            "检查作业当前状态为“" + jobs::state_label(job.state) + "”，只有审核通过的检查结果可以申诉")
                 .with("state", job.state)
                 .with("action", "appeal");
+        require_unpublished(tx, job_id, "appeal");
         if (!pg::exec(tx, "SELECT 1 FROM result_appeal WHERE job_id = $1 AND state = 'pending'",
                       pg::Params().add(job_id))
                  .empty())
@@ -510,8 +525,8 @@ json file(pg::Pool& pool, const flow::FlowActor& actor, long long job_id, const 
                               .add(opt_id(actor.user_id)));
         const long long id = r[0][0].as<long long>();
         flow::record(tx, "appeal", id, "file", "", "pending", files::clip_utf8(reason, 1000), actor, actor.unit_id);
-        flow::record(tx, "job", job_id, "appeal", job.state, job.state, files::clip_utf8("申诉理由：" + reason, 1000), actor,
-                     actor.unit_id);
+        flow::record(tx, "job", job_id, "appeal", job.state, job.state, files::clip_utf8("申诉理由：" + reason, 1000),
+                     actor, actor.unit_id);
         notify::users(tx, {reviewer}, "appeal", "检查结果申诉待复核：" + job.job_no,
                       "执法人员对检查结果提出申诉，指定您复核。申诉理由：" + files::clip_utf8(reason, 200),
                       "/random/appeals/" + std::to_string(id));
@@ -567,45 +582,12 @@ json decide(pg::Pool& pool, const flow::FlowActor& actor, long long id, bool acc
                 throw conflict("invalid_transition", "检查作业当前不是审核通过状态，不能按申诉更正")
                     .with("state", job_state)
                     .with("action", "accept");
-            // Version 1 keeps the result as the review accepted it; then the correction.
-            auto n = pg::exec(tx, "SELECT coalesce(max(version_no), 0) FROM job_result_version WHERE job_id = $1",
-                              pg::Params().add(a.job_id))[0][0]
-                         .as<int>();
-            if (n == 0) {
-                json before = result_of(tx, a.job_id);
-                before.erase("result_category_label");
-                pg::exec(tx,
-                         "INSERT INTO job_result_version(job_id, version_no, source, result, created_by)"
-                         " VALUES ($1, 1, 'review', $2::jsonb, $3::bigint)",
-                         pg::Params()
-                             .add(a.job_id)
-                             .add(before.dump())
-                             .add(jr[0][2].is_null() ? std::nullopt
-                                                     : std::optional<std::string>(jr[0][2].as<std::string>())));
-                n = 1;
-            }
-            const json& c = a.corrected;
-            auto text = [](const json& v) {
-                return v.is_string() ? std::optional<std::string>(v.get<std::string>()) : std::nullopt;
-            };
-            pg::exec(tx,
-                     "UPDATE inspection_job SET result_category = $2, qualified = $3::boolean, findings = $4,"
-                     " remarks = $5, item_results = $6::jsonb WHERE id = $1",
-                     pg::Params()
-                         .add(a.job_id)
-                         .add(text(c["result_category"]))
-                         .add(c["qualified"].is_boolean()
-                                  ? std::optional<std::string>(c["qualified"].get<bool>() ? "true" : "false")
-                                  : std::nullopt)
-                         .add(text(c["findings"]))
-                         .add(text(c["remarks"]))
-                         .add(c["item_results"].dump()));
-            json after = result_of(tx, a.job_id);
-            after.erase("result_category_label");
-            pg::exec(tx,
-                     "INSERT INTO job_result_version(job_id, version_no, source, appeal_id, result, created_by)"
-                     " VALUES ($1, $2, 'appeal', $3, $4::jsonb, $5::bigint)",
-                     pg::Params().add(a.job_id).add(n + 1).add(id).add(after.dump()).add(opt_id(actor.user_id)));
+            // The one rule of docs/appeals-changes.md: the job's result becomes the corrected
+            // one and the version is appended (version 1 keeps the result as reviewed).
+            // A published result changes only through a correction (PUB-3).
+            require_unpublished(tx, a.job_id, "accept");
+            pg::exec(tx, "SELECT job_result_change($1, 'appeal', $2, NULL, $3::jsonb, $4::bigint)",
+                     pg::Params().add(a.job_id).add(id).add(a.corrected.dump()).add(opt_id(actor.user_id)));
         }
         pg::exec(tx,
                  "UPDATE result_appeal SET state = $2, decided_by = $3::bigint, decided_at = now(), opinion = $4"
@@ -699,6 +681,15 @@ File get_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor
         return std::array<std::string, 3>{r[0][0].c_str(), r[0][1].c_str(), r[0][2].c_str()};
     });
     return {row[0], row[1], files::get(data_dir, row[2])};
+}
+
+json rows_where(pqxx::transaction_base& tx, const flow::FlowActor& actor, const std::string& where,
+                const pg::Params& p) {
+    json items = json::array();
+    for (const auto& r : pg::exec(
+             tx, std::string("SELECT ") + kAppealColumns + kAppealFrom + " WHERE " + where + " ORDER BY a.id DESC", p))
+        items.push_back(row_json(tx, r, actor));
+    return items;
 }
 
 }  // namespace twindraw::appeals

@@ -70,4 +70,10 @@ struct File {
 /// An attachment of an appeal the actor sees.
 File get_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor& actor, long long file_id);
 
+/// The appeals matching `where` (an SQL condition on result_appeal a and inspection_job
+/// j, parameters in p) that the actor sees under row-level security, newest first, as
+/// listed for review (without files and history). For the task and work pages.
+nlohmann::json rows_where(pqxx::transaction_base& tx, const flow::FlowActor& actor, const std::string& where,
+                          const pg::Params& p);
+
 }  // namespace twindraw::appeals

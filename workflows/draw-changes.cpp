@@ -822,4 +822,13 @@ json decide(pg::Pool& pool, const flow::FlowActor& actor, long long id, bool app
     });
 }
 
+json rows_where(pqxx::transaction_base& tx, const flow::FlowActor& actor, const std::string& where,
+                const pg::Params& p) {
+    json items = json::array();
+    for (const auto& r :
+         pg::exec(tx, std::string("SELECT ") + kColumns + kFrom + " WHERE " + where + " ORDER BY c.id", p))
+        items.push_back(row_json(tx, r, &actor, false));
+    return items;
+}
+
 }  // namespace twindraw::drawchange

@@ -55,4 +55,8 @@ nlohmann::json list(pg::Pool& pool, const flow::FlowActor& actor, const std::str
 nlohmann::json decide(pg::Pool& pool, const flow::FlowActor& actor, long long id, bool approve,
                       const nlohmann::json& body);
 
+/// The changes matching `where` (an SQL condition on draw_change c and draw d, parameters
+/// in p), oldest first, as on the draw page. For the task and work pages.
+nlohmann::json rows_where(pqxx::transaction_base& tx, const flow::FlowActor& actor, const std::string& where,
+                          const pg::Params& p);
 }  // namespace twindraw::drawchange

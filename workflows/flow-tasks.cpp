@@ -666,4 +666,8 @@ nlohmann::json list_works(pg::Pool& pool, const FlowActor& actor, const std::str
     });
 }
 
+bool task_visible(pqxx::transaction_base& tx, const FlowActor& actor, long long id) {
+    return visible_to(tx, actor, id);
+}
+
 }  // namespace twindraw::flow

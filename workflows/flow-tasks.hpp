@@ -37,6 +37,8 @@ std::string export_tasks_xlsx(pg::Pool& pool, const FlowActor& actor, const Task
 /// One task: plan summary, executing units with their receiving state, counts, days
 /// left, draw parameters and flow history (TASK-2). Error(NotFound) when not visible.
 nlohmann::json get_task(pg::Pool& pool, const FlowActor& actor, long long id);
+/// Whether the actor sees task id (the rule of get_task).
+bool task_visible(pqxx::transaction_base& tx, const FlowActor& actor, long long id);
 
 /// Body: plan_id (a distributed plan the initiating unit may use), name, task_type
 /// (single|joint), initiating_authority_id (default: the actor's unit),

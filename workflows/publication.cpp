@@ -366,6 +366,14 @@ json publish(pg::Pool& pool, const flow::FlowActor& actor, const json& body) {
                     .with("state", job_state)
                     .with("action", "publish")
                     .with("job_id", std::to_string(id));
+            // An appeal under review may still change the result: publish after its decision.
+            if (!pg::exec(tx, "SELECT 1 FROM result_appeal WHERE job_id = $1 AND state = 'pending'",
+                          pg::Params().add(id))
+                     .empty())
+                throw conflict("appeal_pending", "该检查结果有待复核的申诉，复核后才能公示")
+                    .with("state", "pending")
+                    .with("action", "publish")
+                    .with("job_id", std::to_string(id));
             const json r = require_result(tx, actor, id, cal, today);
             try {
                 require_result_transition("publish", r["state"].get<std::string>());
@@ -544,6 +552,15 @@ json decide_correction(pg::Pool& pool, const flow::FlowActor& actor, long long c
                      "  dc ON dc.id = e.category_id WHERE dc.code = 'check_result' AND e.code = c.result_category),"
                      "  c.result_category), c.qualified, c.findings, c.id FROM result_correction c WHERE c.id = $3",
                      pg::Params().add(pid).add(version).add(correction_id));
+        // The job's current result becomes the corrected one (docs/publication.md "The
+        // job's current result"): statistics, works, result_point and the map layers
+        // count it; the job's history gains the version (job_result_version).
+        if (approve)
+            pg::exec(tx,
+                     "SELECT job_result_change($1, 'correction', NULL, c.id, jsonb_build_object('result_category',"
+                     " c.result_category, 'qualified', c.qualified, 'findings', c.findings), $3::bigint)"
+                     " FROM result_correction c WHERE c.id = $2",
+                     pg::Params().add(job_id).add(correction_id).add(opt_id(actor.user_id)));
         pg::exec(tx,
                  "UPDATE result_correction SET state = $2, decided_by = $3::bigint, decided_at = now(), opinion = $4"
                  " WHERE id = $1",

@@ -458,9 +458,10 @@ TEST_F(PublicationApi, CorrectionsNeedTheHeadAndKeepEveryVersion) {
         if (h["entity"] == "publication") steps.push_back(h["action"]);
     EXPECT_EQ(steps, (std::vector<std::string>{"publish", "request_correction", "approve_correction",
                                                "request_correction", "refuse_correction"}));
-    // The job's own accepted result was not touched: both versions stay.
+    // The job's current result is the approved correction (0024), the refused one changed
+    // nothing; both published versions stay.
     EXPECT_EQ(sql("SELECT result_category FROM inspection_job WHERE id = " + std::to_string(jobs[1]))[0][0].c_str(),
-              std::string("01"));
+              std::string("07"));
 }
 
 // The completion trigger for jobs that belong to a task (the draws above have none), in
@@ -692,3 +693,141 @@ TEST_F(PublicationApi, ThePublicSeesOnlyPublishedResults) {
 }
 
 }  // namespace
+
+// One current result (0024, docs/publication.md "The job's current result"): a published
+// result of category 01 corrected to 07 with the head's approval is counted as 07 by the
+// dashboard statistics, result_point and the heat grid, in the same transaction as the
+// approval; the publication keeps both versions, the public page lists the earlier one,
+// and the job's history (job_result_version) gains the correction. An appeal pending on
+// a result blocks its publication; a published result is not appealed (409).
+TEST_F(PublicationApi, AnApprovedCorrectionBecomesTheCurrentResultEverywhere) {
+    const auto jobs = jobs_of(draw_a);
+    const long long job = jobs[1];
+    const std::string jid = std::to_string(job);
+    // The group's inspector with an account, and a reviewer it may name.
+    std::string inspector;
+    for (const char* a : {"inspector1", "inspector2", "inspector3"})
+        if (call(a, "GET", "/api/jobs/" + jid).status == 200) {
+            inspector = a;
+            break;
+        }
+    ASSERT_FALSE(inspector.empty());
+    auto r = call(inspector, "GET", "/api/jobs/" + jid + "/appeal-reviewers");
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_FALSE(parse(r)["items"].empty()) << r.body;
+    const long long reviewer = parse(r)["items"][0]["id"].get<long long>();
+    r = call(
+        inspector, "POST", "/api/jobs/" + jid + "/appeals",
+        json({{"reason", "复查"}, {"reviewer_id", reviewer}, {"corrected", {{"findings", "复查后补充说明"}}}}).dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+    const std::string appeal = std::to_string(parse(r)["id"].get<long long>());
+    // While the appeal is pending the result is not published (one transaction: none of the batch).
+    move_completion_back();
+    r = call("yz_admin", "POST", "/api/publication/publish", json({{"job_ids", jobs}}).dump());
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_EQ(parse(r)["error"]["code"], "appeal_pending");
+    EXPECT_EQ(parse(r)["error"]["job_id"], jid);
+    EXPECT_TRUE(sql("SELECT 1 FROM result_publication").empty());
+    ASSERT_EQ(call(inspector, "POST", "/api/appeals/" + appeal + "/withdraw", "{}").status, 200);
+    publish_draw_a();
+
+    auto overview = [&](const std::string& who) {
+        auto o = call(who, "GET", "/api/stats/overview?year=2026");
+        EXPECT_EQ(o.status, 200) << o.body;
+        return parse(o)["summary"];
+    };
+    auto point = [&]() { return sql("SELECT category, problem FROM result_point WHERE job_id = " + jid); };
+    auto heat_problems = [&]() {
+        return sql("SELECT coalesce(sum(p), 0) FROM heat_cell WHERE level = 0 AND year = 0 AND unit_id = 0")[0][0]
+            .as<long long>();
+    };
+    const json before = overview("yz_head");
+    const json public_before = parse(anon("/api/public/stats?year=2026"))["summary"];
+    const long long heat_before = heat_problems();
+    ASSERT_EQ(point().size(), 1u);
+    EXPECT_EQ(point()[0][0].c_str(), std::string("01"));
+    EXPECT_FALSE(point()[0][1].as<bool>());
+
+    // A pending correction changes nothing yet.
+    r = call("yz_admin", "POST", "/api/publication/results/" + jid + "/corrections", kCorrection);
+    ASSERT_EQ(r.status, 201) << r.body;
+    const std::string correction = std::to_string(parse(r)["id"].get<long long>());
+    EXPECT_EQ(overview("yz_head")["problem_enterprises"], before["problem_enterprises"]);
+    EXPECT_EQ(point()[0][0].c_str(), std::string("01"));
+
+    r = call("yz_head", "POST", "/api/publication/corrections/" + correction + "/approve", R"({"opinion":"同意"})");
+    ASSERT_EQ(r.status, 200) << r.body;
+
+    // The statistics count the corrected category: one more problem enterprise, the same
+    // number of inspections (a correction is not a new inspection).
+    const json after = overview("yz_head");
+    EXPECT_EQ(after["inspections"], before["inspections"]);
+    EXPECT_EQ(after["problem_enterprises"].get<long long>(), before["problem_enterprises"].get<long long>() + 1)
+        << before.dump() << " → " << after.dump();
+    const json public_after = parse(anon("/api/public/stats?year=2026"))["summary"];
+    EXPECT_EQ(public_after["problem_enterprises"].get<long long>(),
+              public_before["problem_enterprises"].get<long long>() + 1);
+    // result_point (results layer) and the heat grid.
+    ASSERT_EQ(point().size(), 1u);
+    EXPECT_EQ(point()[0][0].c_str(), std::string("07"));
+    EXPECT_TRUE(point()[0][1].as<bool>());
+    EXPECT_EQ(heat_problems(), heat_before + 1);
+    EXPECT_EQ(sql("SELECT count(*) FROM heat_grid_fresh() f FULL JOIN heat_cell c USING (level, block, cx, cy, year,"
+                  " unit_id) WHERE f.n IS DISTINCT FROM c.n OR f.p IS DISTINCT FROM c.p")[0][0]
+                  .as<long long>(),
+              0);
+    EXPECT_EQ(
+        sql("SELECT result_category || '/' || qualified::text || '/' || findings FROM inspection_job WHERE id = " +
+            jid)[0][0]
+            .c_str(),
+        std::string("07/false/需进一步整改"));
+
+    // Both versions stay visible: the publication's, the public page's 更正记录, and the
+    // job's own history, whose current version is the correction.
+    const json detail = parse(call("yz_admin", "GET", "/api/publication/results/" + jid));
+    ASSERT_EQ(detail["versions"].size(), 2u);
+    EXPECT_EQ(detail["versions"][0]["result_category"], "01");
+    EXPECT_EQ(detail["versions"][1]["result_category"], "07");
+    const json pub = parse(anon("/api/public/results/" + std::to_string(detail["publication_id"].get<long long>())));
+    EXPECT_EQ(pub["version"], 2);
+    EXPECT_EQ(pub["result_category_label"], "发现问题需进一步整改");
+    ASSERT_EQ(pub["corrections"].size(), 1u);
+    EXPECT_EQ(pub["corrections"][0]["result_category_label"], "未发现问题");
+    r = call(inspector, "GET", "/api/jobs/" + jid + "/appeals");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json hist = parse(r);
+    ASSERT_EQ(hist["versions"].size(), 2u) << r.body;
+    EXPECT_EQ(hist["versions"][0]["source"], "review");
+    EXPECT_EQ(hist["versions"][0]["result"]["result_category"], "01");
+    EXPECT_EQ(hist["versions"][1]["source"], "correction");
+    EXPECT_EQ(hist["versions"][1]["source_label"], "公示更正");
+    EXPECT_EQ(hist["versions"][1]["result"]["result_category"], "07");
+    EXPECT_EQ(hist["current"]["result_category"], "07");
+    EXPECT_FALSE(hist["can_appeal"].get<bool>());
+    EXPECT_TRUE(hist["published"].get<bool>());
+
+    // A published result changes only through a correction: no appeal.
+    r = call(
+        inspector, "POST", "/api/jobs/" + jid + "/appeals",
+        json({{"reason", "再次申诉"}, {"reviewer_id", reviewer}, {"corrected", {{"result_category", "01"}}}}).dump());
+    expect_conflict(r, "published");
+    EXPECT_EQ(parse(r)["error"]["code"], "result_published");
+}
+
+// A job cancelled by an approved list change (its object left the list, 0018) no longer
+// keeps its task incomplete (0024): draw B, with one accepted job, completes when its
+// other jobs are cancelled, and is incomplete again when one of them is open.
+TEST_F(PublicationApi, CancelledJobsDoNotKeepATaskIncomplete) {
+    const auto jobs = jobs_of(draw_b);
+    const std::string b = std::to_string(draw_b);
+    EXPECT_TRUE(sql("SELECT 1 FROM task_completion WHERE draw_id = " + b).empty());
+    sql("UPDATE inspection_job SET state = 'cancelled' WHERE draw_id = " + b + " AND state <> 'accepted'");
+    auto done = sql("SELECT jobs FROM task_completion WHERE draw_id = " + b);
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0][0].as<int>(), 1);
+    auto listed = item_of(results("yz_admin", "status=awaiting"), jobs.front());
+    ASSERT_FALSE(listed.is_null());
+    EXPECT_EQ(listed["state"], "awaiting");
+    sql("UPDATE inspection_job SET state = 'pending' WHERE id = " + std::to_string(jobs.back()));
+    EXPECT_TRUE(sql("SELECT 1 FROM task_completion WHERE draw_id = " + b).empty());
+}

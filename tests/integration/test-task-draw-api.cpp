@@ -627,3 +627,81 @@ TEST_F(TaskDrawApi, WorkShowsProgressExportsAndUrgesTheInspectorsWithOpenJobs) {
     EXPECT_EQ(ok(call("yz_assigner", "GET", w))["actions"], json::array());
     EXPECT_GE(ok(call("yz_assigner", "GET", "/api/works/summary"))["ongoing"], 1);
 }
+
+// The task and work pages list the appeals of their jobs and the change requests of
+// their draws (JOB-5, WORK-9, DRAW-6): an appeal filed on an accepted job of the task
+// (owner SQL: the appeal flow has its own tests) and a list change requested by the
+// assigner and approved by the head through the API appear on GET
+// /api/tasks/{id}/appeals-changes and /api/works/{task}/{unit}/appeals-changes; another
+// district's assigner gets 404 (task not visible, unit out of scope), a role without
+// task.read 403, no session 401.
+TEST_F(TaskDrawApi, TaskAndWorkListTheAppealsAndChangesOfTheirJobs) {
+    const long long id = task_in("approved", "申诉与变更列表任务");
+    const std::string t = "/api/tasks/" + std::to_string(id);
+    const std::string w = "/api/works/" + std::to_string(id) + "/" + std::to_string(yuzhong);
+    ok(call("yz_assigner", "POST", t + "/receive"));
+    const long long draw_id = ok(call("yz_assigner", "POST", t + "/draw"), 201)["id"];
+    ok(call("yz_assigner", "POST", "/api/draws/" + std::to_string(draw_id) + "/confirm", {{"password", "Draw#2026"}}));
+    // Nothing yet.
+    auto empty = ok(call("yz_assigner", "GET", t + "/appeals-changes"));
+    EXPECT_TRUE(empty["appeals"].empty());
+    EXPECT_TRUE(empty["changes"].empty());
+
+    pqxx::connection c(db->url());
+    long long appealed = 0, removed_object = 0;
+    std::string appealed_no;
+    {
+        pqxx::work tx(c);
+        auto jobs = tx.exec_params("SELECT id, job_no, object_id FROM inspection_job WHERE task_id = $1 ORDER BY id", id);
+        ASSERT_GE(jobs.size(), 2u);
+        appealed = jobs[0][0].as<long long>();
+        appealed_no = jobs[0][1].as<std::string>();
+        removed_object = jobs[1][2].as<long long>();
+        tx.exec_params(
+            "UPDATE inspection_job SET state = 'accepted', result_category = '01', qualified = true,"
+            " findings = '未发现问题' WHERE id = $1",
+            appealed);
+        tx.exec_params(
+            "INSERT INTO result_appeal(job_id, unit_id, reason, corrected, reviewer_id, filed_by)"
+            " SELECT j.id, j.unit_id, '复查发现超范围经营', '{\"result_category\":\"07\",\"qualified\":false}',"
+            " (SELECT id FROM app_user WHERE account = 'yz_reviewer'), NULL FROM inspection_job j WHERE j.id = $1",
+            appealed);
+        tx.commit();
+    }
+    // A list change through the API: the second job's object leaves the list (注销).
+    auto change = ok(call("yz_assigner", "POST", "/api/draws/" + std::to_string(draw_id) + "/changes",
+                          {{"kind", "object"},
+                           {"reason_code", "deregistered"},
+                           {"reason", "已注销"},
+                           {"old_object_id", removed_object}}),
+                     201);
+    ok(call("yz_head", "POST", "/api/draw-changes/" + std::to_string(change["id"].get<long long>()) + "/approve",
+            {{"opinion", "同意"}}));
+
+    for (const std::string& path : {t + "/appeals-changes", w + "/appeals-changes"}) {
+        auto d = ok(call("yz_assigner", "GET", path));
+        ASSERT_EQ(d["appeals"].size(), 1u) << path << ": " << d.dump();
+        EXPECT_EQ(d["appeals"][0]["job_id"], appealed);
+        EXPECT_EQ(d["appeals"][0]["job_no"], appealed_no);
+        EXPECT_EQ(d["appeals"][0]["state_label"], "待复核");
+        EXPECT_EQ(d["appeals"][0]["corrected"]["result_category_label"], "发现问题需进一步整改");
+        ASSERT_EQ(d["changes"].size(), 1u) << path << ": " << d.dump();
+        EXPECT_EQ(d["changes"][0]["kind_label"], "检查对象名单变更");
+        EXPECT_EQ(d["changes"][0]["state"], "approved");
+        EXPECT_EQ(d["changes"][0]["draw_id"], draw_id);
+        EXPECT_EQ(d["changes"][0]["old_object"]["id"], removed_object);
+        EXPECT_FALSE(d["changes"][0]["cancelled_job_id"].is_null());
+    }
+    // The head's identity sees the same (scope of the unit).
+    EXPECT_EQ(ok(call("yz_head", "GET", t + "/appeals-changes"))["appeals"].size(), 1u);
+    // Another district's assigner: the task is not visible, the unit not in scope.
+    refused(call("spb_assigner", "GET", t + "/appeals-changes"), 404, "not_found");
+    refused(call("spb_assigner", "GET", w + "/appeals-changes"), 404, "not_found");
+    // Another unit of no work of this task.
+    refused(call("yz_assigner", "GET", "/api/works/" + std::to_string(id) + "/" + std::to_string(shapingba) +
+                                           "/appeals-changes"),
+            404, "not_found");
+    // No task.read (inspector role); no session.
+    EXPECT_EQ(call("inspector1", "GET", t + "/appeals-changes").status, 403);
+    EXPECT_EQ(call("", "GET", w + "/appeals-changes").status, 401);
+}
