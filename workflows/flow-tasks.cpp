@@ -626,7 +626,8 @@ nlohmann::json list_works(pg::Pool& pool, const FlowActor& actor, const std::str
             " ru.name, to_char(u.received_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'), t.urge_count,"
             " jp.total, jp.done, u.urge_count" + from +
             // WORK-1: the work's jobs (work_job_ids, 0023), read once: total and submitted or accepted.
-            " CROSS JOIN LATERAL (SELECT count(*) AS total,"
+            // A job cancelled by an approved list change (DRAW-6) is no longer part of the work.
+            " CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE j.state <> 'cancelled') AS total,"
             "  count(*) FILTER (WHERE j.state IN ('submitted', 'accepted')) AS done FROM inspection_job j"
             "  WHERE j.id IN (SELECT work_job_ids(t.id, u.authority_id))) jp" +
             where + " ORDER BY (u.state = 'waiting') DESC, t.id DESC, u.authority_id LIMIT " +

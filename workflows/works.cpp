@@ -61,12 +61,14 @@ json head(pqxx::transaction_base& tx, const flow::FlowActor& actor, long long ta
 }
 
 // Jobs by state over the work: total, each state, done (submitted or accepted), objects
-// not yet inspected, percent done (integer, of total).
+// not yet inspected, percent done (integer, of total). A job cancelled by an approved list
+// change (DRAW-6) is counted apart and is not part of the total.
 json progress(pqxx::transaction_base& tx, long long task_id, long long unit_id) {
     auto r = pg::exec(tx,
-                      "SELECT count(*), count(*) FILTER (WHERE state = 'pending'),"
+                      "SELECT count(*) FILTER (WHERE state <> 'cancelled'), count(*) FILTER (WHERE state = 'pending'),"
                       " count(*) FILTER (WHERE state = 'draft'), count(*) FILTER (WHERE state = 'submitted'),"
-                      " count(*) FILTER (WHERE state = 'returned'), count(*) FILTER (WHERE state = 'accepted')"
+                      " count(*) FILTER (WHERE state = 'returned'), count(*) FILTER (WHERE state = 'accepted'),"
+                      " count(*) FILTER (WHERE state = 'cancelled')"
                       " FROM inspection_job WHERE id IN (SELECT work_job_ids($1::bigint, $2::bigint))",
                       pg::Params().add(task_id).add(unit_id))[0];
     const long long total = r[0].as<long long>(), submitted = r[3].as<long long>(), accepted = r[5].as<long long>();
@@ -77,6 +79,7 @@ json progress(pqxx::transaction_base& tx, long long task_id, long long unit_id) 
             {"submitted", submitted},
             {"returned", r[4].as<long long>()},
             {"accepted", accepted},
+            {"cancelled", r[6].as<long long>()},
             {"done", done},
             {"not_inspected", total - done},
             {"percent", total == 0 ? 0 : done * 100 / total}};

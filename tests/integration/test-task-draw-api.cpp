@@ -593,6 +593,26 @@ TEST_F(TaskDrawApi, WorkShowsProgressExportsAndUrgesTheInspectorsWithOpenJobs) {
     EXPECT_EQ(d["results"][0]["category"], category);
     EXPECT_EQ(d["results"][0]["count"], 2);
 
+    // A job cancelled by an approved list change (DRAW-6) leaves the work: counted apart,
+    // not in the total nor among the objects not yet inspected, here and in the list.
+    {
+        pqxx::work tx(c);
+        tx.exec_params("UPDATE inspection_job SET state = 'cancelled' WHERE id = $1", jobs.front());
+        tx.commit();
+    }
+    d = ok(call("yz_assigner", "GET", w));
+    EXPECT_EQ(d["progress"]["total"], total - 1);
+    EXPECT_EQ(d["progress"]["cancelled"], 1);
+    EXPECT_EQ(d["progress"]["not_inspected"], total - 3);
+    list = ok(call("yz_assigner", "GET", "/api/works?state=received&q=" + std::string("部门工作进度")));
+    EXPECT_EQ(list["items"][0]["jobs_total"], total - 1);
+    EXPECT_EQ(list["items"][0]["not_inspected"], total - 3);
+    {
+        pqxx::work tx(c);
+        tx.exec_params("UPDATE inspection_job SET state = 'pending' WHERE id = $1", jobs.front());
+        tx.commit();
+    }
+
     // The export holds every object and the two results.
     auto x = call("yz_assigner", "GET", w + "/export.xlsx");
     ASSERT_EQ(x.status, 200) << x.body;
