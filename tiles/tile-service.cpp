@@ -338,14 +338,27 @@ void TileService::render_and_store(const std::string& layer, const TileId& t, co
                                    const std::string& scope) {
     const Metatile m = metatile_of(t.z, t.x, t.y, meta_size_);
     std::vector<std::vector<std::string>> pngs;
+    RenderTimes times;
+    const long long t0 = thread_cpu_ns();
+    long long t1 = t0;
     if (layer == "heat") {
         const long long px0 = (long long)m.x0 * kTileSize, py0 = (long long)m.y0 * kTileSize;
-        pngs = cut_metatile(render_heat(px0, py0, m.size * kTileSize, m.size * kTileSize, t.z, f), m.size,
-                            heat::palette());
+        Rgba image = render_heat(px0, py0, m.size * kTileSize, m.size * kTileSize, t.z, f);
+        t1 = thread_cpu_ns();
+        times.render_ns = t1 - t0;
+        pngs = cut_metatile(image, m.size, heat::palette());
+        times.encode_ns = thread_cpu_ns() - t1;
     } else {
-        pngs = render_metatile(layer, m, query(layer, metatile_area(m, kBufferPx), t.z, f));
+        const auto data = query(layer, metatile_area(m, kBufferPx), t.z, f);
+        t1 = thread_cpu_ns();
+        query_ns_ += t1 - t0;
+        for (const auto& d : data) features_ += (long long)d.features.size();
+        pngs = render_metatile(layer, m, data, &times);
     }
+    render_ns_ += times.render_ns;
+    encode_ns_ += times.encode_ns;
     ++metatiles_rendered_;
+    const long long t2 = thread_cpu_ns();
     const fs::path dir = key_dir(layer, f, scope);
     if (!fs::exists(dir / "key.txt")) write_file_atomically(dir / "key.txt", f.canonical() + "|" + scope + "\n");
     // Tiles of the metatile that are still cached were not expired and are still right:
@@ -354,8 +367,24 @@ void TileService::render_and_store(const std::string& layer, const TileId& t, co
         for (int col = 0; col < m.size; ++col) {
             const fs::path p = tile_path(layer, f, scope, {t.z, m.x0 + col, m.y0 + row});
             std::error_code ec;
-            if (!fs::exists(p, ec)) write_file_atomically(p, pngs[row][col]);
+            if (!fs::exists(p, ec)) {
+                write_file_atomically(p, pngs[row][col]);
+                ++tiles_written_;
+            }
         }
+    store_ns_ += thread_cpu_ns() - t2;
+}
+
+RenderStats TileService::stats() const {
+    RenderStats s;
+    s.metatiles = metatiles_rendered_;
+    s.tiles_written = tiles_written_;
+    s.features = features_;
+    s.query_s = double(query_ns_) / 1e9;
+    s.render_s = double(render_ns_) / 1e9;
+    s.encode_s = double(encode_ns_) / 1e9;
+    s.store_s = double(store_ns_) / 1e9;
+    return s;
 }
 
 Tile TileService::get(const std::string& layer, const TileId& t, const Filters& f, const std::string& scope) {
