@@ -27,8 +27,9 @@ const std::vector<LayerInfo>& layers() {
          "已提交或审核通过的检查结果，按检查结果类别着色（图例见 /api/map/legend）；筛选年度、部门、任务、类别",
          {"year", "department", "task", "category"}},
         {"heat", "检查热力图",
-         "检查（what=problems 时为发现问题的检查）的核密度热力图，按年度、部门筛选；由 PostGIS 中的分级网格计算",
-         {"year", "department", "what"}},
+         "检查（what=problems 时为发现问题的检查）的核密度热力图，按年度、部门、任务、结果类别筛选；"
+         "由 PostGIS 中的分级网格计算（筛选任务或类别时由检查结果点按同一网格聚合）",
+         {"year", "department", "task", "category", "what"}},
     };
     return all;
 }
@@ -297,6 +298,35 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
 
 Rgba TileService::render_heat(long long px0, long long py0, int width, int height, int z, const Filters& f) {
     const heat::CellWindow w = heat::cell_window(z, px0, py0, width, height);
+    if (f.task || !f.category.empty()) {
+        // Task and category are not dimensions of the grid: the result points of the
+        // window are counted into the same cells (cx14 >> (14 - level), as heat_cell
+        // rolls them up), through the (task_id, cx14, cy14) or (category, cx14, cy14)
+        // index of migration 0027. Row-level security of result_point applies (the
+        // results layer's scope).
+        const int shift = 14 - w.level;
+        pg::Params p;
+        const std::string s = p.next(std::to_string(shift)) + "::int";
+        std::string sql = "SELECT cx14 >> " + s + ", cy14 >> " + s + ", count(*)::float8 FROM result_point WHERE cx14 BETWEEN " +
+                          p.next(std::to_string(w.cx0 << shift)) + "::int AND " +
+                          p.next(std::to_string(((w.cx1 + 1) << shift) - 1)) + "::int AND cy14 BETWEEN " +
+                          p.next(std::to_string(w.cy0 << shift)) + "::int AND " +
+                          p.next(std::to_string(((w.cy1 + 1) << shift) - 1)) + "::int";
+        if (f.year) sql += " AND inspected_year = " + p.next(std::to_string(f.year)) + "::smallint";
+        if (f.task) sql += " AND task_id = " + p.next(std::to_string(f.task)) + "::bigint";
+        if (!f.category.empty()) sql += " AND category = ANY(" + p.next(pg::array_literal(f.category)) + "::text[])";
+        if (f.what == "problems") sql += " AND problem";
+        if (f.department) sql += " AND " + department_condition(p, f.department);
+        sql += " GROUP BY 1, 2";
+        std::vector<heat::Cell> cells;
+        pg::with_read(pool_, "tiles", [&](pqxx::transaction_base& tx) {
+            auto rows = pg::exec(tx, sql, p);
+            cells.reserve(rows.size());
+            for (const auto& row : rows)
+                cells.push_back({row[0].as<long long>(), row[1].as<long long>(), row[2].as<double>()});
+        });
+        return heat::render(z, px0, py0, width, height, cells);
+    }
     std::vector<std::string> blocks;
     for (long long b : heat::blocks(w)) blocks.push_back(std::to_string(b));
     pg::Params p;

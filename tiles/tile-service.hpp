@@ -89,7 +89,8 @@ public:
     /// One image of width×height over an EPSG:3857 area (tests: stitched comparisons).
     std::string render_area(const std::string& layer, const Box& area, int z, int width, int height, const Filters& f);
 
-    /// The heat layer over a pixel window at zoom z: one query of the grid, then the
+    /// The heat layer over a pixel window at zoom z: one query of the grid (with a task
+    /// or category filter: of the result points, counted into the same cells), then the
     /// kernel (tiles/heat-render.hpp).
     Rgba render_heat(long long px0, long long py0, int width, int height, int z, const Filters& f);
 
