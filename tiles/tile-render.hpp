@@ -29,10 +29,21 @@ struct LayerFeatures {
 /// that cross it are drawn the same on both sides.
 constexpr int kBufferPx = 128;
 
+/// Thread CPU time (ns) spent rendering and encoding, added to by render_metatile
+/// when given (the benchmark's breakdown, TileService::stats()).
+struct RenderTimes {
+    long long render_ns = 0;  // Mapnik: datasources and the render of the whole metatile
+    long long encode_ns = 0;  // cutting and PNG encoding of its tiles
+};
+
+/// The calling thread's CPU time in nanoseconds.
+long long thread_cpu_ns();
+
 /// Renders the 8×8 (or smaller) metatile once and cuts it into PNG tiles;
 /// result[row][col] is tile (m.x0 + col, m.y0 + row).
 std::vector<std::vector<std::string>> render_metatile(const std::string& style, const Metatile& m,
-                                                      const std::vector<LayerFeatures>& data);
+                                                      const std::vector<LayerFeatures>& data,
+                                                      RenderTimes* times = nullptr);
 
 /// Renders one image of width×height pixels over an EPSG:3857 area (tests, WMTS).
 std::string render_png(const std::string& style, const Box& area, int width, int height,

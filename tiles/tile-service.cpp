@@ -27,8 +27,9 @@ const std::vector<LayerInfo>& layers() {
          "已提交或审核通过的检查结果，按检查结果类别着色（图例见 /api/map/legend）；筛选年度、部门、任务、类别",
          {"year", "department", "task", "category"}},
         {"heat", "检查热力图",
-         "检查（what=problems 时为发现问题的检查）的核密度热力图，按年度、部门筛选；由 PostGIS 中的分级网格计算",
-         {"year", "department", "what"}},
+         "检查（what=problems 时为发现问题的检查）的核密度热力图，按年度、部门、任务、结果类别筛选；"
+         "由 PostGIS 中的分级网格计算（筛选任务或类别时由检查结果点按同一网格聚合）",
+         {"year", "department", "task", "category", "what"}},
     };
     return all;
 }
@@ -297,6 +298,35 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
 
 Rgba TileService::render_heat(long long px0, long long py0, int width, int height, int z, const Filters& f) {
     const heat::CellWindow w = heat::cell_window(z, px0, py0, width, height);
+    if (f.task || !f.category.empty()) {
+        // Task and category are not dimensions of the grid: the result points of the
+        // window are counted into the same cells (cx14 >> (14 - level), as heat_cell
+        // rolls them up), through the (task_id, cx14, cy14) or (category, cx14, cy14)
+        // index of migration 0027. Row-level security of result_point applies (the
+        // results layer's scope).
+        const int shift = 14 - w.level;
+        pg::Params p;
+        const std::string s = p.next(std::to_string(shift)) + "::int";
+        std::string sql = "SELECT cx14 >> " + s + ", cy14 >> " + s + ", count(*)::float8 FROM result_point WHERE cx14 BETWEEN " +
+                          p.next(std::to_string(w.cx0 << shift)) + "::int AND " +
+                          p.next(std::to_string(((w.cx1 + 1) << shift) - 1)) + "::int AND cy14 BETWEEN " +
+                          p.next(std::to_string(w.cy0 << shift)) + "::int AND " +
+                          p.next(std::to_string(((w.cy1 + 1) << shift) - 1)) + "::int";
+        if (f.year) sql += " AND inspected_year = " + p.next(std::to_string(f.year)) + "::smallint";
+        if (f.task) sql += " AND task_id = " + p.next(std::to_string(f.task)) + "::bigint";
+        if (!f.category.empty()) sql += " AND category = ANY(" + p.next(pg::array_literal(f.category)) + "::text[])";
+        if (f.what == "problems") sql += " AND problem";
+        if (f.department) sql += " AND " + department_condition(p, f.department);
+        sql += " GROUP BY 1, 2";
+        std::vector<heat::Cell> cells;
+        pg::with_read(pool_, "tiles", [&](pqxx::transaction_base& tx) {
+            auto rows = pg::exec(tx, sql, p);
+            cells.reserve(rows.size());
+            for (const auto& row : rows)
+                cells.push_back({row[0].as<long long>(), row[1].as<long long>(), row[2].as<double>()});
+        });
+        return heat::render(z, px0, py0, width, height, cells);
+    }
     std::vector<std::string> blocks;
     for (long long b : heat::blocks(w)) blocks.push_back(std::to_string(b));
     pg::Params p;
@@ -338,14 +368,27 @@ void TileService::render_and_store(const std::string& layer, const TileId& t, co
                                    const std::string& scope) {
     const Metatile m = metatile_of(t.z, t.x, t.y, meta_size_);
     std::vector<std::vector<std::string>> pngs;
+    RenderTimes times;
+    const long long t0 = thread_cpu_ns();
+    long long t1 = t0;
     if (layer == "heat") {
         const long long px0 = (long long)m.x0 * kTileSize, py0 = (long long)m.y0 * kTileSize;
-        pngs = cut_metatile(render_heat(px0, py0, m.size * kTileSize, m.size * kTileSize, t.z, f), m.size,
-                            heat::palette());
+        Rgba image = render_heat(px0, py0, m.size * kTileSize, m.size * kTileSize, t.z, f);
+        t1 = thread_cpu_ns();
+        times.render_ns = t1 - t0;
+        pngs = cut_metatile(image, m.size, heat::palette());
+        times.encode_ns = thread_cpu_ns() - t1;
     } else {
-        pngs = render_metatile(layer, m, query(layer, metatile_area(m, kBufferPx), t.z, f));
+        const auto data = query(layer, metatile_area(m, kBufferPx), t.z, f);
+        t1 = thread_cpu_ns();
+        query_ns_ += t1 - t0;
+        for (const auto& d : data) features_ += (long long)d.features.size();
+        pngs = render_metatile(layer, m, data, &times);
     }
+    render_ns_ += times.render_ns;
+    encode_ns_ += times.encode_ns;
     ++metatiles_rendered_;
+    const long long t2 = thread_cpu_ns();
     const fs::path dir = key_dir(layer, f, scope);
     if (!fs::exists(dir / "key.txt")) write_file_atomically(dir / "key.txt", f.canonical() + "|" + scope + "\n");
     // Tiles of the metatile that are still cached were not expired and are still right:
@@ -354,8 +397,24 @@ void TileService::render_and_store(const std::string& layer, const TileId& t, co
         for (int col = 0; col < m.size; ++col) {
             const fs::path p = tile_path(layer, f, scope, {t.z, m.x0 + col, m.y0 + row});
             std::error_code ec;
-            if (!fs::exists(p, ec)) write_file_atomically(p, pngs[row][col]);
+            if (!fs::exists(p, ec)) {
+                write_file_atomically(p, pngs[row][col]);
+                ++tiles_written_;
+            }
         }
+    store_ns_ += thread_cpu_ns() - t2;
+}
+
+RenderStats TileService::stats() const {
+    RenderStats s;
+    s.metatiles = metatiles_rendered_;
+    s.tiles_written = tiles_written_;
+    s.features = features_;
+    s.query_s = double(query_ns_) / 1e9;
+    s.render_s = double(render_ns_) / 1e9;
+    s.encode_s = double(encode_ns_) / 1e9;
+    s.store_s = double(store_ns_) / 1e9;
+    return s;
 }
 
 Tile TileService::get(const std::string& layer, const TileId& t, const Filters& f, const std::string& scope) {

@@ -52,6 +52,14 @@ struct Filters {
 /// "bad_filter", field) for a malformed value or a parameter the layer does not take.
 Filters parse_filters(const LayerInfo& layer, const std::map<std::string, std::string>& query);
 
+/// What the renders of a TileService cost so far: thread CPU time per phase of
+/// render_and_store (the query's time is the client side: libpqxx and the conversion of
+/// rows, not the server's work), features queried, metatiles rendered, tiles written.
+struct RenderStats {
+    long long metatiles = 0, tiles_written = 0, features = 0;
+    double query_s = 0, render_s = 0, encode_s = 0, store_s = 0;
+};
+
 struct Tile {
     std::string png;
     std::string etag;  // quoted, e.g. "\"3f2a...\""
@@ -81,7 +89,8 @@ public:
     /// One image of width×height over an EPSG:3857 area (tests: stitched comparisons).
     std::string render_area(const std::string& layer, const Box& area, int z, int width, int height, const Filters& f);
 
-    /// The heat layer over a pixel window at zoom z: one query of the grid, then the
+    /// The heat layer over a pixel window at zoom z: one query of the grid (with a task
+    /// or category filter: of the result points, counted into the same cells), then the
     /// kernel (tiles/heat-render.hpp).
     Rgba render_heat(long long px0, long long py0, int width, int height, int z, const Filters& f);
 
@@ -89,10 +98,15 @@ public:
                                     const TileId& t) const;
 
     long long metatiles_rendered() const { return metatiles_rendered_; }
+    RenderStats stats() const;
+
+    /// Renders the metatile that holds t (one query, one render) and writes its tiles
+    /// that are not cached yet: what get() does on a miss, without reading the tile back
+    /// (the benchmark tests/bench/bench-tiles.cpp calls it directly).
+    void render_and_store(const std::string& layer, const TileId& t, const Filters& f, const std::string& scope);
 
 private:
     std::filesystem::path key_dir(const std::string& layer, const Filters& f, const std::string& scope) const;
-    void render_and_store(const std::string& layer, const TileId& t, const Filters& f, const std::string& scope);
     long long remove_tiles(const std::string& layer, const std::vector<Box>& boxes);
 
     pg::Pool& pool_;
@@ -101,6 +115,7 @@ private:
     std::shared_mutex cache_mutex_;    // renders share it; deleting stale tiles is exclusive
     std::mutex render_locks_[64];      // one render per metatile at a time
     std::atomic<long long> metatiles_rendered_{0};
+    std::atomic<long long> tiles_written_{0}, features_{0}, query_ns_{0}, render_ns_{0}, encode_ns_{0}, store_ns_{0};
     int meta_size_ = kMetaSize;
 };
 

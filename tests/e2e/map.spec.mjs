@@ -49,6 +49,8 @@ export const mapTests = [
       await page.locator('img.leaflet-tile-loaded[src*="/tiles/heat/"][src*="what=problems"]').first().waitFor({ timeout: TIMEOUT })
       await legend.getByText('未发现问题', { exact: true }).click()
       await page.locator('img.leaflet-tile-loaded[src*="/tiles/results/"][src*="category="]').first().waitFor({ timeout: TIMEOUT })
+      // The heat map follows the same category (and task) filter.
+      await page.locator('img.leaflet-tile-loaded[src*="/tiles/heat/"][src*="category="]').first().waitFor({ timeout: TIMEOUT })
       assert.deepEqual(bad, [], 'every tile answered 200/304')
       await page.screenshot({ path: join(shotDir, 'map-heat.png') })
     },

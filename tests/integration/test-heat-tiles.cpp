@@ -194,7 +194,8 @@ TEST_F(HeatTiles, BadFiltersAreJson400s) {
           "/tiles/results/3/6/3.png?department=0", "/tiles/results/3/6/3.png?task=-1",
           "/tiles/results/3/6/3.png?category=0%201", "/tiles/results/3/6/3.png?category=01,",
           "/tiles/results/3/6/3.png?what=problems", "/tiles/results/3/6/3.png?risk=1", "/tiles/heat/3/6/3.png?what=all",
-          "/tiles/heat/3/6/3.png?category=01", "/tiles/heat/3/6/3.png?task=1", "/tiles/heat/3/6/3.png?department=1x",
+          "/tiles/heat/3/6/3.png?category=01,", "/tiles/heat/3/6/3.png?category=0%201", "/tiles/heat/3/6/3.png?task=abc",
+          "/tiles/heat/3/6/3.png?task=0", "/tiles/heat/3/6/3.png?risk=3", "/tiles/heat/3/6/3.png?department=1x",
           "/tiles/heat/3/9/3.png"}) {
         auto r = call(bad);
         ASSERT_EQ(r.status, 400) << bad << " " << r.body;
@@ -204,6 +205,57 @@ TEST_F(HeatTiles, BadFiltersAreJson400s) {
     }
     EXPECT_EQ(call("/tiles/results/3/6/3.png?year=2026&department=900&task=5&category=08,07").status, 200);
     EXPECT_EQ(call("/tiles/heat/3/6/3.png?year=2026&department=900&what=problems").status, 200);
+    EXPECT_EQ(call("/tiles/heat/3/6/3.png?year=2026&department=900&task=5&category=08,07&what=problems").status, 200);
+}
+
+// Task and category filters of the heat layer (migration 0027): the result points of
+// the window are counted into the grid's own cells, so a filter that keeps every result
+// draws exactly the grid's tile, and a task's tile is exactly the grid's tile once only
+// that task's results remain.
+TEST_F(HeatTiles, TaskAndCategoryFiltersCountTheResultPointsIntoTheGridsCells) {
+    const std::string every = "category=01,02,03,04,05,06,07,08,09,10";  // every result of the fixture has one
+    for (int z : {11, 13, 16}) {
+        const auto t = tile_at(106.56, 29.555, z);
+        for (const std::string& q : {std::string(), std::string("year=2026"), std::string("department=901"),
+                                     std::string("what=problems&year=2025")}) {
+            auto grid = call(url("heat", t, q));
+            auto points = call(url("heat", t, q.empty() ? every : q + "&" + every));
+            ASSERT_EQ(points.status, 200) << points.body;
+            EXPECT_GT(opaque_pixels(tiles::decode_png(grid.body)), 0) << z << " " << q;
+            EXPECT_EQ(differing(tiles::decode_png(points.body), tiles::decode_png(grid.body), 0), 0) << z << " " << q;
+        }
+    }
+    const auto t = tile_at(106.56, 29.555, 13);
+    auto all = call(url("heat", t));
+    // One category: 6 of the 64 results, less heat; a code without results: none. Each
+    // filter is its own cache key.
+    auto one = call(url("heat", t, "category=08"));
+    const long long one_px = opaque_pixels(tiles::decode_png(one.body));
+    EXPECT_GT(one_px, 0);
+    EXPECT_GT(differing(tiles::decode_png(one.body), tiles::decode_png(all.body), 24), 500);
+    EXPECT_EQ(opaque_pixels(tiles::decode_png(call(url("heat", t, "category=99")).body)), 0);
+    EXPECT_NE(etag(one), etag(all));
+    tiles::TileService paths(db.pool(), data_dir / "tiles");
+    tiles::Filters f08;
+    f08.category = {"08"};
+    EXPECT_TRUE(fs::exists(paths.tile_path("heat", f08, "all", t)));
+    EXPECT_NE(paths.tile_path("heat", f08, "all", t), cached("heat", t));
+    // Another district's viewer sees no heat of these results through a filter either.
+    EXPECT_EQ(opaque_pixels(tiles::decode_png(call(url("heat", t, every), "unit", 910).body)), 0);
+
+    // Task 5: the results of the first 30 subjects. No result has task 6.
+    sql("UPDATE result_point r SET task_id = 5 FROM inspection_job j WHERE j.id = r.job_id AND j.object_id <= 30");
+    auto task = call(url("heat", t, "task=5"));
+    ASSERT_EQ(task.status, 200);
+    EXPECT_GT(opaque_pixels(tiles::decode_png(task.body)), 0);
+    EXPECT_EQ(opaque_pixels(tiles::decode_png(call(url("heat", t, "task=6")).body)), 0);
+    auto task08 = call(url("heat", t, "task=5&category=08"));
+    EXPECT_LT(opaque_pixels(tiles::decode_png(task08.body)), opaque_pixels(tiles::decode_png(task.body)));
+    // Only task 5's results left: the grid's tile (expired by the delete) is the task's tile.
+    sql("DELETE FROM result_point WHERE task_id IS DISTINCT FROM 5");
+    auto grid = call(url("heat", t));
+    EXPECT_NE(etag(grid), etag(all));
+    EXPECT_EQ(differing(tiles::decode_png(grid.body), tiles::decode_png(task.body), 0), 0);
 }
 
 TEST_F(HeatTiles, LegendListsTheCategoriesWithDictionaryLabelsAndTheRamp) {
