@@ -56,6 +56,7 @@ void register_all(Router& router, App& app) {
     register_navigation_routes(router, app);
     register_appeal_routes(router, app);
     register_publication_routes(router, app);
+    register_joint_summary_routes(router, app);
 }
 
 }  // namespace twindraw::server
