@@ -16,6 +16,7 @@ import { navigationTests } from './navigation.spec.mjs'
 import { appealTests } from './appeals.spec.mjs'
 import { publicationTests } from './publication.spec.mjs'
 import { cycleTests } from './cycle.spec.mjs'
+import { jointSummaryTests } from './joint-summary.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
 let tests
@@ -43,6 +44,7 @@ if (me.status === 404) {
     ...appealTests,
     ...publicationTests,
     ...cycleTests,
+    ...jointSummaryTests,
   ]
 }
 const failed = await run(tests)
