@@ -2,8 +2,9 @@
 // docs/joint-summary.md) as real roles of the demo city: through the API the administrator
 // registers an enterprise of 渝中区 and an assigner account of 沙坪坝区 (the cooperating
 // department); yz_assigner makes a joint task with 沙坪坝区, yz_reviewer approves it, both
-// departments receive it, yz_assigner draws one group of every inspector of both and
-// confirms, inspector2 submits the result. In the browser yz_assigner (the lead
+// departments receive it, yz_assigner draws one group of two and confirms, and the
+// group's leader (an account the administrator links to that inspector unless one is
+// linked) submits the result. In the browser yz_assigner (the lead
 // department) uploads the summary on the task page; the 沙坪坝区 assigner sees it there
 // without an upload button, downloads the same bytes and has the message. Each test signs
 // in itself; the spec makes its own enterprise, plan and task.
@@ -55,16 +56,6 @@ function uscc() {
   return s + A[c === 31 ? 0 : c]
 }
 
-// Eligible inspectors of a unit as the signed-in assigner's draw preview counts them.
-async function members(page, unit) {
-  const strata = [{ risk: 4, credit: 'D', count: 1 }]
-  const p = expect(await send(page, 'POST', '/api/draws/preview', {
-    title: 'x', object_kind: 'market_subject', scope: { division_codes: ['500103'] }, strata, groups: 1, per_group: 1,
-    inspectors: { unit_ids: [unit], include_subunits: true },
-  }), 200)
-  return p.inspectors.members
-}
-
 export const jointSummaryTests = [
   [
     '联合检查汇总：准备联合抽查任务（配合部门账号、抽取、提交检查结果）',
@@ -83,15 +74,12 @@ export const jointSummaryTests = [
       }), 201)
       await logout(page)
 
-      // The cooperating department's eligible inspectors, counted in its own scope.
+      // The cooperating department's first login (its first password is changed).
       await login(page, coop, '/portal')
-      state.spbMembers = await members(page, spb.id)
       await logout(page)
 
       const assigner = await current('yz_assigner')
       await login(page, assigner, '/portal')
-      const me = await apiGet('/api/auth/me')
-      const yzMembers = await members(page, me.identity.unit_id)
       const year = new Date().getFullYear()
       const items = (await apiGet('/api/items?page_size=1')).items.map((i) => i.id)
       const plan = expect(await send(page, 'POST', '/api/plans', {
@@ -99,14 +87,13 @@ export const jointSummaryTests = [
         object_scope: '渝中区市场主体', start_date: `${year}-01-01`, end_date: `${year}-12-31`, cooperating_authority_ids: [spb.id],
       }), 201)
       expect(await send(page, 'POST', `/api/plans/${plan.id}/distribute`, {}), 200)
-      // One group of every eligible inspector of both departments, so inspector2 is drawn.
       const task = expect(await send(page, 'POST', '/api/tasks', {
         plan_id: plan.id, name: `联合检查汇总测试任务-${stamp}`, task_type: 'joint', cooperating_authority_ids: [spb.id],
         item_ids: items, start_date: `${year}-01-01`, end_date: `${year}-12-31`,
         draw_params: {
           objects: { object_type: 'market_subject', division_codes: ['500103'], strata: [{ risk_level: 4, credit_level: 'D', count: 1 }] },
           inspectors: { scope: 'bureau' },
-          groups: { count: 1, inspectors_per_group: yzMembers + state.spbMembers },
+          groups: { count: 1, inspectors_per_group: 2 },
         },
       }), 201)
       state.task = task.id
@@ -128,9 +115,29 @@ export const jointSummaryTests = [
       expect(await send(page, 'POST', `/api/draws/${draw.id}/confirm`, { password: 'Draw#joint2026' }), 200)
       await logout(page)
 
-      await login(page, await current('inspector2'), '/portal')
+      // The group's leader (an inspector of 渝中区, DRAW-5) records the result: the
+      // administrator links an account to that inspector unless one is linked already.
+      await login(page, accounts.admin, '/portal')
+      const record = expect(await send(page, 'GET', `/api/draws/${draw.id}`), 200)
+      const leaderId = record.result_groups[0].leader.id
+      const person = expect(await send(page, 'GET', `/api/inspectors/${leaderId}`), 200)
+      let leader = { account: `jl_${stamp}`, password: 'Bw6#joint-Pine', next: 'Cy8!joint-Moor' }
+      const made = await send(page, 'POST', '/api/users', {
+        account: leader.account, name: person.name, password: leader.password, inspector_id: leaderId,
+        identities: [{ unit_id: person.authority_id, role_code: 'inspector', is_default: true }],
+      })
+      if (made.status !== 201) {
+        assert.equal(made.status, 409, JSON.stringify(made.body))
+        const users = expect(await send(page, 'GET', '/api/users?page_size=200'), 200).items
+        const linked = users.find((u) => u.inspector_id === leaderId)
+        assert.ok(linked, 'the account linked to the leader')
+        leader = await current(linked.account)
+      }
+      await logout(page)
+
+      await login(page, leader, '/portal')
       const mine = await apiGet(`/api/jobs/mine?task_id=${task.id}`)
-      assert.ok(mine.total > 0, 'inspector2 is in the joint group')
+      assert.ok(mine.total > 0, 'the leader has the job of the joint task')
       const job = await apiGet(`/api/jobs/${mine.items[0].id}`)
       state.job = job
       expect(await send(page, 'POST', `/api/jobs/${job.id}/files?kind=signature&filename=sig.jpg`,

@@ -362,6 +362,34 @@ TEST_F(JointSummaryApi, OnlyTheLeadDepartmentUploadsAndOutsidersSeeNothing) {
     EXPECT_EQ(call("spb_assigner", "GET", file).status, 200);
     EXPECT_EQ(call("jb_assigner", "GET", file).status, 404);
     EXPECT_EQ(call("inspector1", "GET", file).status, 403) << "task.read: inspectors do not read the task pages";
+
+    // Row-level security itself, as request transactions run (role twindraw_app with the
+    // actor's settings): the cooperating department reads the version but cannot insert
+    // one; a department outside the task reads none; the lead department may insert.
+    for (const auto& [account, unit, rows, may_insert] :
+         {std::tuple{"spb_assigner", shapingba, 1LL, false}, std::tuple{"jb_assigner", jiangbei, 0LL, false},
+          std::tuple{"yz_assigner", yuzhong, 1LL, true}}) {
+        pqxx::connection c(db->url());
+        pqxx::work tx(c);
+        const auto uid = tx.exec_params1("SELECT id FROM app_user WHERE account = $1", account)[0].as<long long>();
+        tx.exec_params(
+            "SELECT set_config('twindraw.user_id', $1, true), set_config('twindraw.unit_id', $2, true),"
+            " set_config('twindraw.data_scope', 'unit_tree', true), set_config('role', 'twindraw_app', true)",
+            std::to_string(uid), std::to_string(unit));
+        EXPECT_EQ(tx.exec1("SELECT count(*) FROM joint_summary")[0].as<long long>(), rows) << account;
+        const char* forged =
+            "INSERT INTO joint_summary(task_id, job_id, version_no, filename, content_type, size, sha256,"
+            " summary_date, conclusion, job_state) VALUES ($1, $2, 99, 'x.pdf', 'application/pdf', 1,"
+            " repeat('a', 64), current_date, '伪造', 'submitted')";
+        if (may_insert) {
+            EXPECT_NO_THROW(tx.exec_params(forged, joint_task, done_job)) << account;
+            EXPECT_THROW(tx.exec_params("UPDATE joint_summary SET conclusion = '改' WHERE job_id = $1", done_job),
+                         pqxx::sql_error)
+                << "versions are never changed";
+        } else {
+            EXPECT_THROW(tx.exec_params(forged, joint_task, done_job), pqxx::sql_error) << account;
+        }
+    }  // rolled back
     EXPECT_EQ(call("yz_assigner", "GET", "/api/joint-summaries/999999/file").status, 404);
     EXPECT_EQ(call("yz_assigner", "GET", "/api/tasks/0x1/joint-summaries").status, 400);
     // Nothing was written by the refusals.
