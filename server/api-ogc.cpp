@@ -4,6 +4,7 @@
 // caller applies (workflows/ogc-features.cpp reads inside the request's transaction).
 #include "geo/error.hpp"
 #include "server/app.hpp"
+#include "workflows/ogc-export.hpp"
 #include "workflows/ogc-features.hpp"
 
 #include <regex>
@@ -42,6 +43,18 @@ json collection_json(App& app, const std::string& base, const ogc::Collection& c
     if (auto e = ogc::extent(app.pool, c))
         out["extent"] = {{"spatial", {{"bbox", {{(*e)[0], (*e)[1], (*e)[2], (*e)[3]}}}, {"crs", kCrs84}}}};
     return out;
+}
+
+// Unlicensed businesses (NET-1) are read with unlicensed.read besides registry.read: a role
+// without it neither lists nor reads that collection.
+bool may_read(const Request& req, const ogc::Collection& c) {
+    return c.id != "unlicensed_business" || (req.principal && req.principal->has("unlicensed.read"));
+}
+
+const ogc::Collection& readable_collection(const Request& req, const std::string& id) {
+    const auto& c = ogc::collection(id);
+    if (!may_read(req, c)) throw forbidden("forbidden", "没有权限查看无照经营要素（需要“查看无照经营”权限）");
+    return c;
 }
 
 Response geojson(int status, const json& body) {
@@ -95,7 +108,8 @@ void register_ogc_routes(Router& router, App& app) {
                 [&app](const Request& req) {
                     const auto base = ogc_base(req);
                     json list = json::array();
-                    for (const auto& c : ogc::collections()) list.push_back(collection_json(app, base, c));
+                    for (const auto& c : ogc::collections())
+                        if (may_read(req, c)) list.push_back(collection_json(app, base, c));
                     return Response::json(200, {{"links", {link(base + "/collections", "self", "application/json")}},
                                                 {"collections", list}});
                 },
@@ -107,7 +121,7 @@ void register_ogc_routes(Router& router, App& app) {
                 "一个要素集合的描述与范围",
                 tag,
                 [&app](const Request& req) {
-                    const auto& c = ogc::collection(req.params.at("collectionId"));
+                    const auto& c = readable_collection(req, req.params.at("collectionId"));
                     return Response::json(200, collection_json(app, ogc_base(req), c));
                 },
                 {"f"}});
@@ -118,7 +132,7 @@ void register_ogc_routes(Router& router, App& app) {
                 "要素（GeoJSON），按 bbox（经纬度）筛选，limit/offset 分页",
                 tag,
                 [&app](const Request& req) {
-                    const auto& c = ogc::collection(req.params.at("collectionId"));
+                    const auto& c = readable_collection(req, req.params.at("collectionId"));
                     const auto q = ogc::parse_items_query(req.query_value("bbox").value_or(""),
                                                           req.query_value("limit").value_or(""),
                                                           req.query_value("offset").value_or(""));
@@ -151,7 +165,7 @@ void register_ogc_routes(Router& router, App& app) {
                 "一个要素（GeoJSON）",
                 tag,
                 [&app](const Request& req) {
-                    const auto& c = ogc::collection(req.params.at("collectionId"));
+                    const auto& c = readable_collection(req, req.params.at("collectionId"));
                     auto f = ogc::item(app.pool, c, req.params.at("featureId"));
                     const auto base = ogc_base(req) + "/collections/" + c.id;
                     f["links"] = {link(base + "/items/" + req.params.at("featureId"), "self", "application/geo+json"),
@@ -159,6 +173,22 @@ void register_ogc_routes(Router& router, App& app) {
                     return geojson(200, f);
                 },
                 {"f"}});
+
+    // Export of a whole collection as a GIS file (GIS-4, issue 5: "export of the same to
+    // GeoJSON, KML and GPKG"), in the caller's data scope.
+    router.add({"GET",
+                "/ogc/collections/{collectionId}/export",
+                "registry.read",
+                "把一个要素集合导出为 GIS 文件（format=geojson|gpkg|kml），限本人数据范围",
+                tag,
+                [&app](const Request& req) {
+                    const auto& c = readable_collection(req, req.params.at("collectionId"));
+                    const std::string format = req.query_value("format").value_or("geojson");
+                    auto bytes = ogc::export_collection(app.pool, c, format, 200000);
+                    return Response::download(std::move(bytes), ogc::export_media_type(format),
+                                              ogc::export_filename(c, format));
+                },
+                {"format"}});
 }
 
 }  // namespace twindraw::server

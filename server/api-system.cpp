@@ -30,6 +30,9 @@ void register_system_routes(Router& router, App& app) {
                 [&router](const Request&) { return Response::json(200, openapi_document(router)); }});
 }
 
+// Declared here rather than in app.hpp, which every server file includes.
+void register_unlicensed_routes(Router& router, App& app);
+
 void register_all(Router& router, App& app) {
     if (!app.authenticator) app.authenticator = std::make_shared<SessionAuthenticator>(app.pool);
     register_auth_routes(router, app);
@@ -57,6 +60,7 @@ void register_all(Router& router, App& app) {
     register_appeal_routes(router, app);
     register_publication_routes(router, app);
     register_joint_summary_routes(router, app);
+    register_unlicensed_routes(router, app);
 }
 
 }  // namespace twindraw::server

@@ -34,6 +34,14 @@ const std::map<std::string, std::string>& sources() {
          " 'year', r.inspected_year, 'category', r.category, 'category_label', (SELECT e.label FROM dict_entry e"
          "  JOIN dict_category c ON c.id = e.category_id WHERE c.code = 'check_result' AND e.code = r.category),"
          " 'problem', r.problem) AS props FROM result_point r"},
+        // Unlicensed businesses (0026, NET-1): where, what, when, status; not the operator's
+        // personal data (name, phone, ID number stay in the API's detail and export).
+        {"unlicensed_business",
+         "SELECT b.id, b.geom, json_build_object('name', b.name, 'address', b.address, 'business', b.business,"
+         " 'division_code', b.division_code, 'authority_id', b.authority_id,"
+         " 'found_at', to_char(b.found_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), 'status', b.status,"
+         " 'status_label', CASE b.status WHEN 'registered' THEN '登记' WHEN 'handling' THEN '处置中'"
+         "  WHEN 'banned' THEN '已取缔' WHEN 'licensed' THEN '已办照' END) AS props FROM unlicensed_business b"},
     };
     return s;
 }
@@ -61,6 +69,7 @@ const std::vector<Collection>& collections() {
         {"patrol_points", "巡查点", "监管人员在地图上创建的巡查点", "Point"},
         {"patrol_routes", "巡查路线", "由巡查点按顺序连成的巡查路线", "LineString"},
         {"inspection_results", "检查结果", "已提交或审核通过的检查结果（检查对象位置、结果类别、是否发现问题）", "Point"},
+        {"unlicensed_business", "无照经营", "巡检人员与监管人员录入的无照经营点（发现时间、经营情况、处置状态）", "Point"},
     };
     return all;
 }

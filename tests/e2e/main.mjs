@@ -17,6 +17,7 @@ import { appealTests } from './appeals.spec.mjs'
 import { publicationTests } from './publication.spec.mjs'
 import { cycleTests } from './cycle.spec.mjs'
 import { jointSummaryTests } from './joint-summary.spec.mjs'
+import { unlicensedTests } from './unlicensed.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
 let tests
@@ -45,6 +46,7 @@ if (me.status === 404) {
     ...publicationTests,
     ...cycleTests,
     ...jointSummaryTests,
+    ...unlicensedTests,
   ]
 }
 const failed = await run(tests)

@@ -32,7 +32,8 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 // 渝中 (unit 900): 5 subjects with a position and 1 without, 3 patrol points, 1 route;
-// 渝北 (unit 901): 3 subjects, 1 patrol point; one inspection result in each district.
+// 渝北 (unit 901): 3 subjects, 1 patrol point; one inspection result in each district;
+// unlicensed businesses: 2 in 渝中, 1 in 渝北.
 const char* kOgcFixture =
     "INSERT INTO division(code, name, level, parent_code, geom) VALUES"
     " ('500000', '重庆市', 1, NULL, NULL),"
@@ -59,7 +60,16 @@ const char* kOgcFixture =
     // Two results on the map, one per district (result_point rows as 0019's trigger writes them).
     "INSERT INTO result_point(geom, inspected_year, unit_id, category, problem) VALUES"
     " (ST_SetSRID(ST_MakePoint(106.52, 29.55), 4326), 2026, 900, '01', false),"
-    " (ST_SetSRID(ST_MakePoint(106.62, 29.55), 4326), 2026, 901, '07', true);";
+    " (ST_SetSRID(ST_MakePoint(106.62, 29.55), 4326), 2026, 901, '07', true);"
+    // Unlicensed businesses (0026): two in 渝中, one in 渝北.
+    "INSERT INTO unlicensed_business(authority_id, division_code, geom, name, address, business, operator_name,"
+    " found_at, status) VALUES"
+    " (900, '500103', ST_SetSRID(ST_MakePoint(106.56, 29.57), 4326), '无照甲', '渝中路1号', '无照餐饮', '甲',"
+    "  '2026-03-01 10:00+08', 'registered'),"
+    " (900, '500103', ST_SetSRID(ST_MakePoint(106.57, 29.58), 4326), '无照乙', '渝中路2号', '无照理发', '乙',"
+    "  '2026-03-02 10:00+08', 'banned'),"
+    " (901, '500112', ST_SetSRID(ST_MakePoint(106.66, 29.57), 4326), '无照丙', '渝北路3号', '无照网吧', '丙',"
+    "  '2026-03-03 10:00+08', 'handling');";
 
 class OgcApi : public ::testing::Test {
 protected:
@@ -73,7 +83,7 @@ protected:
     }
 
     // scope "all" (a leader) or "district" of unit 901.
-    server::Response get(const std::string& target, const std::string& scope = "all") {
+    server::Response get(const std::string& target, const std::string& scope = "all", bool unlicensed = true) {
         server::Request req;
         req.method = "GET";
         auto q = target.find('?');
@@ -87,6 +97,7 @@ protected:
         p.stage = "ok";
         p.data_scope = scope;
         p.permissions = {"registry.read"};
+        if (unlicensed) p.permissions.push_back("unlicensed.read");
         req.principal = p;
         return server::dispatch(router, "", req);
     }
@@ -111,8 +122,9 @@ TEST_F(OgcApi, LandingConformanceCollectionsAndPagedItems) {
     EXPECT_NE(std::find(conf.begin(), conf.end(), "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"),
               conf.end());
     auto cols = parse(get("/ogc/collections"))["collections"];
-    ASSERT_EQ(cols.size(), 4u);
+    ASSERT_EQ(cols.size(), 5u);
     EXPECT_EQ(cols[3]["id"], "inspection_results");
+    EXPECT_EQ(cols[4]["id"], "unlicensed_business");
     EXPECT_EQ(cols[0]["id"], "market_subjects");
     const auto& bbox = cols[0]["extent"]["spatial"]["bbox"][0];
     ASSERT_EQ(bbox.size(), 4u);
@@ -169,6 +181,20 @@ TEST_F(OgcApi, TheDataScopeDecidesWhichFeaturesExist) {
     ASSERT_EQ(north["numberMatched"], 1);
     EXPECT_EQ(north["features"][0]["properties"]["category"], "07");
     EXPECT_EQ(north["features"][0]["properties"]["problem"], true);
+    EXPECT_EQ(parse(get("/ogc/collections/unlicensed_business/items"))["numberMatched"], 3);
+    auto nu = parse(get("/ogc/collections/unlicensed_business/items", "district"));
+    ASSERT_EQ(nu["numberMatched"], 1);
+    EXPECT_EQ(nu["features"][0]["properties"]["name"], "无照丙");
+    EXPECT_EQ(nu["features"][0]["properties"]["status_label"], "处置中");
+    EXPECT_EQ(nu["features"][0]["properties"]["found_at"], "2026-03-03 10:00");
+    EXPECT_FALSE(nu["features"][0]["properties"].contains("operator_name"));  // no personal data in /ogc
+    // Without unlicensed.read the collection is neither listed nor readable.
+    EXPECT_EQ(parse(get("/ogc/collections", "all", false))["collections"].size(), 4u);
+    auto refused = get("/ogc/collections/unlicensed_business/items", "all", false);
+    EXPECT_EQ(refused.status, 403);
+    EXPECT_EQ(parse(refused)["error"]["code"], "forbidden");
+    EXPECT_EQ(get("/ogc/collections/unlicensed_business/export?format=gpkg", "all", false).status, 403);
+    EXPECT_EQ(get("/ogc/collections/patrol_points/items", "all", false).status, 200);
 }
 
 // ---- GDAL's OAPIF driver against `twindraw serve` ----
@@ -286,6 +312,7 @@ TEST(OgcFeaturesGdal, OgrinfoReadsTheCollectionsAndCountsFromServe) {
     EXPECT_EQ(feature_count(out, "patrol_points"), 4) << out;
     EXPECT_EQ(feature_count(out, "patrol_routes"), 1) << out;
     EXPECT_EQ(feature_count(out, "inspection_results"), 2) << out;
+    EXPECT_EQ(feature_count(out, "unlicensed_business"), 3) << out;
     EXPECT_NE(out.find("Geometry: Line String"), std::string::npos) << out;
 
     // GDAL reads every feature through the paging links (page size 2 forces four pages).
@@ -303,6 +330,49 @@ TEST(OgcFeaturesGdal, OgrinfoReadsTheCollectionsAndCountsFromServe) {
     EXPECT_EQ(feature_count(out, "patrol_points"), 1) << out;
     EXPECT_EQ(feature_count(out, "patrol_routes"), 0) << out;
     EXPECT_EQ(feature_count(out, "inspection_results"), 1) << out;
+    EXPECT_EQ(feature_count(out, "unlicensed_business"), 1) << out;
+    fs::remove_all(work);
+}
+
+// Every collection exports as GeoJSON, GPKG and KML in the caller's scope; ogrinfo opens
+// each file and counts the features of the layer named after the collection.
+TEST_F(OgcApi, CollectionsExportAsGeoJsonGpkgAndKmlThatOgrinfoReads) {
+    const fs::path work = fs::temp_directory_path() / ("twindraw-ogc-export-" + db.name());
+    fs::create_directories(work);
+    struct Case {
+        std::string collection, scope;
+        long long count;
+        std::string geometry;
+    };
+    const std::vector<Case> cases = {{"unlicensed_business", "all", 3, "Point"},
+                                     {"unlicensed_business", "district", 1, "Point"},
+                                     {"patrol_routes", "all", 1, "Line String"},
+                                     {"market_subjects", "district", 3, "Point"},
+                                     {"inspection_results", "all", 2, "Point"}};
+    for (const auto& c : cases) {
+        for (const std::string format : {"geojson", "gpkg", "kml"}) {
+            auto r = get("/ogc/collections/" + c.collection + "/export?format=" + format, c.scope);
+            ASSERT_EQ(r.status, 200) << c.collection << " " << format << " " << r.body;
+            const fs::path file = work / (c.collection + "-" + c.scope + "." + format);
+            {
+                std::ofstream out(file, std::ios::binary);
+                out << r.body;
+            }
+            auto [rc, out] = run_cmd("ogrinfo -ro -so -al '" + file.string() + "'");
+            EXPECT_EQ(rc, 0) << out;
+            EXPECT_EQ(feature_count(out, c.collection), c.count) << c.collection << " " << format << "\n" << out;
+            if (format != "kml") {  // KML layers carry no declared geometry type
+                EXPECT_NE(out.find("Geometry: " + c.geometry), std::string::npos) << out;
+            }
+        }
+    }
+    auto kml = get("/ogc/collections/unlicensed_business/export?format=kml", "district");
+    EXPECT_NE(kml.body.find("<name>无照丙</name>"), std::string::npos) << kml.body;
+    EXPECT_EQ(kml.content_type, "application/vnd.google-earth.kml+xml");
+    auto bad = get("/ogc/collections/unlicensed_business/export?format=shp");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_EQ(json::parse(bad.body)["error"]["code"], "bad_format");
+    EXPECT_EQ(get("/ogc/collections/nothing/export?format=gpkg").status, 404);
     fs::remove_all(work);
 }
 

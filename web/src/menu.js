@@ -35,15 +35,12 @@ export const menu = [
     title: '网络监管',
     icon: 'MapLocation',
     children: [
-      {
-        title: '无照经营表单',
-        path: '/network/unlicensed',
-        coming: { refs: 'NET-1', features: ['无照经营表单：按时间范围筛选并导出 Excel'] },
-      },
+      { title: '无照经营表单', path: '/network/unlicensed', perm: 'unlicensed.read' },
       { title: '巡检路线图示', path: '/network/patrol', perm: 'patrol.manage' },
       { title: '监管任务情况', path: '/network/progress', perm: 'patrol.manage' },
       { title: '巡查打卡', path: '/m/patrol', perm: 'job.submit' },
       { title: '今日目标', path: '/m/targets', perm: 'job.submit' },
+      { title: '无照经营录入', path: '/m/unlicensed', perm: 'unlicensed.record' },
     ],
   },
   { title: '监管地图', path: '/map', icon: 'MapLocation', perm: 'registry.read' },

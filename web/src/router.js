@@ -41,6 +41,8 @@ import PublicDrawPage from './pages/draw/PublicDrawPage.vue'
 import MapPage from './pages/MapPage.vue'
 import PatrolPage from './pages/network/PatrolPage.vue'
 import PatrolCheckinPage from './pages/network/PatrolCheckinPage.vue'
+import UnlicensedPage from './pages/network/UnlicensedPage.vue'
+import UnlicensedMobilePage from './pages/network/UnlicensedMobilePage.vue'
 import DashboardPage from './pages/DashboardPage.vue'
 import TodayTargetsPage from './pages/navigation/TodayTargetsPage.vue'
 import AppealList from './pages/appeals/AppealList.vue'
@@ -112,6 +114,8 @@ const routes = [
   { path: '/random/publication', component: PublicationPage, meta: { title: '结果公示', perm: 'publish.manage' } },
   { path: '/random/publication/:id(\\d+)', component: PublicationDetail, props: true, meta: { title: '结果公示', perm: 'publish.manage' } },
   { path: '/public/results', component: PublicResults, meta: { title: '抽查结果公示', bare: true, public: true } },
+  { path: '/network/unlicensed', component: UnlicensedPage, meta: { title: '无照经营表单', perm: 'unlicensed.read' } },
+  { path: '/m/unlicensed', component: UnlicensedMobilePage, meta: { title: '无照经营录入', perm: 'unlicensed.record', bare: true } },
   ...comingEntries().map((e) => ({
     path: e.path,
     component: ComingPage,
