@@ -59,6 +59,7 @@ void register_all(Router& router, App& app) {
     register_navigation_routes(router, app);
     register_appeal_routes(router, app);
     register_publication_routes(router, app);
+    register_joint_summary_routes(router, app);
     register_unlicensed_routes(router, app);
     register_task_change_routes(router, app);
 }

@@ -58,6 +58,7 @@ void register_navigation_routes(Router& router, App& app);
 void register_appeal_routes(Router& router, App& app);
 void register_publication_routes(Router& router, App& app);
 void register_task_change_routes(Router& router, App& app);
+void register_joint_summary_routes(Router& router, App& app);
 
 /// Registers every route of the application. The router must outlive its use and
 /// must not be moved afterwards (the OpenAPI route refers to it).

@@ -34,6 +34,7 @@ const std::vector<PermissionInfo>& permission_catalogue() {
         {"stats.read", "查看统计与领导驾驶舱", "数据展现"},
         {"draw.change.approve", "审批检查对象名单与执法人员变更", "随机抽取"},
         {"result.correct.approve", "审批公示结果更正（部门负责人）", "结果公示"},
+        {"joint.summary.upload", "上传联合检查汇总表（联合抽查牵头部门）", "检查实施"},
         {"unlicensed.read", "查看无照经营", "网络监管"},
         {"unlicensed.record", "录入无照经营", "网络监管"},
         {"unlicensed.handle", "处置无照经营（更新状态）", "网络监管"},

@@ -49,7 +49,8 @@ const std::map<std::string, std::string> kUnitStates = {{"waiting", "待接收"}
 const std::map<std::string, std::string> kActions = {
     {"create", "新增"},     {"edit", "编辑"},        {"delete", "删除"}, {"distribute", "分发"}, {"recall", "回收"},
     {"submit", "提交审核"}, {"approve", "审核通过"}, {"return", "退回"}, {"urge", "催办"},       {"receive", "接收"},
-    {"draw", "随机抽取"}};
+    {"draw", "随机抽取"},
+    {"joint_summary", "上传联合检查汇总表"}};
 
 }  // namespace
 

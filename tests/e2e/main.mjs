@@ -16,6 +16,7 @@ import { navigationTests } from './navigation.spec.mjs'
 import { appealTests } from './appeals.spec.mjs'
 import { publicationTests } from './publication.spec.mjs'
 import { cycleTests } from './cycle.spec.mjs'
+import { jointSummaryTests } from './joint-summary.spec.mjs'
 import { unlicensedTests } from './unlicensed.spec.mjs'
 import { correctionTests } from './corrections.spec.mjs'
 
@@ -45,6 +46,7 @@ if (me.status === 404) {
     ...appealTests,
     ...publicationTests,
     ...cycleTests,
+    ...jointSummaryTests,
     ...unlicensedTests,
     ...correctionTests,
   ]
