@@ -439,7 +439,11 @@ struct TilePort::Impl {
             sockaddr_in peer{};
             socklen_t len = sizeof peer;
             int fd = ::accept4(l.listen_fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-            if (fd < 0) return;  // EAGAIN, or out of descriptors: try again on the next event
+            if (fd < 0) {
+                // Out of descriptors: the listener stays readable, so pause instead of spinning.
+                if (errno == EMFILE || errno == ENFILE) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                return;  // EAGAIN: all accepted
+            }
             int one = 1;
             ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             Conn c;
@@ -539,7 +543,9 @@ struct TilePort::Impl {
             if (c.draining) continue;
             c.in.append(buf, size_t(n));
             if (c.in.size() > kMaxBufferedInput) {
-                if (c.busy || c.close_after) return false;
+                // A client that keeps sending while its answers wait (for a worker, or for
+                // it to read them) is cut off rather than buffered without bound.
+                if (c.busy || c.close_after || c.out.size() >= kMaxPendingOutput) return false;
                 break;  // process what is there; a head over 8 KiB is refused below
             }
             if (size_t(n) < sizeof buf) break;
