@@ -59,7 +59,11 @@ void ChangeListener::run() {
             conn.inhibit_reactivation(true);
 #pragma GCC diagnostic pop
             Receiver auth(conn, "twindraw_auth", [this] { signals_->auth_changed(); });
-            Receiver tiles(conn, "twindraw_tile_dirty", [this] { signals_->tiles_changed(); });
+            bool tiles_notified = true;  // set_listening(true) below marks the tiles dirty
+            Receiver tiles(conn, "twindraw_tile_dirty", [this, &tiles_notified] {
+                signals_->tiles_changed();
+                tiles_notified = true;
+            });
             conn.get_notifs();  // LISTEN is sent when the receivers register
             {
                 std::lock_guard lock(mutex_);
@@ -74,7 +78,13 @@ void ChangeListener::run() {
                 if (!conn.is_open()) throw pqxx::broken_connection("change listener connection closed");
                 if (std::chrono::steady_clock::now() - last_poll >= poll_) {
                     signals_->tiles_changed();
+                    tiles_notified = true;
                     last_poll = std::chrono::steady_clock::now();
+                }
+                // Consume the expiry queue here rather than in the next tile request.
+                if (tiles_notified) {
+                    tiles_notified = false;
+                    signals_->expire_tiles();
                 }
             }
             signals_->set_listening(false);

@@ -1,7 +1,8 @@
 // LISTEN on the change channels of migration 0028 (twindraw_auth, twindraw_tile_dirty)
-// on a connection of its own, in a background thread, feeding ChangeSignals. While
-// connected it also marks the tiles dirty every `poll` (a fallback should a
-// notification ever be missed); when the connection fails it clears
+// on a connection of its own, in a background thread, feeding ChangeSignals; after a
+// tile notification it consumes the expiry queue itself (ChangeSignals::expire_tiles).
+// While connected it also does so every `poll` (a fallback should a notification ever
+// be missed); when the connection fails it clears
 // ChangeSignals::listening (caches bypassed) and reconnects every second.
 #pragma once
 

@@ -29,6 +29,22 @@ void ChangeSignals::tiles_changed() {
     }
 }
 
+void ChangeSignals::expire_tiles() {
+    std::vector<std::shared_ptr<tiles::TileService>> services;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& weak : tiles_)
+            if (auto s = weak.lock()) services.push_back(std::move(s));
+    }
+    for (auto& s : services) {
+        try {
+            if (s->expiry_pending()) s->expire_if_dirty();
+        } catch (const std::exception&) {
+            // The mark stays; the next tile request consumes the queue (and reports).
+        }
+    }
+}
+
 void ChangeSignals::add_tiles(std::weak_ptr<tiles::TileService> service) {
     std::lock_guard lock(mutex_);
     if (auto s = service.lock()) s->use_change_signal(listening());

@@ -43,6 +43,10 @@ public:
     /// Marks every registered tile service dirty (the next tile request consumes
     /// tile_dirty before looking in the cache).
     void tiles_changed();
+    /// Consumes the expiry queue for every marked tile service, in the caller's thread
+    /// (the listener's, so that requests seldom wait for it). Errors are left to the
+    /// next request, which finds the mark still set.
+    void expire_tiles();
     /// A tile service to signal; held weakly.
     void add_tiles(std::weak_ptr<tiles::TileService> service);
 

@@ -82,6 +82,9 @@ public:
     /// Something may have been added to tile_dirty (a notification, a local write, the
     /// fallback poll).
     void mark_dirty() { dirty_seq_.fetch_add(1, std::memory_order_acq_rel); }
+    /// Consumes tile_dirty now if marked (or, without the signal, if it holds rows); a
+    /// listener calls it right after marking, so requests rarely find the mark.
+    void expire_if_dirty();
     /// Whether the next lookup() would first consume tile_dirty (or ask PostgreSQL).
     bool expiry_pending() const {
         return !signalled_.load(std::memory_order_acquire) ||
@@ -115,7 +118,6 @@ private:
     std::filesystem::path key_dir(const std::string& layer, const Filters& f, const std::string& scope) const;
     void render_and_store(const std::string& layer, const TileId& t, const Filters& f, const std::string& scope);
     long long remove_tiles(const std::string& layer, const std::vector<Box>& boxes);
-    void expire_if_dirty();
     long long expire_consumed();  // expire_dirty() with expire_mutex_ held
 
     pg::Pool& pool_;
