@@ -74,7 +74,8 @@ void AccessLog::write(std::string_view method, std::string_view path, int status
     thread_local std::string line;
     line.clear();
     const long long ts =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     char num[64];
     line += "{\"ts\":";
     line += std::to_string(ts);

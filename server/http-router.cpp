@@ -87,7 +87,8 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
         for (size_t i = 0; i < best_pattern->size(); ++i) {
             const Segment& p = (*best_pattern)[i];
             if (p.kind == Segment::Param) best.params[p.name] = segs[i];
-            if (p.kind == Segment::ParamWithSuffix) best.params[p.name] = segs[i].substr(0, segs[i].size() - p.text.size());
+            if (p.kind == Segment::ParamWithSuffix)
+                best.params[p.name] = segs[i].substr(0, segs[i].size() - p.text.size());
         }
     return best;
 }

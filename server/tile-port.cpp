@@ -32,7 +32,7 @@ namespace twindraw::server {
 
 namespace {
 
-constexpr size_t kMaxHead = 8192;           // request line and headers
+constexpr size_t kMaxHead = 8192;  // request line and headers
 constexpr size_t kMaxHeaders = 100;
 constexpr size_t kMaxBufferedInput = 64 * 1024;  // pipelined requests waiting for a worker
 constexpr size_t kMaxPendingOutput = 1 << 20;    // stop reading requests while this much is unsent
@@ -43,26 +43,46 @@ using Clock = std::chrono::steady_clock;
 
 const char* reason(int status) {
     switch (status) {
-        case 200: return "OK";
-        case 201: return "Created";
-        case 204: return "No Content";
-        case 301: return "Moved Permanently";
-        case 302: return "Found";
-        case 304: return "Not Modified";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 409: return "Conflict";
-        case 413: return "Payload Too Large";
-        case 422: return "Unprocessable Entity";
-        case 429: return "Too Many Requests";
-        case 431: return "Request Header Fields Too Large";
-        case 500: return "Internal Server Error";
-        case 501: return "Not Implemented";
-        case 503: return "Service Unavailable";
-        default: return "Unknown";
+        case 200:
+            return "OK";
+        case 201:
+            return "Created";
+        case 204:
+            return "No Content";
+        case 301:
+            return "Moved Permanently";
+        case 302:
+            return "Found";
+        case 304:
+            return "Not Modified";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 405:
+            return "Method Not Allowed";
+        case 409:
+            return "Conflict";
+        case 413:
+            return "Payload Too Large";
+        case 422:
+            return "Unprocessable Entity";
+        case 429:
+            return "Too Many Requests";
+        case 431:
+            return "Request Header Fields Too Large";
+        case 500:
+            return "Internal Server Error";
+        case 501:
+            return "Not Implemented";
+        case 503:
+            return "Service Unavailable";
+        default:
+            return "Unknown";
     }
 }
 
@@ -85,7 +105,8 @@ const std::string& date_line() {
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
     return true;
 }
 
@@ -183,7 +204,8 @@ ParseResult parse_head(std::string_view in, Head& h, size_t& used) {
         }
         auto [it, fresh] = h.headers.emplace(std::move(name), std::string(v));
         if (!fresh) {
-            if (it->first == "content-length" || it->first == "host" || it->first == "authorization") return ParseResult::Bad;
+            if (it->first == "content-length" || it->first == "host" || it->first == "authorization")
+                return ParseResult::Bad;
             it->second += ", " + std::string(v);
         }
     }
@@ -228,7 +250,7 @@ struct Conn {
     std::uint64_t id = 0;
     std::string peer;
     std::string in;
-    std::string out;  // unsent bytes
+    std::string out;           // unsent bytes
     bool busy = false;         // a worker is answering its current request
     bool close_after = false;  // close once `out` is sent
     bool want_write = false;   // EPOLLOUT registered
@@ -298,8 +320,8 @@ struct TilePort::Impl {
         if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 1024) != 0) {
             const std::string err = std::strerror(errno);
             ::close(fd);
-            throw std::runtime_error("tile port: cannot listen on " + options.address + ":" + std::to_string(port) + ": " +
-                                     err);
+            throw std::runtime_error("tile port: cannot listen on " + options.address + ":" + std::to_string(port) +
+                                     ": " + err);
         }
         if (port == 0) {
             socklen_t len = sizeof addr;
@@ -388,8 +410,8 @@ struct TilePort::Impl {
         }
     }
 
-    void log_request(std::string_view method, std::string_view path, int status, Clock::time_point started, size_t bytes,
-                     std::string_view peer) {
+    void log_request(std::string_view method, std::string_view path, int status, Clock::time_point started,
+                     size_t bytes, std::string_view peer) {
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
         log->write(method, path, status, ms, bytes, peer, "tile");
     }
@@ -485,8 +507,7 @@ struct TilePort::Impl {
             c.out.append(body);
             return flush(l, c);
         }
-        iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
-                        {const_cast<char*>(body.data()), body.size()}};
+        iovec iov[2] = {{const_cast<char*>(head.data()), head.size()}, {const_cast<char*>(body.data()), body.size()}};
         const size_t total = head.size() + body.size();
         ssize_t n;
         do n = ::writev(c.fd, iov, body.empty() ? 1 : 2);
@@ -587,7 +608,8 @@ struct TilePort::Impl {
         return after_send(c);
     }
 
-    bool answer(Loop& l, Conn& c, const Head& h, const Response& r, const std::string& path, Clock::time_point started) {
+    bool answer(Loop& l, Conn& c, const Head& h, const Response& r, const std::string& path,
+                Clock::time_point started) {
         const bool head_only = h.method == "HEAD";
         if (!h.keep_alive) c.close_after = true;
         if (log) log_request(h.method, path, r.status, started, r.body.size(), c.peer);
@@ -654,8 +676,9 @@ struct TilePort::Impl {
         auto cred = request_credential(req);
         if (!cred) return nullptr;
         auto who = sessions->cached(cred->token);
-        if (!who || who->stage != "ok" || (permission != "session" && permission != "authenticated" &&
-                                            permission != "public" && !who->has(permission)))
+        if (!who || who->stage != "ok" ||
+            (permission != "session" && permission != "authenticated" && permission != "public" &&
+             !who->has(permission)))
             return nullptr;
         if (app.tiles->expiry_pending()) return nullptr;
         // /tiles/{layer}/{z}/{x}/{y}.png
@@ -696,11 +719,17 @@ struct TilePort::Impl {
 TilePort::TilePort(const Router& router, App& app, TilePortOptions options)
     : impl_(std::make_unique<Impl>(router, app, std::move(options))) {}
 
-TilePort::~TilePort() { stop(); }
+TilePort::~TilePort() {
+    stop();
+}
 
-void TilePort::start() { impl_->start(); }
+void TilePort::start() {
+    impl_->start();
+}
 
-std::uint16_t TilePort::port() const { return impl_->bound_port; }
+std::uint16_t TilePort::port() const {
+    return impl_->bound_port;
+}
 
 void TilePort::stop() {
     if (impl_) impl_->stop();

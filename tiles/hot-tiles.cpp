@@ -11,7 +11,9 @@
 namespace twindraw::tiles {
 
 namespace {
-std::int64_t mtime_ns(const struct stat& st) { return std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec; }
+std::int64_t mtime_ns(const struct stat& st) {
+    return std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
 }  // namespace
 
 bool CachedTile::same_file(const struct stat& st) const {
@@ -48,7 +50,9 @@ std::shared_ptr<const CachedTile> read_tile_file(const std::string& path) {
 HotTiles::HotTiles(size_t max_bytes, size_t max_tile_bytes)
     : max_shard_bytes_(max_bytes / kShards), max_tile_bytes_(max_tile_bytes) {}
 
-HotTiles::Shard& HotTiles::shard(const std::string& path) { return shards_[std::hash<std::string>{}(path) % kShards]; }
+HotTiles::Shard& HotTiles::shard(const std::string& path) {
+    return shards_[std::hash<std::string>{}(path) % kShards];
+}
 
 std::shared_ptr<const CachedTile> HotTiles::get(const std::string& path, const struct stat& st) {
     Shard& s = shard(path);

@@ -158,7 +158,8 @@ int main_port_call(int port, const std::string& method, const std::string& path,
     h = curl_slist_append(h, "Content-Type: application/json");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     if (!body.empty() || method == "POST") curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +[](char*, size_t size, size_t n, void*) { return size * n; });
+    curl_easy_setopt(
+        c, CURLOPT_WRITEFUNCTION, +[](char*, size_t size, size_t n, void*) { return size * n; });
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
     long code = 0;
     if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
@@ -174,11 +175,13 @@ protected:
             pqxx::connection c(db.url());
             pqxx::work tx(c);
             tx.exec(kFixture);
-            tx.exec_params("INSERT INTO app_user(id, account, name, password_hash, must_change_password)"
-                           " VALUES (77, 'gis', 'GIS', $1, false)",
-                           accounts::hash_password("Twindraw@2026"));
-            tx.exec("INSERT INTO user_identity(user_id, authority_id, role_id, is_default)"
-                    " SELECT 77, 900, id, true FROM role WHERE code = 'system_admin'");
+            tx.exec_params(
+                "INSERT INTO app_user(id, account, name, password_hash, must_change_password)"
+                " VALUES (77, 'gis', 'GIS', $1, false)",
+                accounts::hash_password("Twindraw@2026"));
+            tx.exec(
+                "INSERT INTO user_identity(user_id, authority_id, role_id, is_default)"
+                " SELECT 77, 900, id, true FROM role WHERE code = 'system_admin'");
             tx.commit();
         }
         fs::create_directories(work);
@@ -281,8 +284,9 @@ TEST_F(TilePort, ServesCachedTilesWithETagHeadAnd304LikeTheMainPort) {
     EXPECT_EQ(head.header("content-length"), std::to_string(first.body.size()));
     EXPECT_TRUE(head.body.empty());
     // HEAD of a tile not cached yet goes through the pipeline and still has no body.
-    auto head_miss = talk(tile_port, "HEAD " + tile_url(tile_at(106.40, 29.60, 16)) +
-                                             " HTTP/1.1\r\nAuthorization: Bearer " + token + "\r\nConnection: close\r\n\r\n");
+    auto head_miss =
+        talk(tile_port, "HEAD " + tile_url(tile_at(106.40, 29.60, 16)) + " HTTP/1.1\r\nAuthorization: Bearer " + token +
+                            "\r\nConnection: close\r\n\r\n");
     auto parsed = parse_answers(head_miss, true);
     ASSERT_EQ(parsed.size(), 1u) << head_miss;
     EXPECT_EQ(parsed[0].status, 200);
@@ -293,8 +297,8 @@ TEST_F(TilePort, ServesCachedTilesWithETagHeadAnd304LikeTheMainPort) {
     const std::string t2 = tile_url(tile_at(106.40, 29.60, 14));
     const std::string auth = "Authorization: Bearer " + token + "\r\n";
     auto raw = talk(tile_port, "GET " + t + " HTTP/1.1\r\n" + auth + "\r\nGET " + t2 + " HTTP/1.1\r\n" + auth +
-                                       "\r\nGET /tiles/objects/14/1/2.png?risk=9 HTTP/1.1\r\n" + auth +
-                                       "Connection: close\r\n\r\n");
+                                   "\r\nGET /tiles/objects/14/1/2.png?risk=9 HTTP/1.1\r\n" + auth +
+                                   "Connection: close\r\n\r\n");
     auto three = parse_answers(raw);
     ASSERT_EQ(three.size(), 3u) << raw.substr(0, 400);
     EXPECT_EQ(three[0].header("etag"), etag);
@@ -320,13 +324,15 @@ TEST_F(TilePort, ServesCachedTilesWithETagHeadAnd304LikeTheMainPort) {
     ASSERT_EQ(bad.size(), 1u);
     EXPECT_EQ(bad[0].status, 400);
     EXPECT_NE(bad[0].body.find("\"bad_request\""), std::string::npos);
-    auto big = parse_answers(talk(tile_port, "GET " + t + " HTTP/1.1\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n"));
+    auto big =
+        parse_answers(talk(tile_port, "GET " + t + " HTTP/1.1\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n"));
     ASSERT_EQ(big.size(), 1u);
     EXPECT_EQ(big[0].status, 431);
     auto body = parse_answers(talk(tile_port, "GET " + t + " HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"));
     ASSERT_EQ(body.size(), 1u);
     EXPECT_EQ(body[0].status, 413);
-    auto chunked = parse_answers(talk(tile_port, "GET " + t + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
+    auto chunked =
+        parse_answers(talk(tile_port, "GET " + t + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
     ASSERT_EQ(chunked.size(), 1u);
     EXPECT_EQ(chunked[0].status, 501);
     auto version = parse_answers(talk(tile_port, "GET " + t + " HTTP/2.0\r\n\r\n"));
@@ -385,7 +391,8 @@ TEST_F(TilePort, ARevokedSessionStopsAtOnceHereAndWithinASecondFromAnotherProces
 TEST_F(TilePort, TileExpiryIsSeenAtOnceAfterAnApiChangeAndWithinASecondAfterSql) {
     const std::string token = login();
     const std::string here = tile_url(tile_at(106.55, 29.55, 14)), far = tile_url(tile_at(106.40, 29.60, 14));
-    const std::string here_etag = get(tile_port, here, token).header("etag"), far_etag = get(tile_port, far, token).header("etag");
+    const std::string here_etag = get(tile_port, here, token).header("etag"),
+                      far_etag = get(tile_port, far, token).header("etag");
     ASSERT_EQ(get(tile_port, here, token).header("etag"), here_etag);  // cached
     long long id = 0;
     {
@@ -405,7 +412,8 @@ TEST_F(TilePort, TileExpiryIsSeenAtOnceAfterAnApiChangeAndWithinASecondAfterSql)
     // Moved back by SQL from another connection: seen within a second.
     const std::string moved_etag = moved.header("etag");
     ASSERT_EQ(get(tile_port, here, token).header("etag"), moved_etag);
-    sql("UPDATE market_subject SET geom = ST_SetSRID(ST_MakePoint(106.55, 29.55), 4326) WHERE id = " + std::to_string(id));
+    sql("UPDATE market_subject SET geom = ST_SetSRID(ST_MakePoint(106.55, 29.55), 4326) WHERE id = " +
+        std::to_string(id));
     const long long ms = until([&] { return get(tile_port, here, token).header("etag") != moved_etag; });
     EXPECT_GE(ms, 0);
     EXPECT_LT(ms, 1000) << "the old tile was served for " << ms << " ms";
