@@ -34,7 +34,7 @@ void register_system_routes(Router& router, App& app) {
 void register_unlicensed_routes(Router& router, App& app);
 
 void register_all(Router& router, App& app) {
-    if (!app.authenticator) app.authenticator = std::make_shared<SessionAuthenticator>(app.pool);
+    if (!app.authenticator) app.authenticator = std::make_shared<SessionAuthenticator>(app.pool, app.signals);
     register_auth_routes(router, app);
     register_account_routes(router, app);
     register_system_routes(router, app);

@@ -2,6 +2,7 @@
 // If-None-Match, and the WMTS capabilities document for GDAL and QGIS.
 #include "geo/error.hpp"
 #include "server/app.hpp"
+#include "server/tile-port.hpp"
 #include "tiles/heat-render.hpp"
 #include "tiles/tile-service.hpp"
 #include "tiles/wmts.hpp"
@@ -13,24 +14,22 @@
 
 namespace twindraw::server {
 
-namespace {
-
 // The part of the cache key that stands for what the viewer may see. Row-level
 // security on market_subject filters by the session's data scope, so two viewers share
 // cached `objects` tiles only when their scope is the same: everyone with scope "all"
 // shares one cache, "district"/"unit_tree"/"unit" viewers share per unit, "self"
 // viewers per user. The base layer (division boundaries) is the same for everyone.
-std::string scope_key(const std::string& layer, const std::optional<Principal>& who) {
+std::string tile_scope_key(const std::string& layer, const Principal* who) {
     if (layer == "base" || !who) return "all";
     if (who->data_scope == "all") return "all";
     if (who->data_scope == "self") return "self:" + std::to_string(who->user_id);
     return (who->data_scope.empty() ? std::string("none") : who->data_scope) + ":" + std::to_string(who->unit_id);
 }
 
-}  // namespace
-
 void register_tile_routes(Router& router, App& app) {
     auto service = std::make_shared<tiles::TileService>(app.pool, std::filesystem::path(app.data_dir) / "tiles");
+    app.tiles = service;
+    if (app.signals) app.signals->add_tiles(service);
 
     std::vector<std::string> filter_params;
     for (const auto& l : tiles::layers())
@@ -48,7 +47,7 @@ void register_tile_routes(Router& router, App& app) {
                     const auto& info = tiles::layer_info(req.params.at("layer"));
                     const auto tile = tiles::parse_tile(req.params.at("z"), req.params.at("x"), req.params.at("y"));
                     const auto filters = tiles::parse_filters(info, req.query);
-                    auto t = service->get(info.name, tile, filters, scope_key(info.name, req.principal));
+                    auto t = service->get(info.name, tile, filters, tile_scope_key(info.name, req.principal ? &*req.principal : nullptr));
                     Response r;
                     r.headers.emplace_back("ETag", t.etag);
                     r.headers.emplace_back("Cache-Control", "private, no-cache");

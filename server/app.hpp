@@ -2,6 +2,7 @@
 #pragma once
 
 #include "geo/pg.hpp"
+#include "server/change-signals.hpp"
 #include "server/http-router.hpp"
 #include "server/http-server.hpp"
 #include "workflows/account-sessions.hpp"
@@ -31,6 +32,11 @@ struct App {
     // Resolves sessions for dispatch(); register_all creates it when null. Pass it to
     // dispatch() and ServerOptions::authenticator.
     std::shared_ptr<Authenticator> authenticator = nullptr;
+    // Freshness of the in-process session and tile caches (server/change-signals.hpp);
+    // `twindraw serve` feeds it from a ChangeListener.
+    std::shared_ptr<ChangeSignals> signals = std::make_shared<ChangeSignals>();
+    // The map tiles (register_tile_routes creates it); the tile port serves its cache hits.
+    std::shared_ptr<tiles::TileService> tiles = nullptr;
 };
 
 void register_system_routes(Router& router, App& app);

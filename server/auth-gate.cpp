@@ -31,19 +31,61 @@ std::optional<Credential> request_credential(const Request& req) {
 std::optional<Principal> SessionAuthenticator::authenticate(const Request& req) const {
     auto cred = request_credential(req);
     if (!cred) return std::nullopt;
-    auto s = accounts::resolve_session(pool_, cred->token);
-    if (!s) return std::nullopt;
-    Principal p;
-    p.session_id = s->session_id;
-    p.user_id = s->user_id;
-    p.identity_id = s->identity_id;
-    p.unit_id = s->unit_id;
-    p.stage = s->stage;
-    p.csrf_token = s->csrf_token;
-    p.data_scope = s->data_scope;
-    p.permissions = std::move(s->permissions);
+    auto who = resolve(cred->token);
+    if (!who) return std::nullopt;
+    Principal p = *who;
     p.via_cookie = cred->via_cookie;
     return p;
+}
+
+std::shared_ptr<const Principal> SessionAuthenticator::cached(const std::string& token) const {
+    if (!signals_ || !signals_->listening()) return nullptr;
+    const std::uint64_t epoch = signals_->auth_epoch();
+    const auto now = std::chrono::steady_clock::now();
+    std::shared_lock lock(mutex_);
+    auto it = cache_.find(token);
+    if (it != cache_.end() && it->second.epoch == epoch && now < it->second.until) return it->second.who;
+    return nullptr;
+}
+
+std::shared_ptr<const Principal> SessionAuthenticator::resolve(const std::string& token) const {
+    if (token.empty() || token.size() > 100) return nullptr;
+    const bool caching = signals_ && signals_->listening();
+    // The epoch is read before PostgreSQL is asked: an invalidation while the query
+    // runs leaves the new entry with an old epoch, never used.
+    const std::uint64_t epoch = caching ? signals_->auth_epoch() : 0;
+    const auto now = std::chrono::steady_clock::now();
+    if (caching) {
+        std::shared_lock lock(mutex_);
+        auto it = cache_.find(token);
+        if (it != cache_.end() && it->second.epoch == epoch && now < it->second.until) return it->second.who;
+    }
+    auto s = accounts::resolve_session(pool_, token);
+    if (!s) {
+        if (caching) {
+            std::unique_lock lock(mutex_);
+            cache_.erase(token);
+        }
+        return nullptr;
+    }
+    auto p = std::make_shared<Principal>();
+    p->session_id = s->session_id;
+    p->user_id = s->user_id;
+    p->identity_id = s->identity_id;
+    p->unit_id = s->unit_id;
+    p->stage = s->stage;
+    p->csrf_token = s->csrf_token;
+    p->data_scope = s->data_scope;
+    p->permissions = std::move(s->permissions);
+    std::shared_ptr<const Principal> who = std::move(p);
+    const double valid = std::min<double>(s->valid_seconds, double(kSessionCacheTtl.count()));
+    if (caching && valid > 0) {
+        std::unique_lock lock(mutex_);
+        if (cache_.size() >= kMaxEntries) cache_.clear();
+        cache_[token] = Entry{who, epoch, now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                    std::chrono::duration<double>(valid))};
+    }
+    return who;
 }
 
 void SessionAuthenticator::record_refusal(const Request& req, const std::string& code, const std::string& message) const {

@@ -6,6 +6,7 @@
 #include "server/http-types.hpp"
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,7 +40,16 @@ public:
     Match match(const std::string& method, const std::string& path) const;
 
 private:
+    struct Segment {
+        enum Kind { Literal, Param, ParamWithSuffix } kind = Literal;
+        std::string name;  // parameter name
+        std::string text;  // the literal, or the suffix after the parameter
+    };
+    using Compiled = std::vector<Segment>;
+    static Compiled compile(const std::string& pattern);
+
     std::vector<Route> routes_;
+    std::vector<Compiled> compiled_;  // routes_[i]'s pattern, split once
 };
 
 std::vector<std::string> split_path(const std::string& path);

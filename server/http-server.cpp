@@ -1,6 +1,7 @@
 #include "server/http-server.hpp"
 
 #include "geo/pg-context.hpp"
+#include "server/access-log.hpp"
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
@@ -107,6 +108,8 @@ Response dispatch_checked(const Router& router, const std::string& web_dir, Requ
 
 Response dispatch(const Router& router, const std::string& web_dir, Request& req, const Authenticator* authenticator) {
     Response res = dispatch_checked(router, web_dir, req, authenticator);
+    if (authenticator && req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS")
+        authenticator->note_write();
     if (res.status == 403 && req.principal && authenticator) {
         try {
             auto body = nlohmann::json::parse(res.body);
@@ -144,7 +147,8 @@ class PistacheHandler : public Pistache::Http::Handler {
 public:
     HTTP_PROTOTYPE(PistacheHandler)
 
-    PistacheHandler(const Router* router, const ServerOptions* options) : router_(router), options_(options) {}
+    PistacheHandler(const Router* router, const ServerOptions* options, AccessLog* log)
+        : router_(router), options_(options), log_(log) {}
 
     void onRequest(const Pistache::Http::Request& preq, Pistache::Http::ResponseWriter writer) override {
         const auto started = std::chrono::steady_clock::now();
@@ -174,22 +178,16 @@ public:
             writer.send(code);
         else
             writer.send(code, res.body);
-        if (options_->access_log) {
+        if (log_) {
             double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-            nlohmann::json line = {{"ts", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              std::chrono::system_clock::now().time_since_epoch()).count()},
-                                   {"method", req.method}, {"path", req.path},     {"status", res.status},
-                                   {"ms", static_cast<long long>(ms * 1000) / 1000.0}, {"bytes", bytes},
-                                   {"peer", req.peer}};
-            static std::mutex log_mutex;
-            std::lock_guard lock(log_mutex);
-            std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n' << std::flush;
+            log_->write(req.method, req.path, res.status, ms, bytes, req.peer);
         }
     }
 
 private:
     const Router* router_;
     const ServerOptions* options_;
+    AccessLog* log_;
 };
 
 }  // namespace
@@ -198,10 +196,13 @@ struct HttpServer::Impl {
     const Router& router;
     ServerOptions options;
     std::unique_ptr<Pistache::Http::Endpoint> endpoint;
+    std::unique_ptr<AccessLog> log;
 };
 
 HttpServer::HttpServer(const Router& router, ServerOptions options)
-    : impl_(new Impl{router, std::move(options), nullptr}) {}
+    : impl_(new Impl{router, std::move(options), nullptr, nullptr}) {
+    if (impl_->options.access_log) impl_->log = std::make_unique<AccessLog>();
+}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -216,7 +217,7 @@ void HttpServer::start() {
                     .headerTimeout(std::chrono::seconds(30))
                     .bodyTimeout(std::chrono::seconds(300));
     impl_->endpoint->init(opts);
-    impl_->endpoint->setHandler(std::make_shared<PistacheHandler>(&impl_->router, &impl_->options));
+    impl_->endpoint->setHandler(std::make_shared<PistacheHandler>(&impl_->router, &impl_->options, impl_->log.get()));
     impl_->endpoint->serveThreaded();
 }
 
@@ -229,6 +230,7 @@ void HttpServer::stop() {
         impl_->endpoint->shutdown();
         impl_->endpoint.reset();
     }
+    if (impl_ && impl_->log) impl_->log->flush();
 }
 
 }  // namespace twindraw::server

@@ -23,6 +23,10 @@ public:
     /// or acting outside its scope or tier (codes forbidden, out_of_scope,
     /// role_above_admin), to keep a record of the attempt (SYS-8).
     virtual void record_refusal(const Request&, const std::string& /*code*/, const std::string& /*message*/) const {}
+    /// Called by dispatch() after every request with a method other than GET, HEAD and
+    /// OPTIONS, before its response is sent: whatever it committed must be seen by the
+    /// next request (cached sessions and tiles; see server/change-signals.hpp).
+    virtual void note_write() const {}
 };
 
 struct ServerOptions {

@@ -4,7 +4,9 @@
 #include "server/app.hpp"
 #include "server/cli-audit.hpp"
 #include "server/cli-draw.hpp"
+#include "server/change-listener.hpp"
 #include "server/cli.hpp"
+#include "server/tile-port.hpp"
 #include "server/import-queue.hpp"
 #include "server/notify-worker.hpp"
 #include "server/http-server.hpp"
@@ -62,6 +64,11 @@ int main(int argc, char** argv) {
     serve->add_option("--web-dir", sopt.web_dir, "前端静态文件目录")->capture_default_str();
     serve->add_option("--data-dir", data_dir, "数据目录（上传文件等）")->capture_default_str();
     serve->add_option("--pool-size", pool_size, "数据库连接池大小")->capture_default_str();
+    // The tile port (server/tile-port.hpp): cached map tiles from an epoll listener.
+    int tile_port = -1;
+    server::TilePortOptions tile_opt;
+    serve->add_option("--tile-port", tile_port, "瓦片端口：另开端口快速提供已缓存的 /tiles/ 瓦片（0 表示任选空闲端口；不设则不开）")->check(CLI::Range(0, 65535));
+    serve->add_option("--tile-threads", tile_opt.threads, "瓦片端口的事件循环线程数")->capture_default_str();
     server::AuthSettings auth;
     auth.sms_gateway_url = env_or("TWINDRAW_SMS_GATEWAY_URL", "");
     long long idle_minutes = 30, absolute_hours = 12;
@@ -108,14 +115,27 @@ int main(int argc, char** argv) {
             sopt.authenticator = app.authenticator.get();
             outbox.sms_gateway_url = auth.sms_gateway_url;
             server::OutboxWorker outbox_worker(pool, outbox, std::chrono::seconds(5));
+            // Keeps the session cache and the tile expiry check fresh (migration 0028).
+            server::ChangeListener changes(database, app.signals);
+            changes.wait_listening(std::chrono::seconds(5));
             server::HttpServer http(router, sopt);
             http.start();
-            std::cerr << nlohmann::json({{"level", "info"}, {"msg", "listening"}, {"address", sopt.address},
-                                         {"port", http.port()}, {"database", pg::redact_url(database)}})
-                             .dump()
-                      << std::endl;
+            std::unique_ptr<server::TilePort> tiles_port;
+            if (tile_port >= 0) {
+                tile_opt.address = sopt.address;
+                tile_opt.port = static_cast<std::uint16_t>(tile_port);
+                tile_opt.web_dir = sopt.web_dir;
+                tile_opt.workers = std::max(1, sopt.threads);
+                tiles_port = std::make_unique<server::TilePort>(router, app, tile_opt);
+                tiles_port->start();
+            }
+            nlohmann::json up = {{"level", "info"}, {"msg", "listening"}, {"address", sopt.address},
+                                 {"port", http.port()}, {"database", pg::redact_url(database)}};
+            if (tiles_port) up["tile_port"] = tiles_port->port();
+            std::cerr << up.dump() << std::endl;
             int sig = wait_for_stop_signal();
             std::cerr << nlohmann::json({{"level", "info"}, {"msg", "stopping"}, {"signal", sig}}).dump() << std::endl;
+            if (tiles_port) tiles_port->stop();
             http.stop();
             return 0;
         }

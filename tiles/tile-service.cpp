@@ -4,6 +4,7 @@
 #include "tiles/heat-render.hpp"
 
 #include <openssl/evp.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -143,14 +144,6 @@ std::string sha256_hex(const std::string& bytes) {
 }
 
 namespace {
-
-std::optional<std::string> read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    return buf.str();
-}
 
 void write_file_atomically(const fs::path& p, const std::string& bytes) {
     fs::create_directories(p.parent_path());
@@ -418,17 +411,14 @@ RenderStats TileService::stats() const {
 }
 
 Tile TileService::get(const std::string& layer, const TileId& t, const Filters& f, const std::string& scope) {
-    layer_info(layer);
-    if (dirty_pending()) expire_dirty();
+    if (auto hit = lookup(layer, t, f, scope)) return Tile{hit->png, hit->etag};
     const fs::path path = tile_path(layer, f, scope, t);
     auto found = [&]() -> std::optional<Tile> {
-        if (auto bytes = read_file(path)) return Tile{*bytes, "\"" + sha256_hex(*bytes).substr(0, 32) + "\""};
-        return std::nullopt;
+        auto tile = read_tile_file(path.string());
+        if (!tile) return std::nullopt;
+        hot_.put(path.string(), tile);
+        return Tile{tile->png, tile->etag};
     };
-    {
-        std::shared_lock lock(cache_mutex_);
-        if (auto tile = found()) return *tile;
-    }
     const Metatile m = metatile_of(t.z, t.x, t.y, meta_size_);
     const size_t slot =
         std::hash<std::string>{}(key_dir(layer, f, scope).string() + "/" + std::to_string(m.z) + "/" +
@@ -439,6 +429,40 @@ Tile TileService::get(const std::string& layer, const TileId& t, const Filters& 
     render_and_store(layer, t, f, scope);
     if (auto tile = found()) return *tile;
     throw Error(Error::Kind::Internal, "tile_cache_read", "无法读取瓦片缓存");
+}
+
+std::shared_ptr<const CachedTile> TileService::lookup(const std::string& layer, const TileId& t, const Filters& f,
+                                                      const std::string& scope) {
+    layer_info(layer);
+    expire_if_dirty();
+    const std::string path = tile_path(layer, f, scope, t).string();
+    std::shared_lock lock(cache_mutex_);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return nullptr;
+    if (auto hot = hot_.get(path, st)) return hot;
+    auto tile = read_tile_file(path);
+    if (tile) hot_.put(path, tile);
+    return tile;
+}
+
+void TileService::use_change_signal(bool on) {
+    signalled_.store(on, std::memory_order_release);
+    mark_dirty();
+}
+
+void TileService::expire_if_dirty() {
+    if (!signalled_.load(std::memory_order_acquire)) {
+        if (dirty_pending()) expire_dirty();
+        return;
+    }
+    if (clean_seq_.load(std::memory_order_acquire) >= dirty_seq_.load(std::memory_order_acquire)) return;
+    // Marked: consume tile_dirty once for every mark up to now. Requests arriving
+    // meanwhile wait here, so none reads a tile that the consumption is about to delete.
+    std::lock_guard consumer(expire_mutex_);
+    const auto seq = dirty_seq_.load(std::memory_order_acquire);
+    if (clean_seq_.load(std::memory_order_acquire) >= seq) return;
+    expire_consumed();
+    clean_seq_.store(seq, std::memory_order_release);
 }
 
 bool TileService::dirty_pending() {
@@ -454,6 +478,10 @@ bool TileService::dirty_pending() {
 
 long long TileService::expire_dirty() {
     std::lock_guard consumer(expire_mutex_);
+    return expire_consumed();
+}
+
+long long TileService::expire_consumed() {
     std::unique_lock lock(cache_mutex_);
     std::map<std::string, std::vector<Box>> boxes;
     {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "geo/pg.hpp"
+#include "tiles/hot-tiles.hpp"
 #include "tiles/tile-grid.hpp"
 #include "tiles/tile-render.hpp"
 
@@ -75,6 +76,29 @@ public:
     /// stale tiles (expire_dirty, when dirty_pending) before looking. `scope` names the viewer's data scope.
     Tile get(const std::string& layer, const TileId& t, const Filters& f, const std::string& scope);
 
+    /// The cache-hit path of get(): the cached tile (bytes and ETag, from the in-memory
+    /// LRU when the file is unchanged) after the same expiry check, or null when it is
+    /// not cached (nothing is rendered).
+    std::shared_ptr<const CachedTile> lookup(const std::string& layer, const TileId& t, const Filters& f,
+                                             const std::string& scope);
+
+    /// Expiry check mode (server/change-signals.hpp). Off (the default): every get()
+    /// asks PostgreSQL whether tile_dirty holds rows. On (while a listener holds LISTEN
+    /// on twindraw_tile_dirty): tile_dirty is consumed only after mark_dirty(); a
+    /// request that finds the mark waits for the consumption to finish.
+    void use_change_signal(bool on);
+    /// Something may have been added to tile_dirty (a notification, a local write, the
+    /// fallback poll).
+    void mark_dirty() { dirty_seq_.fetch_add(1, std::memory_order_acq_rel); }
+    /// Consumes tile_dirty now if marked (or, without the signal, if it holds rows); a
+    /// listener calls it right after marking, so requests rarely find the mark.
+    void expire_if_dirty();
+    /// Whether the next lookup() would first consume tile_dirty (or ask PostgreSQL).
+    bool expiry_pending() const {
+        return !signalled_.load(std::memory_order_acquire) ||
+               clean_seq_.load(std::memory_order_acquire) < dirty_seq_.load(std::memory_order_acquire);
+    }
+
     /// Consumes the tile_dirty rows and deletes the cached tiles they touch, at every
     /// zoom, for every filter and scope, holding the cache exclusively throughout.
     /// Returns the number of files removed.
@@ -108,6 +132,7 @@ public:
 private:
     std::filesystem::path key_dir(const std::string& layer, const Filters& f, const std::string& scope) const;
     long long remove_tiles(const std::string& layer, const std::vector<Box>& boxes);
+    long long expire_consumed();  // expire_dirty() with expire_mutex_ held
 
     pg::Pool& pool_;
     std::filesystem::path cache_dir_;
@@ -116,6 +141,9 @@ private:
     std::mutex render_locks_[64];      // one render per metatile at a time
     std::atomic<long long> metatiles_rendered_{0};
     std::atomic<long long> tiles_written_{0}, features_{0}, query_ns_{0}, render_ns_{0}, encode_ns_{0}, store_ns_{0};
+    std::atomic<bool> signalled_{false};
+    std::atomic<unsigned long long> dirty_seq_{1}, clean_seq_{0};
+    HotTiles hot_;
     int meta_size_ = kMetaSize;
 };
 

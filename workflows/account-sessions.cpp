@@ -82,7 +82,8 @@ std::string create_session(pqxx::transaction_base& tx, long long user_id, const 
 const char* kSessionSelect = R"(
   SELECT s.id, s.user_id, coalesce(s.identity_id, 0), coalesce(i.authority_id, 0), s.kind, s.stage, s.csrf_token,
          coalesce(r.code, ''), coalesce(r.data_scope, ''), coalesce(array_to_string(r.permissions, ','), ''),
-         s.last_seen_at < now() - interval '60 seconds'
+         s.last_seen_at < now() - interval '60 seconds',
+         extract(epoch FROM least(s.expires_at, s.last_seen_at + s.idle_timeout) - now())::float8
     FROM session s
     JOIN app_user u ON u.id = s.user_id AND u.active
     LEFT JOIN user_identity i ON i.id = s.identity_id AND i.user_id = s.user_id
@@ -102,6 +103,7 @@ SessionInfo session_from_row(const pqxx::row& row) {
     s.csrf_token = row[6].as<std::string>();
     s.role_code = row[7].as<std::string>();
     s.data_scope = row[8].as<std::string>();
+    s.valid_seconds = row[11].as<double>();
     std::string perms = row[9].as<std::string>();
     size_t start = 0;
     while (start < perms.size()) {

@@ -48,6 +48,7 @@ struct SessionInfo {
     std::string role_code;
     std::string data_scope;  // "" without identity
     std::vector<std::string> permissions;
+    double valid_seconds = 0;  // until the session's absolute or idle expiry, as of this lookup
 };
 
 struct LoginResult {
