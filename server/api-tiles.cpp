@@ -104,6 +104,33 @@ void register_tile_routes(Router& router, App& app) {
                                 {"scale", "对数色阶，每级缩放固定归一化（z12 时核密度 200 为满色，每缩小一级 ×4）"}}}});
                 }});
 
+    // Where the pages load tiles from: the tile port (`serve --tile-port`) on the host the
+    // page was served from, when one is open and the page came over plain HTTP (the tile
+    // port speaks no TLS); otherwise "" (this port). Both answer the same tiles.
+    router.add({"GET", "/api/map/tile-base", "authenticated",
+                "地图瓦片地址：服务开启瓦片端口时返回该端口的地址（页面从此加载 /tiles/），否则为空（本端口）", "地图",
+                [&app](const Request& req) {
+                    std::string base;
+                    const std::string host = req.header("host").value_or("");
+                    const bool tls = req.header("x-forwarded-proto").value_or("") == "https";
+                    // host[:port] or [v6]:port; only host-name characters are echoed back.
+                    std::string name = host;
+                    if (!name.empty() && name.front() == '[') {
+                        const auto close = name.find(']');
+                        name = close == std::string::npos ? std::string() : name.substr(0, close + 1);
+                    } else if (const auto colon = name.find(':'); colon != std::string::npos) {
+                        name = name.substr(0, colon);
+                    }
+                    const bool plain = !name.empty() && name.size() <= 255 &&
+                                       name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                              "0123456789.-[]:") == std::string::npos;
+                    if (app.tile_port > 0 && !tls && plain)
+                        base = "http://" + name + ":" + std::to_string(app.tile_port);
+                    return Response::json(200, {{"base", base},
+                                                {"tile_port", app.tile_port > 0 ? nlohmann::json(app.tile_port)
+                                                                                : nlohmann::json(nullptr)}});
+                }});
+
     router.add({"GET", "/wmts/1.0.0/WMTSCapabilities.xml", "registry.read",
                 "WMTS 1.0.0 服务能力文档（GoogleMapsCompatible 瓦片矩阵集），供 GDAL、QGIS 打开地图图层", "地图",
                 [](const Request& req) {

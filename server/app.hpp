@@ -37,6 +37,9 @@ struct App {
     std::shared_ptr<ChangeSignals> signals = std::make_shared<ChangeSignals>();
     // The map tiles (register_tile_routes creates it); the tile port serves its cache hits.
     std::shared_ptr<tiles::TileService> tiles = nullptr;
+    // The tile port's number when `serve --tile-port` opened one (0: none); set before the
+    // main port starts. GET /api/map/tile-base tells the pages to load tiles from it.
+    int tile_port = 0;
 };
 
 void register_system_routes(Router& router, App& app);

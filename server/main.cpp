@@ -118,8 +118,8 @@ int main(int argc, char** argv) {
             // Keeps the session cache and the tile expiry check fresh (migration 0028).
             server::ChangeListener changes(database, app.signals);
             changes.wait_listening(std::chrono::seconds(5));
-            server::HttpServer http(router, sopt);
-            http.start();
+            // The tile port opens first, so that the pages hear of it (app.tile_port) from
+            // the first request on the main port.
             std::unique_ptr<server::TilePort> tiles_port;
             if (tile_port >= 0) {
                 tile_opt.address = sopt.address;
@@ -128,7 +128,10 @@ int main(int argc, char** argv) {
                 tile_opt.workers = std::max(1, sopt.threads);
                 tiles_port = std::make_unique<server::TilePort>(router, app, tile_opt);
                 tiles_port->start();
+                app.tile_port = tiles_port->port();
             }
+            server::HttpServer http(router, sopt);
+            http.start();
             nlohmann::json up = {{"level", "info"}, {"msg", "listening"}, {"address", sopt.address},
                                  {"port", http.port()}, {"database", pg::redact_url(database)}};
             if (tiles_port) up["tile_port"] = tiles_port->port();

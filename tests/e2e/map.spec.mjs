@@ -20,6 +20,12 @@ export const mapTests = [
       await page.locator('img.leaflet-tile-loaded[src*="/tiles/objects/"]').first().waitFor({ timeout: TIMEOUT })
       assert.ok(tileStatus.length > 0, 'tiles were requested')
       assert.ok(tileStatus.every(([, s]) => s === 200 || s === 304), 'every tile answered 200/304: ' + JSON.stringify(tileStatus.filter(([, s]) => s !== 200 && s !== 304).slice(0, 3)))
+      // run.sh serves with --tile-port 0: the page loads its tiles from that port (another
+      // origin than the page, the same session cookie), as the server names it.
+      const tileBase = await page.evaluate(async () => (await (await fetch('/api/map/tile-base')).json()).base)
+      assert.match(tileBase, /^http:\/\/127\.0\.0\.1:\d+$/, 'the server names its tile port')
+      assert.notEqual(new URL(tileBase).port, new URL(BASE).port)
+      assert.ok(tileStatus.every(([u]) => u.startsWith(tileBase + '/tiles/')), 'tiles from the tile port: ' + tileStatus[0][0])
       // Untick 低风险 and 一般风险: the objects layer now asks for risk=3,4 only.
       const filter = page.locator('[data-test="risk-filter"]')
       await filter.getByText('低风险', { exact: true }).click()

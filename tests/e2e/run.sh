@@ -72,7 +72,7 @@ createdb "$DB"
 mkdir -p "$WORK/data"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 BASE_URL="http://127.0.0.1:$PORT"
-"$TWINDRAW" --database "dbname=$DB" serve --address 127.0.0.1 --port "$PORT" --web-dir "$WEB_DIST" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
+"$TWINDRAW" --database "dbname=$DB" serve --address 127.0.0.1 --port "$PORT" --tile-port 0 --web-dir "$WEB_DIST" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 
 # Wait until the server answers /readyz (bounded; fails early if the server dies).

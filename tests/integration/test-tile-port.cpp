@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <nlohmann/json.hpp>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -419,4 +420,20 @@ TEST_F(TilePort, TileExpiryIsSeenAtOnceAfterAnApiChangeAndWithinASecondAfterSql)
     EXPECT_LT(ms, 1000) << "the old tile was served for " << ms << " ms";
     EXPECT_EQ(get(tile_port, here, token).header("etag"), here_etag);  // the same picture as at first
     EXPECT_EQ(get(tile_port, far, token).header("etag"), far_etag);
+}
+
+// The pages learn the tile port from the main port (GET /api/map/tile-base): the page's host
+// with the tile port; none for a page that came over HTTPS (the tile port has no TLS); a
+// host with other characters than a host name's is not echoed back; no session → 401.
+TEST_F(TilePort, TheMainPortNamesTheTilePortToThePages) {
+    const std::string token = login();
+    ASSERT_GE(until([&] { return get(port, "/healthz", "").status == 200; }), 0);
+    auto r = get(port, "/api/map/tile-base", token);
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto j = nlohmann::json::parse(r.body);
+    EXPECT_EQ(j["base"], "http://127.0.0.1:" + std::to_string(tile_port));
+    EXPECT_EQ(j["tile_port"], tile_port);
+    j = nlohmann::json::parse(get(port, "/api/map/tile-base", token, "X-Forwarded-Proto: https\r\n").body);
+    EXPECT_EQ(j["base"], "");
+    EXPECT_EQ(get(port, "/api/map/tile-base", "").status, 401);
 }

@@ -4,6 +4,7 @@
 // /api/auth/me with 404: the shell then runs open, every entry allowed, no login page.
 import { reactive } from 'vue'
 import { ApiError, api, setCsrfToken } from './api.js'
+import { loadTileBase } from './tile-base.js'
 
 export const auth = reactive({
   loaded: false, // /api/auth/me has answered at least once
@@ -42,7 +43,8 @@ export function loadMe(force = false) {
     .then((me) => {
       auth.installed = true
       apply(me)
-      return auth.user
+      // The tile port, if any, before a map page asks for its first tile.
+      return auth.user ? loadTileBase().then(() => auth.user) : auth.user
     })
     .catch((e) => {
       if (e instanceof ApiError && e.status === 404) {
