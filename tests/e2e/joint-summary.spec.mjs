@@ -174,6 +174,31 @@ export const jointSummaryTests = [
     },
   ],
   [
+    '联合检查汇总：作业页（结果审核）与工作详情页显示该作业的汇总表',
+    async (page) => {
+      // The job page of the reviewer (JobForm at /random/results/{id}).
+      await login(page, await current('yz_reviewer'), `/random/results/${state.job.id}`)
+      const section = page.locator('.job-joint-summary')
+      await section.locator('.joint-summary-current', { hasText: '联合检查汇总表.pdf' }).waitFor({ timeout: TIMEOUT })
+      assert.match(await section.textContent(), /第 1 版/)
+      const href = await section.locator('.joint-summary-current').getAttribute('href')
+      const res = await page.request.get(BASE + href)
+      assert.equal(res.status(), 200)
+      assert.ok((await res.body()).equals(PDF), 'the job page links the uploaded file')
+      await logout(page)
+
+      // The lead department's work page (工作详情) has the column for the job.
+      const assigner = await current('yz_assigner')
+      await login(page, assigner, '/portal')
+      const list = await apiGet(`/api/tasks/${state.task}/joint-summaries`)
+      await page.goto(`${BASE}/random/works/${state.task}/${list.lead.id}`)
+      const row = page.locator('.work-jobs .el-table__row', { hasText: state.job.job_no })
+      await row.locator('.joint-summary-current', { hasText: '联合检查汇总表.pdf' }).waitFor({ timeout: TIMEOUT })
+      await page.locator('.work-joint-note').waitFor({ timeout: TIMEOUT })
+      await logout(page)
+    },
+  ],
+  [
     '联合检查汇总：配合部门在任务详情页查看并下载汇总表，并收到通知',
     async (page) => {
       await login(page, coop, `/random/tasks/${state.task}`)
