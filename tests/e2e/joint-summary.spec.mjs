@@ -135,6 +135,7 @@ export const jointSummaryTests = [
       }
       await logout(page)
 
+      state.leader = leader
       await login(page, leader, '/portal')
       const mine = await apiGet(`/api/jobs/mine?task_id=${task.id}`)
       assert.ok(mine.total > 0, 'the leader has the job of the joint task')
@@ -146,6 +147,9 @@ export const jointSummaryTests = [
         item_results: job.items.map((i) => ({ item_id: i.item_id, content: '查验营业执照', qualified: true })) }
       if (job.advance_notice === 'required') form.notice_given = '电话告知'
       expect(await send(page, 'POST', `/api/jobs/${job.id}/submit`, form), 200)
+      // The job page (我的检查) of a submitted job of a joint task: the summary is 待上传.
+      await page.goto(`${BASE}/random/jobs/${job.id}`)
+      await page.locator('.job-joint-summary .joint-summary-missing', { hasText: '待上传' }).waitFor({ timeout: TIMEOUT })
       await logout(page)
     },
   ],
@@ -174,8 +178,18 @@ export const jointSummaryTests = [
     },
   ],
   [
-    '联合检查汇总：作业页（结果审核）与工作详情页显示该作业的汇总表',
+    '联合检查汇总：作业页（我的检查、结果审核）与工作详情页显示该作业的汇总表',
     async (page) => {
+      // The group leader's job page (我的检查): the version it signed, downloadable through the job.
+      await login(page, state.leader, `/random/jobs/${state.job.id}`)
+      const mineSection = page.locator('.job-joint-summary')
+      const mineLink = mineSection.locator('.joint-summary-current', { hasText: '联合检查汇总表.pdf' })
+      await mineLink.waitFor({ timeout: TIMEOUT })
+      const mineRes = await page.request.get(BASE + (await mineLink.getAttribute('href')))
+      assert.equal(mineRes.status(), 200)
+      assert.ok((await mineRes.body()).equals(PDF), 'the inspector downloads the uploaded file')
+      await logout(page)
+
       // The job page of the reviewer (JobForm at /random/results/{id}).
       await login(page, await current('yz_reviewer'), `/random/results/${state.job.id}`)
       const section = page.locator('.job-joint-summary')
