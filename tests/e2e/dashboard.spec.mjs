@@ -121,7 +121,14 @@ export const dashboardTests = [
       }
       await pick('问题企业', (q) => q.get('what') === 'problems' && !q.has('category') && q.get('year'))
       await pick(`${code} `, (q) => q.get('category') === code && !q.has('what') && q.get('year'))
-      await pick('全部检查', (q) => !q.has('category') && !q.has('what') && q.get('year'))
+      // Back to 全部检查: those tiles were loaded before (the browser may serve them from its
+      // cache without a request), so the tiles on the map are checked instead.
+      await page.locator('[data-test="heat-category"]').click()
+      await page.locator('.el-select-dropdown__item:visible', { hasText: '全部检查' }).first().click()
+      await page.waitForFunction(() => {
+        const tiles = [...document.querySelectorAll('.leaflet-pane img.leaflet-tile')].map((i) => i.src).filter((u) => u.includes('/tiles/heat/'))
+        return tiles.length > 0 && tiles.every((u) => u.includes('year=') && !u.includes('category=') && !u.includes('what='))
+      }, null, { timeout: TIMEOUT })
       assert.match(await page.locator('[data-test="heat-hint"]').textContent(), /只筛选热力图/)
 
       // Back to the city.
