@@ -48,10 +48,9 @@ void register_joint_summary_routes(Router& router, App& app) {
                 [&app](const Request& req) {
                     return Response::json(200, joint_summary::for_job(app.pool, params::path_id(req)));
                 }});
-    router.add({"GET", "/api/jobs/{id}/joint-summary/{version}/file", "job.submit",
-                "下载检查作业的联合检查汇总表某一版本的文件", tag, [&app](const Request& req) {
-                    auto f = joint_summary::get_job_file(app.pool, app.data_dir, params::path_id(req),
-                                                         params::path_id(req, "version"));
+    router.add({"GET", "/api/joint-summaries/{id}/job-file", "job.submit",
+                "从检查作业页下载联合检查汇总表某一版本的文件（须能看到该作业）", tag, [&app](const Request& req) {
+                    auto f = joint_summary::get_job_file(app.pool, app.data_dir, params::path_id(req));
                     return Response::download(std::move(f.bytes), f.content_type, f.filename);
                 }});
 }

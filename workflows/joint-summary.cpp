@@ -317,12 +317,12 @@ json for_job(pg::Pool& pool, long long job_id) {
     });
 }
 
-File get_job_file(pg::Pool& pool, const std::string& data_dir, long long job_id, long long summary_id) {
+File get_job_file(pg::Pool& pool, const std::string& data_dir, long long summary_id) {
     auto row = pg::with_read(pool, "joint-summary-job-file", [&](pqxx::read_transaction& tx) {
         auto r = pg::exec(tx,
                           "SELECT s.content_type, s.filename, s.sha256 FROM joint_summary s"
-                          " JOIN inspection_job j ON j.id = s.job_id WHERE s.id = $1::bigint AND s.job_id = $2::bigint",
-                          pg::Params().add(summary_id).add(job_id));
+                          " JOIN inspection_job j ON j.id = s.job_id WHERE s.id = $1::bigint",
+                          pg::Params().add(summary_id));
         if (r.empty()) throw not_found("联合检查汇总表不存在");
         return std::array<std::string, 3>{r[0][0].c_str(), r[0][1].c_str(), r[0][2].c_str()};
     });

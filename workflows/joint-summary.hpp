@@ -51,8 +51,8 @@ File get_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor
 /// [...] newest first}. 404 when the actor does not see the job.
 nlohmann::json for_job(pg::Pool& pool, long long job_id);
 
-/// The file of version summary_id of job_id's summary, for whoever sees the job and the
-/// version (404 otherwise).
-File get_job_file(pg::Pool& pool, const std::string& data_dir, long long job_id, long long summary_id);
+/// The file of version summary_id for whoever sees both the version and its job (the job
+/// page's download; 404 otherwise).
+File get_job_file(pg::Pool& pool, const std::string& data_dir, long long summary_id);
 
 }  // namespace twindraw::joint_summary

@@ -477,17 +477,13 @@ TEST_F(JointSummaryApi, TheJobsGroupReadsItsSummaryOnTheJobPage) {
     EXPECT_EQ(mine["current"]["id"], v["id"]);
     EXPECT_EQ(mine["current"]["conclusion"], "组员已签字");
     EXPECT_EQ(mine["current"]["version_no"], v["version_no"]);
-    const std::string file = path + "/" + std::to_string(v["id"].get<long long>()) + "/file";
+    const std::string file = "/api/joint-summaries/" + std::to_string(v["id"].get<long long>()) + "/job-file";
     auto got = call(leader, "GET", file);
     ASSERT_EQ(got.status, 200) << got.body;
     EXPECT_EQ(got.body, kJpeg);
     EXPECT_EQ(call(leader, "GET", "/api/joint-summaries/" + std::to_string(v["id"].get<long long>()) + "/file").status,
               403);
-    // A version of another job through this job: 404.
-    EXPECT_EQ(call(leader, "GET", "/api/jobs/" + std::to_string(open_job) + "/joint-summary/" +
-                                      std::to_string(v["id"].get<long long>()) + "/file")
-                  .status,
-              404);
+    EXPECT_EQ(call(leader, "GET", "/api/joint-summaries/999999999/job-file").status, 404);
 
     // An inspector of 渝中区 outside the group: neither the job nor its summary.
     {
