@@ -41,6 +41,18 @@ void register_joint_summary_routes(Router& router, App& app) {
                         joint_summary::get_file(app.pool, app.data_dir, params::flow_actor(req), params::path_id(req));
                     return Response::download(std::move(f.bytes), f.content_type, f.filename);
                 }});
+    // On the job page (我的检查): the group's inspectors read the summary they signed
+    // without reading the task pages.
+    router.add({"GET", "/api/jobs/{id}/joint-summary", "job.submit",
+                "检查作业的联合检查汇总表（联合抽查任务；当前版本与历史版本，检查组成员与任务各部门可见）", tag,
+                [&app](const Request& req) {
+                    return Response::json(200, joint_summary::for_job(app.pool, params::path_id(req)));
+                }});
+    router.add({"GET", "/api/joint-summaries/{id}/job-file", "job.submit",
+                "从检查作业页下载联合检查汇总表某一版本的文件（须能看到该作业）", tag, [&app](const Request& req) {
+                    auto f = joint_summary::get_job_file(app.pool, app.data_dir, params::path_id(req));
+                    return Response::download(std::move(f.bytes), f.content_type, f.filename);
+                }});
 }
 
 }  // namespace twindraw::server

@@ -284,6 +284,51 @@ json upload(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor& 
     });
 }
 
+json for_job(pg::Pool& pool, long long job_id) {
+    return pg::with_read(pool, "joint-summary-job", [&](pqxx::read_transaction& tx) {
+        // The job under its own row-level security (its units, its group, 0013/0023):
+        // whoever opens the job page; inspection_task has no row policy.
+        auto j = pg::exec(tx,
+                          "SELECT j.task_id, j.state, t.task_type, t.initiating_authority_id, a.name"
+                          " FROM inspection_job j LEFT JOIN inspection_task t ON t.id = j.task_id"
+                          " LEFT JOIN authority a ON a.id = t.initiating_authority_id WHERE j.id = $1::bigint",
+                          pg::Params().add(job_id));
+        if (j.empty()) throw not_found("检查作业不存在");
+        const std::string state = j[0][1].as<std::string>();
+        const bool joint = !j[0][2].is_null() && j[0][2].as<std::string>() == "joint";
+        json out = {{"job_id", job_id},
+                    {"task_id", j[0][0].is_null() ? json(nullptr) : json(j[0][0].as<long long>())},
+                    {"joint", joint},
+                    {"state", state},
+                    {"state_label", jobs::state_label(state)},
+                    {"ready", joint && ready(state)},
+                    {"current", nullptr},
+                    {"versions", json::array()}};
+        if (!joint) return out;
+        out["lead"] = {{"id", j[0][3].as<long long>()}, {"name", j[0][4].c_str()}};
+        // Versions under joint_summary's policies: the task's departments, and the job's
+        // own group, whose members sign the summary (0029).
+        for (const auto& r :
+             pg::exec(tx, std::string(kVersionSelect) + " WHERE s.job_id = $1::bigint ORDER BY s.version_no DESC",
+                      pg::Params().add(job_id)))
+            out["versions"].push_back(version_json(r));
+        if (!out["versions"].empty()) out["current"] = out["versions"][0];
+        return out;
+    });
+}
+
+File get_job_file(pg::Pool& pool, const std::string& data_dir, long long summary_id) {
+    auto row = pg::with_read(pool, "joint-summary-job-file", [&](pqxx::read_transaction& tx) {
+        auto r = pg::exec(tx,
+                          "SELECT s.content_type, s.filename, s.sha256 FROM joint_summary s"
+                          " JOIN inspection_job j ON j.id = s.job_id WHERE s.id = $1::bigint",
+                          pg::Params().add(summary_id));
+        if (r.empty()) throw not_found("联合检查汇总表不存在");
+        return std::array<std::string, 3>{r[0][0].c_str(), r[0][1].c_str(), r[0][2].c_str()};
+    });
+    return {row[0], row[1], files::get(data_dir, row[2])};
+}
+
 File get_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor& actor, long long summary_id) {
     (void)actor;  // row-level security of joint_summary decides what the actor sees
     auto row = pg::with_read(pool, "joint-summary-file", [&](pqxx::read_transaction& tx) {

@@ -45,4 +45,14 @@ struct File {
 /// The file of one version the actor may see (404 otherwise).
 File get_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor& actor, long long summary_id);
 
+/// The summary of one job as the job page shows it to whoever sees the job (its group's
+/// inspectors included): {job_id, task_id, joint, state, state_label, ready (joint and
+/// the result submitted or accepted), lead {id, name} (joint only), current, versions
+/// [...] newest first}. 404 when the actor does not see the job.
+nlohmann::json for_job(pg::Pool& pool, long long job_id);
+
+/// The file of version summary_id for whoever sees both the version and its job (the job
+/// page's download; 404 otherwise).
+File get_job_file(pg::Pool& pool, const std::string& data_dir, long long summary_id);
+
 }  // namespace twindraw::joint_summary

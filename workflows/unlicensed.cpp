@@ -56,15 +56,6 @@ std::optional<double> number(input::Fields& f, const json& body, const char* nam
     return v.get<double>();
 }
 
-// Great-circle distance in metres (mean Earth radius), for "how far from me" in a list.
-double haversine_m(double lon1, double lat1, double lon2, double lat2) {
-    const double r = 6371008.8, rad = M_PI / 180;
-    const double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
-    const double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                     std::cos(lat1 * rad) * std::cos(lat2 * rad) * std::sin(dlon / 2) * std::sin(dlon / 2);
-    return 2 * r * std::asin(std::sqrt(a));
-}
-
 std::optional<std::string> opt(const std::string& s) {
     return s.empty() ? std::nullopt : std::optional<std::string>(s);
 }
@@ -205,12 +196,25 @@ json list(pg::Pool& pool, const Filter& f) {
         json items = json::array();
         {
             pg::Params pp = p;
+            std::string select = kSelect, order = " ORDER BY b.found_at DESC, b.id DESC";
+            if (f.from_lonlat) {
+                // 无照查看 from the phone's position: nearest first, by the distance on the
+                // sphere, in SQL through the KNN operator of the GiST index on
+                // geom::geography (0029), so a page is the next nearest records wherever
+                // they were found; the same distance is the one shown.
+                pp.add(f.from_lonlat->first).add(f.from_lonlat->second);
+                const std::string here = "ST_SetSRID(ST_MakePoint($" + std::to_string(pp.size() - 1) + "::float8, $" +
+                                         std::to_string(pp.size()) + "::float8), 4326)::geography";
+                select.insert(select.find(" FROM unlicensed_business b"),
+                              ", ST_Distance(b.geom::geography, " + here + ", false) AS distance_m");
+                // No tie-break column: a second sort key would stop the index's ordered scan
+                // (records at one identical point come in the index's order).
+                order = " ORDER BY b.geom::geography <-> " + here;
+            }
             const std::string limit = pp.next(std::to_string(f.page_size));
             const std::string offset = pp.next(std::to_string((f.page - 1) * f.page_size));
-            for (const auto& r : pg::exec(tx,
-                                          std::string(kSelect) + where + " ORDER BY b.found_at DESC, b.id DESC LIMIT " +
-                                              limit + "::bigint OFFSET " + offset + "::bigint",
-                                          pp)) {
+            for (const auto& r : pg::exec(
+                     tx, select + where + order + " LIMIT " + limit + "::bigint OFFSET " + offset + "::bigint", pp)) {
                 auto j = record_json(r);
                 j.erase("operator_id_no");  // in the detail and the export only
                 if (f.from_lonlat) {
@@ -218,7 +222,7 @@ json list(pg::Pool& pool, const Filter& f) {
                     const double to_lon = j["lon"].get<double>(), to_lat = j["lat"].get<double>();
                     const nav::Links l =
                         nav::links({{lon, lat}, "我的位置"}, {{to_lon, to_lat}, j["name"].get<std::string>()});
-                    j["distance_m"] = std::round(haversine_m(lon, lat, to_lon, to_lat));
+                    j["distance_m"] = std::round(r["distance_m"].as<double>());
                     j["nav"] = {{"amap", l.amap}, {"baidu", l.baidu}, {"tencent", l.tencent}};
                 }
                 items.push_back(std::move(j));

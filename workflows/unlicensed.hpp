@@ -38,7 +38,8 @@ struct Filter {
 /// Error(BadRequest) naming the parameter for a bad date, range, division or status.
 void validate(const Filter& f);
 
-/// {items (the page, newest found first), total, page, page_size, points (every match:
+/// {items (the page, newest found first; with from_lonlat nearest first, by the distance
+/// on the sphere in SQL, each with distance_m and nav), total, page, page_size, points (every match:
 /// id, name, lon, lat, status — at most 5000, for the map), points_truncated}.
 nlohmann::json list(pg::Pool& pool, const Filter& f);
 

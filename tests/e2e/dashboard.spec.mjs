@@ -109,6 +109,28 @@ export const dashboardTests = [
       await page.locator('[data-test="show-heat"]').click()
       await heat
 
+      // The category selector filters the heat layer: 问题企业 asks for what=problems,
+      // a result category (from the legend API) for category=NN.
+      const legend = await json(page, '/api/map/legend')
+      const code = legend.results.categories.find((c) => c.code === '07')?.code || legend.results.categories[0].code
+      const pick = async (text, test) => {
+        const req = page.waitForRequest((r) => r.url().includes('/tiles/heat/') && test(new URL(r.url()).searchParams), { timeout: TIMEOUT })
+        await page.locator('[data-test="heat-category"]').click()
+        await page.locator('.el-select-dropdown__item:visible', { hasText: text }).first().click()
+        await req
+      }
+      await pick('问题企业', (q) => q.get('what') === 'problems' && !q.has('category') && q.get('year'))
+      await pick(`${code} `, (q) => q.get('category') === code && !q.has('what') && q.get('year'))
+      // Back to 全部检查: those tiles were loaded before (the browser may serve them from its
+      // cache without a request), so the tiles on the map are checked instead.
+      await page.locator('[data-test="heat-category"]').click()
+      await page.locator('.el-select-dropdown__item:visible', { hasText: '全部检查' }).first().click()
+      await page.waitForFunction(() => {
+        const tiles = [...document.querySelectorAll('.leaflet-pane img.leaflet-tile')].map((i) => i.src).filter((u) => u.includes('/tiles/heat/'))
+        return tiles.length > 0 && tiles.every((u) => u.includes('year=') && !u.includes('category=') && !u.includes('what='))
+      }, null, { timeout: TIMEOUT })
+      assert.match(await page.locator('[data-test="heat-hint"]').textContent(), /只筛选热力图/)
+
       // Back to the city.
       await page.locator('[data-test="district-tag"] .el-tag__close').click()
       await page.locator('[data-test="district-all"]').waitFor({ timeout: TIMEOUT })

@@ -135,6 +135,7 @@ export const jointSummaryTests = [
       }
       await logout(page)
 
+      state.leader = leader
       await login(page, leader, '/portal')
       const mine = await apiGet(`/api/jobs/mine?task_id=${task.id}`)
       assert.ok(mine.total > 0, 'the leader has the job of the joint task')
@@ -146,6 +147,9 @@ export const jointSummaryTests = [
         item_results: job.items.map((i) => ({ item_id: i.item_id, content: '查验营业执照', qualified: true })) }
       if (job.advance_notice === 'required') form.notice_given = '电话告知'
       expect(await send(page, 'POST', `/api/jobs/${job.id}/submit`, form), 200)
+      // The job page (我的检查) of a submitted job of a joint task: the summary is 待上传.
+      await page.goto(`${BASE}/random/jobs/${job.id}`)
+      await page.locator('.job-joint-summary .joint-summary-missing', { hasText: '待上传' }).waitFor({ timeout: TIMEOUT })
       await logout(page)
     },
   ],
@@ -170,6 +174,41 @@ export const jointSummaryTests = [
       const entry = list.jobs.find((j) => j.job_id === state.job.id)
       assert.equal(entry.current.version_no, 1)
       assert.equal(entry.current.conclusion, '未发现问题，各部门检查事项均符合要求')
+      await logout(page)
+    },
+  ],
+  [
+    '联合检查汇总：作业页（我的检查、结果审核）与工作详情页显示该作业的汇总表',
+    async (page) => {
+      // The group leader's job page (我的检查): the version it signed, downloadable through the job.
+      await login(page, state.leader, `/random/jobs/${state.job.id}`)
+      const mineSection = page.locator('.job-joint-summary')
+      const mineLink = mineSection.locator('.joint-summary-current', { hasText: '联合检查汇总表.pdf' })
+      await mineLink.waitFor({ timeout: TIMEOUT })
+      const mineRes = await page.request.get(BASE + (await mineLink.getAttribute('href')))
+      assert.equal(mineRes.status(), 200)
+      assert.ok((await mineRes.body()).equals(PDF), 'the inspector downloads the uploaded file')
+      await logout(page)
+
+      // The job page of the reviewer (JobForm at /random/results/{id}).
+      await login(page, await current('yz_reviewer'), `/random/results/${state.job.id}`)
+      const section = page.locator('.job-joint-summary')
+      await section.locator('.joint-summary-current', { hasText: '联合检查汇总表.pdf' }).waitFor({ timeout: TIMEOUT })
+      assert.match(await section.textContent(), /第 1 版/)
+      const href = await section.locator('.joint-summary-current').getAttribute('href')
+      const res = await page.request.get(BASE + href)
+      assert.equal(res.status(), 200)
+      assert.ok((await res.body()).equals(PDF), 'the job page links the uploaded file')
+      await logout(page)
+
+      // The lead department's work page (工作详情) has the column for the job.
+      const assigner = await current('yz_assigner')
+      await login(page, assigner, '/portal')
+      const list = await apiGet(`/api/tasks/${state.task}/joint-summaries`)
+      await page.goto(`${BASE}/random/works/${state.task}/${list.lead.id}`)
+      const row = page.locator('.work-jobs .el-table__row', { hasText: state.job.job_no })
+      await row.locator('.joint-summary-current', { hasText: '联合检查汇总表.pdf' }).waitFor({ timeout: TIMEOUT })
+      await page.locator('.work-joint-note').waitFor({ timeout: TIMEOUT })
       await logout(page)
     },
   ],

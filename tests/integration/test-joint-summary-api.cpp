@@ -452,3 +452,57 @@ TEST_F(JointSummaryApi, BadFilesAndFieldsAreRefusedWithoutWriting) {
     EXPECT_EQ(error_fields(r), (std::set<std::string>{"conclusion", "summary"}));
     EXPECT_EQ(sql_count("SELECT count(*) FROM joint_summary"), before);
 }
+
+// The job page (我的检查): the group leader (an inspector, scope self, without task.read)
+// reads its job's summary and downloads each version through the job, sees a new version
+// as the current one; an inspector outside the group sees neither (404), and the
+// task-page download stays closed to inspectors (403).
+TEST_F(JointSummaryApi, TheJobsGroupReadsItsSummaryOnTheJobPage) {
+    const std::string path = "/api/jobs/" + std::to_string(done_job) + "/joint-summary";
+    const long long before = sql_count("SELECT count(*) FROM joint_summary WHERE job_id = " + std::to_string(done_job));
+    json mine = ok(call(leader, "GET", path));
+    EXPECT_EQ(mine["joint"], true);
+    EXPECT_EQ(mine["ready"], true);
+    EXPECT_EQ(mine["state"], "submitted");
+    EXPECT_EQ(mine["task_id"], joint_task);
+    EXPECT_EQ(mine["lead"]["id"], yuzhong);
+    EXPECT_EQ(static_cast<long long>(mine["versions"].size()), before);
+
+    // A new version by the lead department is the current one on the job page.
+    const json v = ok(upload("yz_assigner", done_job, kJpeg,
+                             {{"filename", "汇总表.jpg"}, {"summary_date", "2026-03-04"}, {"conclusion", "组员已签字"}}),
+                      201);
+    mine = ok(call(leader, "GET", path));
+    ASSERT_EQ(static_cast<long long>(mine["versions"].size()), before + 1) << mine.dump();
+    EXPECT_EQ(mine["current"]["id"], v["id"]);
+    EXPECT_EQ(mine["current"]["conclusion"], "组员已签字");
+    EXPECT_EQ(mine["current"]["version_no"], v["version_no"]);
+    const std::string file = "/api/joint-summaries/" + std::to_string(v["id"].get<long long>()) + "/job-file";
+    auto got = call(leader, "GET", file);
+    ASSERT_EQ(got.status, 200) << got.body;
+    EXPECT_EQ(got.body, kJpeg);
+    EXPECT_EQ(call(leader, "GET", "/api/joint-summaries/" + std::to_string(v["id"].get<long long>()) + "/file").status,
+              403);
+    EXPECT_EQ(call(leader, "GET", "/api/joint-summaries/999999999/job-file").status, 404);
+
+    // An inspector of 渝中区 outside the group: neither the job nor its summary.
+    {
+        pqxx::connection c(db->url());
+        pqxx::work tx(c);
+        auto other = tx.exec_params(
+            "SELECT i.id FROM inspector i, inspection_job j WHERE j.id = $1 AND i.authority_id = $2"
+            " AND NOT i.id = ANY (j.inspector_ids) AND NOT EXISTS (SELECT 1 FROM app_user u WHERE u.inspector_id = i.id)"
+            " ORDER BY i.id LIMIT 1",
+            done_job, yuzhong);
+        ASSERT_EQ(other.size(), 1u);
+        add_user(tx, "outside_inspector", yuzhong, "inspector", other[0][0].as<long long>());
+        tx.commit();
+    }
+    refused(call("outside_inspector", "GET", path), 404, "not_found");
+    EXPECT_EQ(call("outside_inspector", "GET", file).status, 404);
+    // Without job.submit (the cooperating department's assigner), no session, a bad id.
+    EXPECT_EQ(call("spb_assigner", "GET", path).status, 403);
+    EXPECT_EQ(call("", "GET", path).status, 401);
+    EXPECT_EQ(call(leader, "GET", "/api/jobs/999999999/joint-summary").status, 404);
+    EXPECT_EQ(call(leader, "GET", "/api/jobs/x/joint-summary").status, 400);
+}

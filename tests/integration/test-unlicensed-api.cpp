@@ -389,5 +389,62 @@ TEST_F(UnlicensedApi, ExcelExportFollowsTheFiltersAndTheScope) {
     EXPECT_EQ(call(kNobody, "GET", "/api/unlicensed/export.xlsx").status, 403);
 }
 
+
+// 无照查看 on the phone: with lon/lat the list is nearest first (in SQL, by the distance on
+// the sphere), across pages and together with the filters; without them newest first. The
+// nearest is found first and the farthest last, and 0.009° north (≈1,001 m) lies farther
+// than 0.010° east (≈968 m) at 29.55°N, so neither the found time nor planar degrees give
+// this order. The ORDER BY expression walks the geography index (0029).
+TEST_F(UnlicensedApi, PhoneListIsNearestFirstFromThePosition) {
+    const long long nearest = create("近处摊", 106.551, 29.551, "2026-04-01 08:00");
+    const long long east = create("东边摊", 106.56, 29.55, "2026-04-02 08:00");
+    const long long north = create("北边摊", 106.55, 29.559, "2026-04-03 08:00");
+    const long long far = create("远处摊", 106.52, 29.52, "2026-04-04 08:00");
+    const long long yubei = create("渝北摊", 106.65, 29.55, "2026-03-30 08:00", kNorth);
+    auto list = [&](long long user, const std::string& q) {
+        auto r = call(user, "GET", "/api/unlicensed" + q);
+        EXPECT_EQ(r.status, 200) << r.body;
+        return r.status == 200 ? parse(r) : json::object();
+    };
+    auto ids = [](const json& body) {
+        std::vector<long long> out;
+        for (const auto& i : body["items"]) out.push_back(i["id"].get<long long>());
+        return out;
+    };
+    const std::string here = "lon=106.55&lat=29.55";
+
+    const json all = list(kLeader, "?" + here);
+    EXPECT_EQ(ids(all), (std::vector<long long>{nearest, east, north, far, yubei}));
+    ASSERT_EQ(all["items"].size(), 5u);
+    double last = -1;
+    for (const auto& i : all["items"]) {
+        EXPECT_GE(i["distance_m"].get<double>(), last) << i.dump();
+        last = i["distance_m"].get<double>();
+    }
+    EXPECT_NEAR(all["items"][1]["distance_m"].get<double>(), 968, 5);   // 0.010° of longitude at 29.55°N
+    EXPECT_NEAR(all["items"][2]["distance_m"].get<double>(), 1001, 5);  // 0.009° of latitude
+    EXPECT_EQ(all["points"].size(), 5u);
+
+    // Pages continue the order; filters still apply; without a position newest first.
+    EXPECT_EQ(ids(list(kLeader, "?page_size=2&page=2&" + here)), (std::vector<long long>{north, far}));
+    EXPECT_EQ(ids(list(kLeader, "?division_code=500103&" + here)), (std::vector<long long>{nearest, east, north, far}));
+    EXPECT_EQ(ids(list(kLeader, "?from=2026-04-02&to=2026-04-03&" + here)), (std::vector<long long>{east, north}));
+    EXPECT_EQ(ids(list(kLeader, "")), (std::vector<long long>{far, north, east, nearest, yubei}));
+    // From the 渝北 record's place it comes first; the data scope still holds for the supervisor.
+    EXPECT_EQ(ids(list(kLeader, "?lon=106.65&lat=29.55"))[0], yubei);
+    EXPECT_EQ(ids(list(kNorth, "?lon=106.55&lat=29.55")), (std::vector<long long>{yubei}));
+
+    // The ORDER BY expression is the one the geography GiST index answers (KNN scan).
+    pqxx::connection c(db.url());
+    pqxx::nontransaction tx(c);
+    tx.exec("SET enable_seqscan = off");
+    std::string plan;
+    for (const auto& r : tx.exec(
+             "EXPLAIN SELECT b.id FROM unlicensed_business b ORDER BY b.geom::geography <->"
+             " ST_SetSRID(ST_MakePoint(106.55::float8, 29.55::float8), 4326)::geography LIMIT 20"))
+        plan += r[0].as<std::string>() + "\n";
+    EXPECT_NE(plan.find("unlicensed_business_geog_idx"), std::string::npos) << plan;
+}
+
 }  // namespace
 }  // namespace twindraw::testing
