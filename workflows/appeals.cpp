@@ -625,20 +625,9 @@ json withdraw(pg::Pool& pool, const flow::FlowActor& actor, long long id, const 
 
 json add_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor& actor, long long appeal_id,
               const std::string& filename, const std::string& bytes, size_t max_bytes) {
-    if (bytes.empty()) throw bad_request("empty_body", "上传内容为空");
-    if (bytes.size() > max_bytes)
-        throw Error(Error::Kind::TooLarge, "too_large",
-                    "文件过大（上限 " + std::to_string(max_bytes / 1024 / 1024) + " MB）");
-    std::string type;
-    if (bytes.size() > 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
-        static_cast<unsigned char>(bytes[1]) == 0xD8 && static_cast<unsigned char>(bytes[2]) == 0xFF)
-        type = "image/jpeg";
-    else if (bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0)
-        type = "image/png";
-    else if (bytes.rfind("%PDF-", 0) == 0)
-        type = "application/pdf";
-    else
-        throw Error(Error::Kind::Unsupported, "unsupported_type", "申诉附件只接受 PDF、JPEG 或 PNG 格式");
+    files::check_upload(bytes, max_bytes);
+    const std::string type = files::sniff(bytes);
+    if (type.empty()) throw Error(Error::Kind::Unsupported, "unsupported_type", "申诉附件只接受 PDF、JPEG 或 PNG 格式");
     std::string name = filename.empty() ? "申诉附件" : filename;
     name = files::clip_utf8(name, 200);
     const std::string hex = files::sha256_hex(bytes);

@@ -3,6 +3,7 @@
 
 #include "geo/error.hpp"
 #include "workflows/account-password.hpp"
+#include "workflows/file-store.hpp"
 #include "workflows/jobs.hpp"
 
 #include <charconv>
@@ -1139,19 +1140,9 @@ bool has_draw_password(pg::Pool& pool) {
 
 json add_scan(pg::Pool& pool, const std::string& data_dir, long long draw_id, const std::string& filename,
               const std::string& bytes, size_t max_bytes) {
-    if (bytes.empty()) throw bad_request("empty_body", "上传内容为空");
-    if (bytes.size() > max_bytes)
-        throw Error(Error::Kind::TooLarge, "too_large",
-                    "文件过大（上限 " + std::to_string(max_bytes / 1024 / 1024) + " MB）");
-    std::string type;
-    if (bytes.rfind("%PDF-", 0) == 0)
-        type = "application/pdf";
-    else if (bytes.size() > 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
-             static_cast<unsigned char>(bytes[1]) == 0xD8 && static_cast<unsigned char>(bytes[2]) == 0xFF)
-        type = "image/jpeg";
-    else if (bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0)
-        type = "image/png";
-    else
+    files::check_upload(bytes, max_bytes);
+    const std::string type = files::sniff(bytes);
+    if (type.empty())
         throw Error(Error::Kind::Unsupported, "unsupported_type", "只接受 PDF、JPEG 或 PNG 格式的签字扫描件或照片");
     std::string name = filename.empty() ? "签字记录" : filename;
     if (name.size() > 600) name = name.substr(0, 600);

@@ -27,6 +27,22 @@ std::string sha256_hex(const std::string& bytes) {
     return out;
 }
 
+void check_upload(const std::string& bytes, size_t max_bytes, const std::string& what) {
+    if (bytes.empty()) throw bad_request("empty_body", "上传内容为空");
+    if (bytes.size() > max_bytes)
+        throw Error(Error::Kind::TooLarge, "too_large",
+                    what + "过大（上限 " + std::to_string(max_bytes / 1024 / 1024) + " MB）");
+}
+
+std::string sniff(const std::string& bytes) {
+    if (bytes.size() > 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
+        static_cast<unsigned char>(bytes[1]) == 0xD8 && static_cast<unsigned char>(bytes[2]) == 0xFF)
+        return "image/jpeg";
+    if (bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0) return "image/png";
+    if (bytes.rfind("%PDF-", 0) == 0) return "application/pdf";
+    return "";
+}
+
 void put(const std::string& data_dir, const std::string& hex, const std::string& bytes) {
     const auto dir = dir_of(data_dir);
     std::filesystem::create_directories(dir);

@@ -4,6 +4,7 @@
 // jobs and of appeals.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace twindraw::files {
@@ -17,6 +18,14 @@ void put(const std::string& data_dir, const std::string& hex, const std::string&
 
 /// The stored bytes; Error(NotFound) when the file is missing.
 std::string get(const std::string& data_dir, const std::string& hex);
+
+/// Refuses an upload that is empty (Error BadRequest "empty_body") or larger than
+/// max_bytes (Error TooLarge "too_large", "<what>过大（上限 N MB）").
+void check_upload(const std::string& bytes, size_t max_bytes, const std::string& what = "文件");
+
+/// The type of uploaded bytes from their first bytes: "image/jpeg", "image/png" or
+/// "application/pdf"; empty for anything else.
+std::string sniff(const std::string& bytes);
 
 /// At most n characters of UTF-8 text, cut on a character boundary.
 std::string clip_utf8(const std::string& s, size_t n);

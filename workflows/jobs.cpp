@@ -584,19 +584,9 @@ json add_file(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor
               const std::string& kind, const std::string& filename, const std::string& bytes, size_t max_bytes) {
     if (kind != "photo" && kind != "file" && kind != "signature")
         throw bad_request("bad_kind", "附件类型应为 photo、file 或 signature", "kind");
-    if (bytes.empty()) throw bad_request("empty_body", "上传内容为空");
-    if (bytes.size() > max_bytes)
-        throw Error(Error::Kind::TooLarge, "too_large",
-                    "文件过大（上限 " + std::to_string(max_bytes / 1024 / 1024) + " MB）");
-    std::string type;
-    if (bytes.size() > 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
-        static_cast<unsigned char>(bytes[1]) == 0xD8 && static_cast<unsigned char>(bytes[2]) == 0xFF)
-        type = "image/jpeg";
-    else if (bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0)
-        type = "image/png";
-    else if (kind == "file" && bytes.rfind("%PDF-", 0) == 0)
-        type = "application/pdf";
-    else
+    files::check_upload(bytes, max_bytes);
+    const std::string type = files::sniff(bytes);
+    if (type.empty() || (type == "application/pdf" && kind != "file"))
         throw Error(Error::Kind::Unsupported, "unsupported_type",
                     kind == "file" ? "附件只接受 PDF、JPEG 或 PNG 格式" : "照片和签字只接受 JPEG 或 PNG 图片");
     std::string name = filename.empty() ? (kind == "photo"       ? "现场照片"

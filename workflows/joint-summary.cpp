@@ -122,11 +122,7 @@ bool ready(const std::string& state) {
 }  // namespace
 
 std::string sniff_type(const std::string& b) {
-    if (b.size() > 3 && static_cast<unsigned char>(b[0]) == 0xFF && static_cast<unsigned char>(b[1]) == 0xD8 &&
-        static_cast<unsigned char>(b[2]) == 0xFF)
-        return "image/jpeg";
-    if (b.rfind("\x89PNG\r\n\x1a\n", 0) == 0) return "image/png";
-    if (b.rfind("%PDF-", 0) == 0) return "application/pdf";
+    if (std::string type = files::sniff(b); !type.empty()) return type;
     // An Office Open XML workbook: a ZIP whose entries (names stored uncompressed in the
     // local and central headers) include the workbook part and the content types.
     if (b.rfind(std::string("PK\x03\x04", 4), 0) == 0 && b.find("xl/workbook.xml") != std::string::npos &&
@@ -205,10 +201,7 @@ json for_task(pg::Pool& pool, const flow::FlowActor& actor, long long task_id) {
 
 json upload(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor& actor, long long job_id,
             const Fields& fields, const std::string& bytes, size_t max_bytes) {
-    if (bytes.empty()) throw bad_request("empty_body", "上传内容为空");
-    if (bytes.size() > max_bytes)
-        throw Error(Error::Kind::TooLarge, "too_large",
-                    "文件过大（上限 " + std::to_string(max_bytes / 1024 / 1024) + " MB）");
+    files::check_upload(bytes, max_bytes);
     const std::string type = sniff_type(bytes);
     if (type.empty())
         throw Error(Error::Kind::Unsupported, "unsupported_type", "联合检查汇总表只接受 PDF、JPEG、PNG 或 XLSX 文件");

@@ -372,17 +372,9 @@ json set_status(pg::Pool& pool, long long id, const json& body) {
 
 json add_photo(pg::Pool& pool, const std::string& data_dir, long long record_id, const std::string& filename,
                const std::string& bytes, size_t max_bytes) {
-    if (bytes.empty()) throw bad_request("empty_body", "上传内容为空");
-    if (bytes.size() > max_bytes)
-        throw Error(Error::Kind::TooLarge, "too_large",
-                    "照片过大（上限 " + std::to_string(max_bytes / 1024 / 1024) + " MB）");
-    std::string type;
-    if (bytes.size() > 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
-        static_cast<unsigned char>(bytes[1]) == 0xD8 && static_cast<unsigned char>(bytes[2]) == 0xFF)
-        type = "image/jpeg";
-    else if (bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0)
-        type = "image/png";
-    else
+    files::check_upload(bytes, max_bytes, "照片");
+    const std::string type = files::sniff(bytes);
+    if (type != "image/jpeg" && type != "image/png")
         throw Error(Error::Kind::Unsupported, "unsupported_type", "现场照片只接受 JPEG 或 PNG 图片");
     const std::string name = files::clip_utf8(filename.empty() ? "现场照片" : filename, 200);
     const std::string hex = files::sha256_hex(bytes);

@@ -6,12 +6,7 @@
 // drawn inspector and to change the object list, yz_head approves or refuses; the
 // draw's public verification still matches; every forbidden transition is 409 with the
 // state, every missing permission 403, every ineligible choice 422.
-#include "common-pg.hpp"
-
-#include "server/app.hpp"
-#include "workflows/account-password.hpp"
-#include "workflows/demo-city.hpp"
-#include "workflows/reference-data.hpp"
+#include "demo-api.hpp"
 
 #include <filesystem>
 #include <map>
@@ -20,37 +15,23 @@
 using namespace twindraw;
 using namespace twindraw::server;
 using nlohmann::json;
-using twindraw::testing::TempDatabase;
 
 namespace {
 
-const char* kPassword = "Twindraw@2026";
 const std::string kJpeg = std::string("\xFF\xD8\xFF\xE0", 4) + "signature-bytes";
 
-class AppealApi : public ::testing::Test {
+class AppealApi : public twindraw::testing::DemoApiTest {
 protected:
     static void SetUpTestSuite() {
-        db = new TempDatabase();
+        start_demo_city({.enterprises = 1500, .seed = 11});
         pqxx::connection c(db->url());
-        const std::string src = TWINDRAW_SOURCE_DIR;
-        reference::load(c, src + "/data/refdata/node_modules", src + "/data");
-        demo::generate(db->pool(), {.enterprises = 1500, .seed = 11});
         {
             pqxx::work tx(c);
-            tx.exec("UPDATE app_user SET must_change_password = false");
-            yuzhong = tx.exec1("SELECT id FROM authority WHERE division_code = '500103' AND kind = 'market_bureau'")[0]
-                          .as<long long>();
-            for (int n = 1; n <= 3; ++n)
-                inspector[n] = tx.exec1("SELECT inspector_id FROM app_user WHERE account = 'inspector" +
-                                        std::to_string(n) + "'")[0]
-                                   .as<long long>();
+            yuzhong = bureau(tx, "500103");
             // The pool: inspector1..3 and a fourth (leaders: inspector1 and the fourth).
             // Outside the draw: a fifth (eligible), a sixth (inactive), a seventh (recused).
-            inspector[4] = tx.exec_params1(
-                                 "SELECT id FROM inspector WHERE authority_id = $1 AND id NOT IN ($2, $3, $4)"
-                                 " ORDER BY id LIMIT 1",
-                                 yuzhong, inspector[1], inspector[2], inspector[3])[0]
-                               .as<long long>();
+            const auto four = four_inspectors(tx, yuzhong);
+            std::copy(four.begin(), four.end(), inspector);
             auto more = tx.exec_params(
                 "INSERT INTO inspector(name, division_code, authority_id, category) SELECT '备选执法人员' || g,"
                 " '500103', $1, 'law_enforcement' FROM generate_series(1, 3) g RETURNING id",
@@ -64,21 +45,11 @@ protected:
                        .as<long long>();
             tx.commit();
         }
-        data_dir = (std::filesystem::temp_directory_path() / ("twindraw-appeals-" + db->name())).string();
-        app = new App{db->pool(), "", data_dir};
-        app->max_upload_bytes = 256 * 1024;
-        router = new Router();
-        register_all(*router, *app);
+        start_api("appeals", [](App& a) { a.max_upload_bytes = 256 * 1024; });
 
-        auto r = call("yz_assigner", "POST", "/api/draws", draw_body("2026年渝中区申诉与变更测试"));
-        ASSERT_EQ(r.status, 201) << r.body;
-        draw_id = parse(r)["id"].get<long long>();
-        r = call("yz_assigner", "PUT", "/api/draws-password",
-                 json({{"login_password", kPassword}, {"draw_password", "Draw#2026"}}).dump());
-        ASSERT_EQ(r.status, 200) << r.body;
-        r = call("yz_assigner", "POST", "/api/draws/" + std::to_string(draw_id) + "/confirm",
-                 R"({"password":"Draw#2026"})");
-        ASSERT_EQ(r.status, 200) << r.body;
+        draw_id = new_draw(draw_body("2026年渝中区申诉与变更测试"));
+        set_draw_password();
+        confirm_draw(draw_id);
         // Only now do the fifth to seventh become part of the library: they were not drawn.
         pqxx::work tx(c);
         tx.exec_params("UPDATE inspector SET active = true WHERE id IN ($1, $2)", inspector[5], inspector[7]);
@@ -87,68 +58,17 @@ protected:
         tx.commit();
     }
 
-    static void TearDownTestSuite() {
-        delete router;
-        delete app;
-        delete db;
-        tokens.clear();
-        std::filesystem::remove_all(data_dir);
-    }
+    static void TearDownTestSuite() { stop(); }
 
     // Half of every stratum of 渝中区, 2 groups of 2: some candidates stay undrawn.
     static std::string draw_body(const std::string& title) {
-        std::string strata;
-        for (int r = 1; r <= 4; ++r)
-            for (char cr : std::string("ABCD"))
-                strata += std::string(strata.empty() ? "" : ",") + "{\"risk\":" + std::to_string(r) + ",\"credit\":\"" +
-                          cr + "\",\"ratio\":50}";
-        return "{\"title\":\"" + title + "\",\"object_kind\":\"market_subject\",\"item_id\":" + std::to_string(item) +
-               ",\"scope\":{\"division_codes\":[\"500103\"]},\"strata\":[" + strata +
-               "],\"groups\":2,\"per_group\":2,\"inspectors\":{\"unit_ids\":[" + std::to_string(yuzhong) +
-               "],\"include_subunits\":false}}";
+        return yuzhong_draw_body(title, item, yuzhong, "\"ratio\":50");
     }
-
-    static Response raw(const std::string& method, const std::string& target, const std::string& body,
-                        const std::string& bearer, const std::string& type = "application/json") {
-        Request req;
-        req.method = method;
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = parse_query(target.substr(q + 1));
-        req.body = body;
-        req.peer = "192.0.2.46";
-        req.headers["content-type"] = type;
-        if (!bearer.empty()) req.headers["authorization"] = "Bearer " + bearer;
-        return dispatch(*router, "", req, app->authenticator.get());
-    }
-
-    static std::string token(const std::string& account) {
-        auto it = tokens.find(account);
-        if (it != tokens.end()) return it->second;
-        auto r = raw("POST", "/api/auth/login",
-                     json({{"account", account}, {"password", kPassword}, {"client", "mobile"}}).dump(), "");
-        EXPECT_EQ(r.status, 200) << account << ": " << r.body;
-        return tokens[account] = json::parse(r.body).value("token", "");
-    }
-
-    static Response call(const std::string& account, const std::string& method, const std::string& target,
-                         const std::string& body = "") {
-        return raw(method, target, body, token(account));
-    }
-
-    static json parse(const Response& r) { return json::parse(r.body); }
 
     static long long user_id(const std::string& account) {
         pqxx::connection c(db->url());
         pqxx::read_transaction tx(c);
         return tx.exec_params1("SELECT id FROM app_user WHERE account = $1", account)[0].as<long long>();
-    }
-
-    // Rows read as the owner (not through the API).
-    static pqxx::result sql(const std::string& q) {
-        pqxx::connection c(db->url());
-        pqxx::read_transaction tx(c);
-        return tx.exec(q);
     }
 
     static int group_of(long long inspector_id) {
@@ -200,12 +120,6 @@ protected:
                 {"item_results", items}};
     }
 
-    static std::set<std::string> error_fields(const Response& r) {
-        std::set<std::string> out;
-        for (const auto& e : parse(r)["error"].value("errors", json::array())) out.insert(e.value("field", ""));
-        return out;
-    }
-
     static std::string changes_path() { return "/api/draws/" + std::to_string(draw_id) + "/changes"; }
 
     static void expect_draw_verifies() {
@@ -214,11 +128,6 @@ protected:
         EXPECT_EQ(parse(r)["matches"], true) << r.body;
     }
 
-    static inline TempDatabase* db = nullptr;
-    static inline App* app = nullptr;
-    static inline Router* router = nullptr;
-    static inline std::map<std::string, std::string> tokens;
-    static inline std::string data_dir;
     static inline long long yuzhong = 0, item = 0, draw_id = 0;
     static inline long long inspector[8] = {};
 };

@@ -4,13 +4,9 @@
 // plan → task → review → receive flow, every forbidden transition (409 naming the
 // state), the permissions (401/403) and data scopes (404), and form errors (422)
 // (PLAN-1..3, TASK-1..7, WORK-3, AUDIT-1/2).
-#include "common-pg.hpp"
+#include "demo-api.hpp"
 
-#include "server/app.hpp"
 #include "server/import-queue.hpp"
-#include "workflows/account-password.hpp"
-#include "workflows/demo-city.hpp"
-#include "workflows/reference-data.hpp"
 
 #include <ogrsf_frmts.h>
 
@@ -24,11 +20,8 @@
 using namespace twindraw;
 using namespace twindraw::server;
 using nlohmann::json;
-using twindraw::testing::TempDatabase;
 
 namespace {
-
-const char* kPassword = "Twindraw@2026";
 
 // The rows of an .xlsx read back with GDAL's XLSX driver: 任务编号 → 任务名称|状态.
 std::map<long long, std::string> xlsx_tasks(const std::string& bytes) {
@@ -63,91 +56,35 @@ std::map<long long, std::string> xlsx_tasks(const std::string& bytes) {
     return out;
 }
 
-class FlowApi : public ::testing::Test {
+class FlowApi : public twindraw::testing::DemoApiTest {
 protected:
     static void SetUpTestSuite() {
-        db = new TempDatabase();
+        start_demo_city({.enterprises = 20, .seed = 7});
         pqxx::connection c(db->url());
-        const std::string src = TWINDRAW_SOURCE_DIR;
-        reference::load(c, src + "/data/refdata/node_modules", src + "/data");
-        demo::generate(db->pool(), {.enterprises = 20, .seed = 7});
         pqxx::work tx(c);
         // The demo accounts have done their first login; extra assigners for a
         // cooperating department and for another district.
-        tx.exec("UPDATE app_user SET must_change_password = false");
-        yuzhong = tx.exec1("SELECT id FROM authority WHERE division_code = '500103' AND kind = 'market_bureau'")[0]
-                      .as<long long>();
+        yuzhong = bureau(tx, "500103");
         health = tx.exec1("SELECT id FROM authority WHERE name = '重庆市卫生健康委员会'")[0].as<long long>();
-        shapingba = tx.exec1("SELECT id FROM authority WHERE division_code = '500106' AND kind = 'market_bureau'")[0]
-                        .as<long long>();
+        shapingba = bureau(tx, "500106");
         auto items = tx.exec("SELECT id FROM inspection_item ORDER BY id LIMIT 2");
         item1 = items[0][0].as<long long>();
         item2 = items[1][0].as<long long>();
-        const std::string hash = accounts::hash_password(kPassword);
         for (auto [account, unit, role] : {std::tuple{"wjw_assigner", health, "task_assigner"},
                                            std::tuple{"spb_assigner", shapingba, "task_assigner"},
-                                           std::tuple{"spb_reviewer", shapingba, "task_reviewer"}}) {
-            long long id = tx.exec_params1(
-                                 "INSERT INTO app_user(account, name, password_hash, must_change_password)"
-                                 " VALUES ($1, $1, $2, false) RETURNING id",
-                                 account, hash)[0]
-                               .as<long long>();
-            tx.exec_params(
-                "INSERT INTO user_identity(user_id, authority_id, role_id, is_default)"
-                " SELECT $1, $2, id, true FROM role WHERE code = $3",
-                id, unit, role);
-        }
+                                           std::tuple{"spb_reviewer", shapingba, "task_reviewer"}})
+            add_user(tx, account, unit, role);
         tx.commit();
-        app = new App{db->pool(), "",
-                      (std::filesystem::temp_directory_path() / ("twindraw-flow-" + db->name())).string()};
-        imports = new ImportQueue(db->pool());
-        app->imports = imports;
-        router = new Router();
-        register_all(*router, *app);
+        start_api("flow", [](App& a) {
+            imports = new ImportQueue(a.pool);
+            a.imports = imports;
+        });
     }
 
     static void TearDownTestSuite() {
-        delete router;
         delete imports;
-        delete app;
-        delete db;
-        tokens.clear();
-    }
-
-    static std::string token(const std::string& account) {
-        auto it = tokens.find(account);
-        if (it != tokens.end()) return it->second;
-        auto r = raw("POST", "/api/auth/login",
-                     json({{"account", account}, {"password", kPassword}, {"client", "mobile"}}).dump(), "");
-        EXPECT_EQ(r.status, 200) << account << ": " << r.body;
-        auto j = json::parse(r.body);
-        EXPECT_EQ(j["status"], "ok") << r.body;
-        return tokens[account] = j.value("token", "");
-    }
-
-    static Response raw(const std::string& method, const std::string& target, const std::string& body,
-                        const std::string& bearer) {
-        Request req;
-        req.method = method;
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = parse_query(target.substr(q + 1));
-        req.body = body;
-        req.peer = "192.0.2.44";
-        req.headers["content-type"] = "application/json";
-        if (!bearer.empty()) req.headers["authorization"] = "Bearer " + bearer;
-        return dispatch(*router, "", req, app->authenticator.get());
-    }
-
-    // account "" calls without a session.
-    static Response call(const std::string& account, const std::string& method, const std::string& target,
-                         const json& body = nullptr) {
-        return raw(method, target, body.is_null() ? "" : body.dump(), account.empty() ? "" : token(account));
-    }
-
-    static json ok(const Response& r, int status = 200) {
-        EXPECT_EQ(r.status, status) << r.body;
-        return r.body.empty() ? json() : json::parse(r.body);
+        imports = nullptr;
+        stop();
     }
 
     // Expects 409 naming state; returns the error object.
@@ -197,24 +134,16 @@ protected:
 
     // A distributed plan of 渝中区, made by yz_assigner.
     static long long distributed_plan(const std::string& name, bool joint) {
-        long long id = ok(call("yz_assigner", "POST", "/api/plans", plan_body(name, joint)), 201)["id"];
-        ok(call("yz_assigner", "POST", "/api/plans/" + std::to_string(id) + "/distribute", json::object()));
-        return id;
+        return DemoApiTest::distributed_plan(plan_body(name, joint));
     }
 
     // A task of that plan in the given state: created, submitted, returned or approved.
     static long long task_in(const std::string& state, const std::string& name, bool joint = false) {
         long long plan = distributed_plan("计划-" + name, joint);
-        long long id = ok(call("yz_assigner", "POST", "/api/tasks", task_body(plan, name, joint)), 201)["id"];
-        const std::string t = "/api/tasks/" + std::to_string(id);
-        if (state == "created") return id;
-        ok(call("yz_assigner", "POST", t + "/submit"));
-        if (state == "submitted") return id;
-        if (state == "returned") {
-            ok(call("yz_reviewer", "POST", t + "/return", {{"opinion", "请补充说明"}}));
-            return id;
-        }
-        ok(call("yz_reviewer", "POST", t + "/approve", {{"opinion", "同意"}}));
+        json body = task_body(plan, name, joint);
+        if (state != "returned") return task_in_state(body, state);
+        long long id = task_in_state(body, "submitted");
+        ok(call("yz_reviewer", "POST", "/api/tasks/" + std::to_string(id) + "/return", {{"opinion", "请补充说明"}}));
         return id;
     }
 
@@ -224,11 +153,7 @@ protected:
         return false;
     }
 
-    static inline TempDatabase* db = nullptr;
-    static inline App* app = nullptr;
     static inline ImportQueue* imports = nullptr;
-    static inline Router* router = nullptr;
-    static inline std::map<std::string, std::string> tokens;
     static inline long long yuzhong = 0, health = 0, shapingba = 0, item1 = 0, item2 = 0;
 };
 

@@ -4,12 +4,7 @@
 // yz_reviewer returns and yz_head accepts; permissions (401/403), data scope (another
 // group's job, another district's reviewer: 404), bad uploads (415/413/400) and
 // forbidden transitions (409 with the state) (JOB-1..9, WORK-7).
-#include "common-pg.hpp"
-
-#include "server/app.hpp"
-#include "workflows/account-password.hpp"
-#include "workflows/demo-city.hpp"
-#include "workflows/reference-data.hpp"
+#include "demo-api.hpp"
 
 #include <cairo.h>
 
@@ -22,132 +17,51 @@
 using namespace twindraw;
 using namespace twindraw::server;
 using nlohmann::json;
-using twindraw::testing::TempDatabase;
 
 namespace {
-
-const char* kPassword = "Twindraw@2026";
 
 // A small PNG and JPEG: only their first bytes matter to the type check.
 const std::string kPng = std::string("\x89PNG\r\n\x1a\n", 8) + std::string("\0\0\0\rIHDR photo-bytes", 19);
 const std::string kJpeg = std::string("\xFF\xD8\xFF\xE0", 4) + "signature-bytes";
 
-class JobApi : public ::testing::Test {
+class JobApi : public twindraw::testing::DemoApiTest {
 protected:
     static void SetUpTestSuite() {
-        db = new TempDatabase();
+        start_demo_city({.enterprises = 300, .seed = 11});
         pqxx::connection c(db->url());
-        const std::string src = TWINDRAW_SOURCE_DIR;
-        reference::load(c, src + "/data/refdata/node_modules", src + "/data");
-        demo::generate(db->pool(), {.enterprises = 300, .seed = 11});
         {
             pqxx::work tx(c);
-            tx.exec("UPDATE app_user SET must_change_password = false");
-            yuzhong = tx.exec1("SELECT id FROM authority WHERE division_code = '500103' AND kind = 'market_bureau'")[0]
-                          .as<long long>();
-            const long long shapingba =
-                tx.exec1("SELECT id FROM authority WHERE division_code = '500106' AND kind = 'market_bureau'")[0]
-                    .as<long long>();
-            for (int n = 1; n <= 3; ++n)
-                inspector[n] = tx.exec1("SELECT inspector_id FROM app_user WHERE account = 'inspector" +
-                                        std::to_string(n) + "'")[0]
-                                   .as<long long>();
+            yuzhong = bureau(tx, "500103");
+            const long long shapingba = bureau(tx, "500106");
             // The draw's pool: inspector1..3 and one more of the bureau (no account);
             // leaders inspector1 and the fourth, so they lead the two groups.
-            inspector[4] = tx.exec_params1(
-                                 "SELECT id FROM inspector WHERE authority_id = $1 AND id NOT IN ($2, $3, $4)"
-                                 " ORDER BY id LIMIT 1",
-                                 yuzhong, inspector[1], inspector[2], inspector[3])[0]
-                               .as<long long>();
+            const auto four = four_inspectors(tx, yuzhong);
+            std::copy(four.begin(), four.end(), inspector);
             tx.exec_params(
                 "UPDATE inspector SET active = (id IN ($2, $3, $4, $5)), is_leader = (id IN ($2, $5)),"
                 " qualifications = '{}', specialties = '{}' WHERE authority_id = $1",
                 yuzhong, inspector[1], inspector[2], inspector[3], inspector[4]);
             item = tx.exec1("SELECT id FROM inspection_item WHERE importance = 'key' ORDER BY id LIMIT 1")[0]
                        .as<long long>();
-            const long long uid = tx.exec_params1(
-                                        "INSERT INTO app_user(account, name, password_hash, must_change_password)"
-                                        " VALUES ('spb_reviewer', '沙坪坝审核员', $1, false) RETURNING id",
-                                        accounts::hash_password(kPassword))[0]
-                                      .as<long long>();
-            tx.exec_params(
-                "INSERT INTO user_identity(user_id, authority_id, role_id, is_default)"
-                " SELECT $1, $2, id, true FROM role WHERE code = 'task_reviewer'",
-                uid, shapingba);
+            add_user(tx, "spb_reviewer", shapingba, "task_reviewer", 0, "沙坪坝审核员");
             tx.commit();
         }
-        data_dir = (std::filesystem::temp_directory_path() / ("twindraw-jobs-" + db->name())).string();
-        app = new App{db->pool(), "", data_dir};
-        app->max_upload_bytes = 256 * 1024;
-        router = new Router();
-        register_all(*router, *app);
+        start_api("jobs", [](App& a) { a.max_upload_bytes = 256 * 1024; });
 
         // yz_assigner draws 2 groups of 2 over 渝中区 with every stratum at 100 % and
         // confirms with the draw password.
-        std::string strata;
-        for (int r = 1; r <= 4; ++r)
-            for (char cr : std::string("ABCD"))
-                strata += std::string(strata.empty() ? "" : ",") + "{\"risk\":" + std::to_string(r) + ",\"credit\":\"" +
-                          cr + "\",\"ratio\":100}";
-        const std::string body =
-            "{\"title\":\"2026年渝中区检查作业测试\",\"object_kind\":\"market_subject\",\"item_id\":" +
-            std::to_string(item) + ",\"scope\":{\"division_codes\":[\"500103\"]},\"strata\":[" + strata +
-            "],\"groups\":2,\"per_group\":2,\"inspectors\":{\"unit_ids\":[" + std::to_string(yuzhong) +
-            "],\"include_subunits\":false}}";
-        auto r = call("yz_assigner", "POST", "/api/draws", body);
-        ASSERT_EQ(r.status, 201) << r.body;
-        draw_id = json::parse(r.body)["id"].get<long long>();
-        r = call("yz_assigner", "PUT", "/api/draws-password",
-                 json({{"login_password", kPassword}, {"draw_password", "Draw#2026"}}).dump());
-        ASSERT_EQ(r.status, 200) << r.body;
-        r = call("yz_assigner", "POST", "/api/draws/" + std::to_string(draw_id) + "/confirm",
-                 R"({"password":"Draw#2026"})");
-        ASSERT_EQ(r.status, 200) << r.body;
+        draw_id = new_draw(yuzhong_draw_body("2026年渝中区检查作业测试", item, yuzhong, "\"ratio\":100"));
+        set_draw_password();
+        confirm_draw(draw_id);
     }
 
-    static void TearDownTestSuite() {
-        delete router;
-        delete app;
-        delete db;
-        tokens.clear();
-        std::filesystem::remove_all(data_dir);
-    }
-
-    static Response raw(const std::string& method, const std::string& target, const std::string& body,
-                        const std::string& bearer, const std::string& type = "application/json") {
-        Request req;
-        req.method = method;
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = parse_query(target.substr(q + 1));
-        req.body = body;
-        req.peer = "192.0.2.45";
-        req.headers["content-type"] = type;
-        if (!bearer.empty()) req.headers["authorization"] = "Bearer " + bearer;
-        return dispatch(*router, "", req, app->authenticator.get());
-    }
-
-    static std::string token(const std::string& account) {
-        auto it = tokens.find(account);
-        if (it != tokens.end()) return it->second;
-        auto r = raw("POST", "/api/auth/login",
-                     json({{"account", account}, {"password", kPassword}, {"client", "mobile"}}).dump(), "");
-        EXPECT_EQ(r.status, 200) << account << ": " << r.body;
-        return tokens[account] = json::parse(r.body).value("token", "");
-    }
-
-    static Response call(const std::string& account, const std::string& method, const std::string& target,
-                         const std::string& body = "") {
-        return raw(method, target, body, token(account));
-    }
+    static void TearDownTestSuite() { stop(); }
 
     static Response upload(const std::string& account, long long job, const std::string& kind,
                            const std::string& bytes) {
         return raw("POST", "/api/jobs/" + std::to_string(job) + "/files?kind=" + kind + "&filename=x", bytes,
                    token(account), "application/octet-stream");
     }
-
-    static json parse(const Response& r) { return json::parse(r.body); }
 
     // The group of an inspector in the draw (0: none), read as the owner.
     static int group_of(long long inspector_id) {
@@ -187,17 +101,6 @@ protected:
         return f;
     }
 
-    static std::set<std::string> error_fields(const Response& r) {
-        std::set<std::string> out;
-        for (const auto& e : parse(r)["error"].value("errors", json::array())) out.insert(e.value("field", ""));
-        return out;
-    }
-
-    static inline TempDatabase* db = nullptr;
-    static inline App* app = nullptr;
-    static inline Router* router = nullptr;
-    static inline std::map<std::string, std::string> tokens;
-    static inline std::string data_dir;
     static inline long long yuzhong = 0, item = 0, draw_id = 0;
     static inline long long inspector[5] = {};
 };

@@ -6,12 +6,7 @@
 // submitted 409 with its state, a single-department task's job 409, bad files 400/413/415,
 // bad fields 422, a department outside the task 404; the trail and the flow history
 // record each version.
-#include "common-pg.hpp"
-
-#include "server/app.hpp"
-#include "workflows/account-password.hpp"
-#include "workflows/demo-city.hpp"
-#include "workflows/reference-data.hpp"
+#include "demo-api.hpp"
 
 #include <filesystem>
 #include <map>
@@ -20,11 +15,9 @@
 using namespace twindraw;
 using namespace twindraw::server;
 using nlohmann::json;
-using twindraw::testing::TempDatabase;
 
 namespace {
 
-const char* kPassword = "Twindraw@2026";
 const std::string kPdf = "%PDF-1.4\n% 联合检查汇总表\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 const std::string kJpeg = std::string("\xFF\xD8\xFF\xE0", 4) + "signature-bytes";
 // The first bytes of an XLSX: a ZIP whose entry names include the workbook part.
@@ -46,26 +39,16 @@ std::string urlencode(const std::string& s) {
     return out;
 }
 
-class JointSummaryApi : public ::testing::Test {
+class JointSummaryApi : public twindraw::testing::DemoApiTest {
 protected:
     static void SetUpTestSuite() {
-        db = new TempDatabase();
+        start_demo_city({.enterprises = 600, .seed = 11});
         pqxx::connection c(db->url());
-        const std::string src = TWINDRAW_SOURCE_DIR;
-        reference::load(c, src + "/data/refdata/node_modules", src + "/data");
-        demo::generate(db->pool(), {.enterprises = 600, .seed = 11});
         {
             pqxx::work tx(c);
-            tx.exec("UPDATE app_user SET must_change_password = false");
-            auto bureau = [&](const char* code) {
-                return tx
-                    .exec_params1("SELECT id FROM authority WHERE division_code = $1 AND kind = 'market_bureau'",
-                                  code)[0]
-                    .as<long long>();
-            };
-            yuzhong = bureau("500103");
-            shapingba = bureau("500106");
-            jiangbei = bureau("500105");
+            yuzhong = bureau(tx, "500103");
+            shapingba = bureau(tx, "500106");
+            jiangbei = bureau(tx, "500105");
             item1 = tx.exec1("SELECT id FROM inspection_item ORDER BY id LIMIT 1")[0].as<long long>();
             // Assigners of the cooperating department and of a department outside the task.
             for (const auto& [account, unit] :
@@ -73,13 +56,9 @@ protected:
                 add_user(tx, account, unit, "task_assigner", 0);
             tx.commit();
         }
-        data_dir = (std::filesystem::temp_directory_path() / ("twindraw-joint-" + db->name())).string();
-        app = new App{db->pool(), "", data_dir};
-        app->max_upload_bytes = 64 * 1024;  // a small limit to reach 413 with a small body
-        router = new Router();
-        register_all(*router, *app);
-        ok(call("yz_assigner", "PUT", "/api/draws-password",
-                {{"login_password", kPassword}, {"draw_password", "Draw#2026"}}));
+        // A small upload limit to reach 413 with a small body.
+        start_api("joint", [](App& a) { a.max_upload_bytes = 64 * 1024; });
+        set_draw_password();
 
         // The joint task of 渝中区 (initiating) and 沙坪坝区 (cooperating), drawn and confirmed.
         json plan = {{"year", 2026},
@@ -90,13 +69,12 @@ protected:
                      {"start_date", "2026-03-01"},
                      {"end_date", "2026-11-30"},
                      {"cooperating_authority_ids", {shapingba}}};
-        const long long pid = ok(call("yz_assigner", "POST", "/api/plans", plan), 201)["id"];
-        ok(call("yz_assigner", "POST", "/api/plans/" + std::to_string(pid) + "/distribute", json::object()));
+        const long long pid = distributed_plan(plan);
         joint_task = task("渝中区沙坪坝区联合抽查", pid, true);
         const std::string t = "/api/tasks/" + std::to_string(joint_task);
         ok(call("spb_assigner", "POST", t + "/receive"));
         const long long draw = ok(call("yz_assigner", "POST", t + "/draw"), 201)["id"];
-        ok(call("yz_assigner", "POST", "/api/draws/" + std::to_string(draw) + "/confirm", {{"password", "Draw#2026"}}));
+        confirm_draw(draw);
 
         pqxx::work tx(c);
         auto jobs = tx.exec_params("SELECT id FROM inspection_job WHERE task_id = $1 ORDER BY id", joint_task);
@@ -120,27 +98,7 @@ protected:
         submit(done_job);
     }
 
-    static void TearDownTestSuite() {
-        delete router;
-        delete app;
-        delete db;
-        tokens.clear();
-        std::filesystem::remove_all(data_dir);
-    }
-
-    static void add_user(pqxx::work& tx, const std::string& account, long long unit, const std::string& role,
-                         long long inspector) {
-        const long long id =
-            tx.exec_params1(
-                  "INSERT INTO app_user(account, name, password_hash, must_change_password, inspector_id)"
-                  " VALUES ($1, $1, $2, false, NULLIF($3, 0)) RETURNING id",
-                  account, accounts::hash_password(kPassword), inspector)[0]
-                .as<long long>();
-        tx.exec_params(
-            "INSERT INTO user_identity(user_id, authority_id, role_id, is_default)"
-            " SELECT $1, $2, id, true FROM role WHERE code = $3",
-            id, unit, role);
-    }
+    static void TearDownTestSuite() { stop(); }
 
     // A task of plan pid by 渝中区, submitted, approved and received by 渝中区.
     static long long task(const std::string& name, long long pid, bool joint) {
@@ -156,12 +114,7 @@ protected:
                         "inspectors": {"scope": "bureau"},
                         "groups": {"count": 2, "inspectors_per_group": 2}})")}};
         if (joint) body["cooperating_authority_ids"] = {shapingba};
-        const long long id = ok(call("yz_assigner", "POST", "/api/tasks", body), 201)["id"];
-        const std::string t = "/api/tasks/" + std::to_string(id);
-        ok(call("yz_assigner", "POST", t + "/submit"));
-        ok(call("yz_reviewer", "POST", t + "/approve", {{"opinion", "同意"}}));
-        ok(call("yz_assigner", "POST", t + "/receive"));
-        return id;
+        return task_in_state(body, "received");
     }
 
     // The group leader records form F.1, uploads the party's signature and submits.
@@ -184,50 +137,6 @@ protected:
         EXPECT_EQ(ok(call(leader, "POST", path + "/submit"))["state"], "submitted");
     }
 
-    static Response raw(const std::string& method, const std::string& target, const std::string& body,
-                        const std::string& bearer, const std::string& type = "application/json") {
-        Request req;
-        req.method = method;
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = parse_query(target.substr(q + 1));
-        req.body = body;
-        req.peer = "192.0.2.46";
-        req.headers["content-type"] = type;
-        if (!bearer.empty()) req.headers["authorization"] = "Bearer " + bearer;
-        return dispatch(*router, "", req, app->authenticator.get());
-    }
-
-    static std::string token(const std::string& account) {
-        auto it = tokens.find(account);
-        if (it != tokens.end()) return it->second;
-        auto r = raw("POST", "/api/auth/login",
-                     json({{"account", account}, {"password", kPassword}, {"client", "mobile"}}).dump(), "");
-        EXPECT_EQ(r.status, 200) << account << ": " << r.body;
-        return tokens[account] = json::parse(r.body).value("token", "");
-    }
-
-    static Response call(const std::string& account, const std::string& method, const std::string& target,
-                         const json& body = nullptr) {
-        return raw(method, target, body.is_null() ? "" : body.dump(), account.empty() ? "" : token(account));
-    }
-
-    static json ok(const Response& r, int status = 200) {
-        EXPECT_EQ(r.status, status) << r.body;
-        return r.body.empty() ? json() : json::parse(r.body);
-    }
-
-    static json refused(const Response& r, int status, const std::string& code, const std::string& state = "") {
-        EXPECT_EQ(r.status, status) << r.body;
-        auto e = json::parse(r.body)["error"];
-        EXPECT_EQ(e.value("code", ""), code) << r.body;
-        if (!state.empty()) {
-            EXPECT_EQ(e.value("state", ""), state) << r.body;
-        }
-        EXPECT_FALSE(e.value("message", "").empty());
-        return e;
-    }
-
     // Uploads bytes as the summary of job with the given fields.
     static Response upload(const std::string& account, long long job, const std::string& bytes,
                            const std::map<std::string, std::string>& fields = {{"summary_date", "2026-03-03"},
@@ -238,22 +147,7 @@ protected:
                    account.empty() ? "" : token(account), "application/octet-stream");
     }
 
-    static std::set<std::string> error_fields(const Response& r) {
-        std::set<std::string> out;
-        for (const auto& e : json::parse(r.body)["error"].value("errors", json::array()))
-            out.insert(e.value("field", ""));
-        return out;
-    }
-
-    static long long sql_count(const std::string& q) {
-        pqxx::connection c(db->url());
-        pqxx::read_transaction tx(c);
-        return tx.exec1(q)[0].as<long long>();
-    }
-
-    static long long unread(const std::string& account) {
-        return ok(call(account, "GET", "/api/messages/unread"))["total"].get<long long>();
-    }
+    static long long sql_count(const std::string& q) { return sql(q)[0][0].as<long long>(); }
 
     static json job_entry(const json& list, long long job) {
         for (const auto& j : list["jobs"])
@@ -262,11 +156,7 @@ protected:
         return json::object();
     }
 
-    static inline TempDatabase* db = nullptr;
-    static inline App* app = nullptr;
-    static inline Router* router = nullptr;
-    static inline std::map<std::string, std::string> tokens;
-    static inline std::string data_dir, leader;
+    static inline std::string leader;
     static inline long long yuzhong = 0, shapingba = 0, jiangbei = 0, item1 = 0;
     static inline long long joint_task = 0, done_job = 0, open_job = 0, job_count = 0;
 };
@@ -409,13 +299,12 @@ TEST_F(JointSummaryApi, ForbiddenStatesAnswer409WithTheState) {
                  {"object_scope", "渝中区"},
                  {"start_date", "2026-03-01"},
                  {"end_date", "2026-11-30"}};
-    const long long pid = ok(call("yz_assigner", "POST", "/api/plans", plan), 201)["id"];
-    ok(call("yz_assigner", "POST", "/api/plans/" + std::to_string(pid) + "/distribute", json::object()));
+    const long long pid = distributed_plan(plan);
     // Half of 渝中区 is left by the joint task's draw.
     const long long single = task("单部门抽查任务", pid, false);
     const std::string t = "/api/tasks/" + std::to_string(single);
     const long long draw = ok(call("yz_assigner", "POST", t + "/draw"), 201)["id"];
-    ok(call("yz_assigner", "POST", "/api/draws/" + std::to_string(draw) + "/confirm", {{"password", "Draw#2026"}}));
+    confirm_draw(draw);
     const long long job = sql_count("SELECT min(id) FROM inspection_job WHERE task_id = " + std::to_string(single));
     ASSERT_GT(job, 0);
     refused(upload("yz_assigner", job, kPdf), 409, "not_joint_task", "pending");

@@ -6,6 +6,7 @@
 // not visible; bad coordinates are 422; with a road network loaded, pgRouting's road
 // distances decide the order.
 #include "common-pg.hpp"
+#include "square-city.hpp"
 
 #include "server/app.hpp"
 
@@ -32,11 +33,8 @@ protected:
     void SetUp() override {
         pqxx::connection c(db.url());
         pqxx::work tx(c);
+        tx.exec(kSquareDistricts);
         tx.exec(
-            "INSERT INTO division(code, name, level, parent_code, geom) VALUES"
-            " ('500000', '重庆市', 1, NULL, NULL),"
-            " ('500103', '渝中区', 3, '500000', ST_Multi(ST_MakeEnvelope(106.5, 29.5, 106.6, 29.6, 4326))),"
-            " ('500112', '渝北区', 3, '500000', ST_Multi(ST_MakeEnvelope(106.6, 29.5, 106.7, 29.6, 4326)));"
             "INSERT INTO authority(id, name, kind, division_code) VALUES"
             " (900, '重庆市渝中区市场监督管理局', 'market_bureau', '500103');"
             "INSERT INTO inspector(id, name, division_code, authority_id, category) VALUES"
@@ -99,19 +97,9 @@ protected:
     }
 
     server::Response call(long long user, const std::string& target) {
-        server::Request req;
-        req.method = "GET";
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = server::parse_query(target.substr(q + 1));
-        req.peer = "192.0.2.9";
-        server::Principal p;
-        p.user_id = user;
-        p.unit_id = 900;
-        p.stage = "ok";
-        p.data_scope = user == kSupervisor ? "district" : "self";
-        p.permissions = {"registry.read", "job.submit"};
-        req.principal = p;
+        server::Request req = square_request("GET", target);
+        req.principal =
+            square_principal(user, 900, user == kSupervisor ? "district" : "self", {"registry.read", "job.submit"});
         return server::dispatch(router, "", req);
     }
 

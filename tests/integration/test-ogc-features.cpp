@@ -2,6 +2,8 @@
 // through dispatch(), then GDAL's own OAPIF driver reading `twindraw serve` with a bearer
 // token and counting the features of each collection.
 #include "common-pg.hpp"
+#include "serve-process.hpp"
+#include "square-city.hpp"
 
 #include "server/app.hpp"
 #include "server/http-server.hpp"
@@ -34,14 +36,8 @@ namespace fs = std::filesystem;
 // 渝中 (unit 900): 5 subjects with a position and 1 without, 3 patrol points, 1 route;
 // 渝北 (unit 901): 3 subjects, 1 patrol point; one inspection result in each district;
 // unlicensed businesses: 2 in 渝中, 1 in 渝北.
-const char* kOgcFixture =
-    "INSERT INTO division(code, name, level, parent_code, geom) VALUES"
-    " ('500000', '重庆市', 1, NULL, NULL),"
-    " ('500103', '渝中区', 3, '500000', ST_Multi(ST_MakeEnvelope(106.5, 29.5, 106.6, 29.6, 4326))),"
-    " ('500112', '渝北区', 3, '500000', ST_Multi(ST_MakeEnvelope(106.6, 29.5, 106.7, 29.6, 4326)));"
-    "INSERT INTO authority(id, name, kind, division_code) VALUES"
-    " (900, '重庆市渝中区市场监督管理局', 'market_bureau', '500103'),"
-    " (901, '重庆市渝北区市场监督管理局', 'market_bureau', '500112');"
+const std::string kOgcFixture =
+    std::string(kSquareDistricts) + kSquareBureaus +
     "INSERT INTO market_subject(uscc, name, division_code, geom)"
     " SELECT '91500103MA0000000' || i, '渝中企业' || i, '500103',"
     "  CASE WHEN i < 6 THEN ST_SetSRID(ST_MakePoint(106.51 + i * 0.01, 29.55), 4326) END"
@@ -84,21 +80,11 @@ protected:
 
     // scope "all" (a leader) or "district" of unit 901.
     server::Response get(const std::string& target, const std::string& scope = "all", bool unlicensed = true) {
-        server::Request req;
-        req.method = "GET";
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = server::parse_query(target.substr(q + 1));
+        server::Request req = square_request("GET", target);
         req.headers["host"] = "gis.example:8080";
-        req.peer = "192.0.2.9";
-        server::Principal p;
-        p.user_id = 1;
-        p.unit_id = scope == "all" ? 900 : 901;
-        p.stage = "ok";
-        p.data_scope = scope;
-        p.permissions = {"registry.read"};
-        if (unlicensed) p.permissions.push_back("unlicensed.read");
-        req.principal = p;
+        std::vector<std::string> permissions = {"registry.read"};
+        if (unlicensed) permissions.push_back("unlicensed.read");
+        req.principal = square_principal(1, scope == "all" ? 900 : 901, scope, permissions);
         return server::dispatch(router, "", req);
     }
     static json parse(const server::Response& r) { return json::parse(r.body); }
@@ -199,46 +185,6 @@ TEST_F(OgcApi, TheDataScopeDecidesWhichFeaturesExist) {
 
 // ---- GDAL's OAPIF driver against `twindraw serve` ----
 
-std::pair<int, std::string> run_cmd(const std::string& cmd) {
-    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-    std::string out;
-    std::array<char, 512> buf{};
-    while (p && fgets(buf.data(), buf.size(), p)) out += buf.data();
-    int status = p ? pclose(p) : -1;
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-int unused_port() {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
-long status_of(const std::string& url) {
-    CURL* c = curl_easy_init();
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(
-        c, CURLOPT_WRITEFUNCTION, +[](char*, size_t size, size_t n, void*) { return size * n; });
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 2L);
-    long code = 0;
-    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(c);
-    return code;
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream b;
-    b << in.rdbuf();
-    return b.str();
-}
-
 // "Feature Count: N" of the layer's summary in ogrinfo's output, or -1.
 long long feature_count(const std::string& out, const std::string& layer) {
     auto at = out.find("Layer name: " + layer + "\n");
@@ -274,37 +220,14 @@ TEST(OgcFeaturesGdal, OgrinfoReadsTheCollectionsAndCountsFromServe) {
     ASSERT_EQ(north.status, accounts::LoginResult::Status::Ok);
 
     const fs::path work = fs::temp_directory_path() / ("twindraw-ogc-" + db.name());
-    fs::create_directories(work);
-    const int port = unused_port();
-    const std::string base = "http://127.0.0.1:" + std::to_string(port);
-    pid_t pid = fork();
-    struct Reap {  // the server goes with the test, whichever way it ends
-        pid_t pid;
-        ~Reap() {
-            if (pid <= 0) return;
-            kill(pid, SIGTERM);
-            int status = 0;
-            waitpid(pid, &status, 0);
-        }
-    } reap{pid};
-    if (pid == 0) {
-        const std::string log = (work / "serve.log").string();
-        freopen(log.c_str(), "w", stderr);
-        execl(TWINDRAW_BINARY, TWINDRAW_BINARY, "--database", db.url().c_str(), "serve", "--address", "127.0.0.1",
-              "--port", std::to_string(port).c_str(), "--data-dir", (work / "data").string().c_str(), (char*)nullptr);
-        _exit(127);
-    }
-    bool up = false;
-    for (int i = 0; i < 100 && !up; ++i) {
-        up = status_of(base + "/healthz") == 200;
-        if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ASSERT_TRUE(up) << slurp(work / "serve.log");
-    EXPECT_EQ(status_of(base + "/ogc"), 401);  // not public
+    ServeProcess serve(db.url(), work);
+    ASSERT_TRUE(serve.up()) << serve.log();
+    const std::string& base = serve.base();
+    EXPECT_EQ(http_status(base + "/ogc"), 401);  // not public
 
     auto ogrinfo = [&](const std::string& token) {
-        return run_cmd("GDAL_HTTP_HEADERS='Authorization: Bearer " + token + "' ogrinfo -ro -so -al 'OAPIF:" + base +
-                       "/ogc'");
+        return run_command("GDAL_HTTP_HEADERS='Authorization: Bearer " + token +
+                           "' ogrinfo -ro -so -al 'OAPIF:" + base + "/ogc'");
     };
     auto [rc, out] = ogrinfo(login.token);
     EXPECT_EQ(rc, 0) << out;
@@ -317,10 +240,10 @@ TEST(OgcFeaturesGdal, OgrinfoReadsTheCollectionsAndCountsFromServe) {
 
     // GDAL reads every feature through the paging links (page size 2 forces four pages).
     std::tie(rc, out) =
-        run_cmd("GDAL_HTTP_HEADERS='Authorization: Bearer " + login.token + "' ogr2ogr -f GeoJSON " +
-                (work / "subjects.geojson").string() + " 'OAPIF:" + base + "/ogc' market_subjects -oo PAGE_SIZE=2");
+        run_command("GDAL_HTTP_HEADERS='Authorization: Bearer " + login.token + "' ogr2ogr -f GeoJSON " +
+                    (work / "subjects.geojson").string() + " 'OAPIF:" + base + "/ogc' market_subjects -oo PAGE_SIZE=2");
     EXPECT_EQ(rc, 0) << out;
-    auto copied = json::parse(slurp(work / "subjects.geojson"));
+    auto copied = json::parse(read_all(work / "subjects.geojson"));
     EXPECT_EQ(copied["features"].size(), 8u);
 
     // 渝北's district administrator sees its own district only.
@@ -358,7 +281,7 @@ TEST_F(OgcApi, CollectionsExportAsGeoJsonGpkgAndKmlThatOgrinfoReads) {
                 std::ofstream out(file, std::ios::binary);
                 out << r.body;
             }
-            auto [rc, out] = run_cmd("ogrinfo -ro -so -al '" + file.string() + "'");
+            auto [rc, out] = run_command("ogrinfo -ro -so -al '" + file.string() + "'");
             EXPECT_EQ(rc, 0) << out;
             EXPECT_EQ(feature_count(out, c.collection), c.count) << c.collection << " " << format << "\n" << out;
             if (format != "kml") {  // KML layers carry no declared geometry type

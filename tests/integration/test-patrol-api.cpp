@@ -3,6 +3,7 @@
 // permissions, the data scope by unit, the check-in distance refusal, and the progress
 // colours of seed 000 §5.6c (completed red, unfinished green).
 #include "common-pg.hpp"
+#include "square-city.hpp"
 
 #include "server/app.hpp"
 #include "server/http-server.hpp"
@@ -26,15 +27,9 @@ protected:
     void SetUp() override {
         pqxx::connection c(db.url());
         pqxx::work tx(c);
-        // Two squares of 0.1° side: 渝中 west of 106.6°E, 渝北 east of it.
+        tx.exec(kSquareDistricts);
+        tx.exec(kSquareBureaus);
         tx.exec(
-            "INSERT INTO division(code, name, level, parent_code, geom) VALUES"
-            " ('500000', '重庆市', 1, NULL, NULL),"
-            " ('500103', '渝中区', 3, '500000', ST_Multi(ST_MakeEnvelope(106.5, 29.5, 106.6, 29.6, 4326))),"
-            " ('500112', '渝北区', 3, '500000', ST_Multi(ST_MakeEnvelope(106.6, 29.5, 106.7, 29.6, 4326)));"
-            "INSERT INTO authority(id, name, kind, division_code) VALUES"
-            " (900, '重庆市渝中区市场监督管理局', 'market_bureau', '500103'),"
-            " (901, '重庆市渝北区市场监督管理局', 'market_bureau', '500112');"
             "INSERT INTO inspector(id, name, division_code, authority_id, category) VALUES"
             " (501, '张巡查', '500103', 900, 'law_enforcement'), (502, '李未派', '500103', 900, 'law_enforcement');"
             "INSERT INTO app_user(id, account, name, password_hash, phone, inspector_id) VALUES"
@@ -47,24 +42,15 @@ protected:
 
     server::Response call(long long user, const std::string& method, const std::string& target,
                           const json& body = nullptr) {
-        server::Request req;
-        req.method = method;
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = server::parse_query(target.substr(q + 1));
+        server::Request req = square_request(method, target);
         if (!body.is_null()) req.body = body.dump();
         req.headers["content-type"] = "application/json";
-        req.peer = "192.0.2.9";
         if (user) {
-            server::Principal p;
-            p.user_id = user;
-            p.unit_id = user == kNorthSupervisor ? 901 : 900;
-            p.stage = "ok";
             bool supervisor = user == kSupervisor || user == kNorthSupervisor;
-            p.data_scope = supervisor ? "district" : "self";
-            p.permissions = supervisor ? std::vector<std::string>{"registry.read", "patrol.manage"}
-                                       : std::vector<std::string>{"registry.read", "job.submit"};
-            req.principal = p;
+            req.principal =
+                square_principal(user, user == kNorthSupervisor ? 901 : 900, supervisor ? "district" : "self",
+                                 supervisor ? std::vector<std::string>{"registry.read", "patrol.manage"}
+                                            : std::vector<std::string>{"registry.read", "job.submit"});
         }
         return server::dispatch(router, "", req);
     }

@@ -7,12 +7,7 @@
 // yz_admin and approved or refused by yz_head; every forbidden transition answers 409
 // with the current state; the public API (no login) shows published data only, and its
 // XLSX and CSV exports are read back.
-#include "common-pg.hpp"
-
-#include "server/app.hpp"
-#include "workflows/account-password.hpp"
-#include "workflows/demo-city.hpp"
-#include "workflows/reference-data.hpp"
+#include "demo-api.hpp"
 
 #include <ogrsf_frmts.h>
 
@@ -25,38 +20,19 @@
 using namespace twindraw;
 using namespace twindraw::server;
 using nlohmann::json;
-using twindraw::testing::TempDatabase;
 
 namespace {
 
-const char* kPassword = "Twindraw@2026";
-
-class PublicationApi : public ::testing::Test {
+class PublicationApi : public twindraw::testing::DemoApiTest {
 protected:
     static void SetUpTestSuite() {
-        db = new TempDatabase();
+        start_demo_city({.enterprises = 1500, .seed = 17});
         pqxx::connection c(db->url());
-        const std::string src = TWINDRAW_SOURCE_DIR;
-        reference::load(c, src + "/data/refdata/node_modules", src + "/data");
-        demo::generate(db->pool(), {.enterprises = 1500, .seed = 17});
         {
             pqxx::work tx(c);
-            tx.exec("UPDATE app_user SET must_change_password = false");
-            yuzhong = tx.exec1("SELECT id FROM authority WHERE division_code = '500103' AND kind = 'market_bureau'")[0]
-                          .as<long long>();
-            const long long shapingba =
-                tx.exec1("SELECT id FROM authority WHERE division_code = '500106' AND kind = 'market_bureau'")[0]
-                    .as<long long>();
-            long long ins[5] = {};
-            for (int n = 1; n <= 3; ++n)
-                ins[n] = tx.exec1("SELECT inspector_id FROM app_user WHERE account = 'inspector" + std::to_string(n) +
-                                  "'")[0]
-                             .as<long long>();
-            ins[4] = tx.exec_params1(
-                           "SELECT id FROM inspector WHERE authority_id = $1 AND id NOT IN ($2, $3, $4)"
-                           " ORDER BY id LIMIT 1",
-                           yuzhong, ins[1], ins[2], ins[3])[0]
-                         .as<long long>();
+            yuzhong = bureau(tx, "500103");
+            const long long shapingba = bureau(tx, "500106");
+            const auto ins = four_inspectors(tx, yuzhong);
             // Two groups, each led by one inspector and holding one more: every group has
             // an inspector with an account (inspector1..3) who can submit its jobs.
             tx.exec_params(
@@ -65,24 +41,11 @@ protected:
                 yuzhong, ins[1], ins[2], ins[3], ins[4]);
             item = tx.exec1("SELECT id FROM inspection_item WHERE importance = 'key' ORDER BY id LIMIT 1")[0]
                        .as<long long>();
-            const long long uid = tx.exec_params1(
-                                        "INSERT INTO app_user(account, name, password_hash, must_change_password)"
-                                        " VALUES ('spb_head', '沙坪坝部门负责人', $1, false) RETURNING id",
-                                        accounts::hash_password(kPassword))[0]
-                                      .as<long long>();
-            tx.exec_params(
-                "INSERT INTO user_identity(user_id, authority_id, role_id, is_default)"
-                " SELECT $1, $2, id, true FROM role WHERE code = 'department_head'",
-                uid, shapingba);
+            add_user(tx, "spb_head", shapingba, "department_head", 0, "沙坪坝部门负责人");
             tx.commit();
         }
-        app = new App{db->pool(), "", ""};
-        router = new Router();
-        register_all(*router, *app);
-
-        auto r = call("yz_assigner", "PUT", "/api/draws-password",
-                      json({{"login_password", kPassword}, {"draw_password", "Draw#2026"}}).dump());
-        ASSERT_EQ(r.status, 200) << r.body;
+        start_api();
+        set_draw_password();
         draw_a = draw("2026年渝中区结果公示测试");
         draw_b = draw("2026年渝中区未完成的抽查");
         // Every job of draw A goes through submit and accept; one job of draw B too.
@@ -90,29 +53,11 @@ protected:
         complete(jobs_of(draw_b).front());
     }
 
-    static void TearDownTestSuite() {
-        delete router;
-        delete app;
-        delete db;
-        tokens.clear();
-    }
+    static void TearDownTestSuite() { stop(); }
 
     static long long draw(const std::string& title) {
-        std::string strata;
-        for (int r = 1; r <= 4; ++r)
-            for (char cr : std::string("ABCD"))
-                strata += std::string(strata.empty() ? "" : ",") + "{\"risk\":" + std::to_string(r) + ",\"credit\":\"" +
-                          cr + "\",\"count\":1}";
-        const std::string body = "{\"title\":\"" + title +
-                                 "\",\"object_kind\":\"market_subject\",\"item_id\":" + std::to_string(item) +
-                                 ",\"scope\":{\"division_codes\":[\"500103\"]},\"strata\":[" + strata +
-                                 "],\"groups\":2,\"per_group\":2,\"inspectors\":{\"unit_ids\":[" +
-                                 std::to_string(yuzhong) + "],\"include_subunits\":false}}";
-        auto r = call("yz_assigner", "POST", "/api/draws", body);
-        EXPECT_EQ(r.status, 201) << r.body;
-        const long long id = json::parse(r.body)["id"].get<long long>();
-        r = call("yz_assigner", "POST", "/api/draws/" + std::to_string(id) + "/confirm", R"({"password":"Draw#2026"})");
-        EXPECT_EQ(r.status, 200) << r.body;
+        const long long id = new_draw(yuzhong_draw_body(title, item, yuzhong, "\"count\":1"));
+        confirm_draw(id);
         return id;
     }
 
@@ -155,35 +100,7 @@ protected:
         ASSERT_EQ(r.status, 200) << r.body;
     }
 
-    static Response raw(const std::string& method, const std::string& target, const std::string& body,
-                        const std::string& bearer) {
-        Request req;
-        req.method = method;
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = parse_query(target.substr(q + 1));
-        req.body = body;
-        req.peer = "192.0.2.46";
-        req.headers["content-type"] = "application/json";
-        if (!bearer.empty()) req.headers["authorization"] = "Bearer " + bearer;
-        return dispatch(*router, "", req, app->authenticator.get());
-    }
-
-    static std::string token(const std::string& account) {
-        auto it = tokens.find(account);
-        if (it != tokens.end()) return it->second;
-        auto r = raw("POST", "/api/auth/login",
-                     json({{"account", account}, {"password", kPassword}, {"client", "mobile"}}).dump(), "");
-        EXPECT_EQ(r.status, 200) << account << ": " << r.body;
-        return tokens[account] = json::parse(r.body).value("token", "");
-    }
-
-    static Response call(const std::string& account, const std::string& method, const std::string& target,
-                         const std::string& body = "") {
-        return raw(method, target, body, token(account));
-    }
     static Response anon(const std::string& target) { return raw("GET", target, "", ""); }
-    static json parse(const Response& r) { return json::parse(r.body); }
 
     static json results(const std::string& account, const std::string& query) {
         auto r = call(account, "GET", "/api/publication/results?page_size=100&" + query);
@@ -248,10 +165,6 @@ protected:
     static inline const std::string kCorrection =
         R"({"reason":"复核发现经营场所存在问题","result_category":"07","qualified":false,"findings":"需进一步整改"})";
 
-    static inline TempDatabase* db = nullptr;
-    static inline App* app = nullptr;
-    static inline Router* router = nullptr;
-    static inline std::map<std::string, std::string> tokens;
     static inline long long yuzhong = 0, item = 0, draw_a = 0, draw_b = 0;
 };
 

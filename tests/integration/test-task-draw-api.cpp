@@ -3,17 +3,13 @@
 // the refusals (409 with the state, 403, 404); the system messages of each step
 // arriving as unread counts (DRAW-1, TASK-1, TASK-5..7, WORK-3, issue 4 step 4 and
 // "Notifications").
-#include "common-pg.hpp"
+#include "demo-api.hpp"
 #include "sms-sink.hpp"
 #include "smtp-sink.hpp"
 
-#include "server/app.hpp"
 #include "server/import-queue.hpp"
-#include "workflows/account-password.hpp"
-#include "workflows/demo-city.hpp"
 #include "workflows/notify-outbox.hpp"
 #include "workflows/notify.hpp"
-#include "workflows/reference-data.hpp"
 
 #include <sodium.h>
 
@@ -27,11 +23,8 @@
 using namespace twindraw;
 using namespace twindraw::server;
 using nlohmann::json;
-using twindraw::testing::TempDatabase;
 
 namespace {
-
-const char* kPassword = "Twindraw@2026";
 
 std::string unbase64(std::string s) {
     std::erase_if(s, [](char c) { return c == '\r' || c == '\n'; });
@@ -57,98 +50,29 @@ std::pair<std::string, std::string> decode_mail(const std::string& data) {
     return {subject, body};
 }
 
-class TaskDrawApi : public ::testing::Test {
+class TaskDrawApi : public twindraw::testing::DemoApiTest {
 protected:
     static void SetUpTestSuite() {
-        db = new TempDatabase();
+        start_demo_city({.enterprises = 200, .seed = 11});
         pqxx::connection c(db->url());
-        const std::string src = TWINDRAW_SOURCE_DIR;
-        reference::load(c, src + "/data/refdata/node_modules", src + "/data");
-        demo::generate(db->pool(), {.enterprises = 200, .seed = 11});
         pqxx::work tx(c);
-        tx.exec("UPDATE app_user SET must_change_password = false");
-        yuzhong = tx.exec1("SELECT id FROM authority WHERE division_code = '500103' AND kind = 'market_bureau'")[0]
-                      .as<long long>();
-        shapingba = tx.exec1("SELECT id FROM authority WHERE division_code = '500106' AND kind = 'market_bureau'")[0]
-                        .as<long long>();
+        yuzhong = bureau(tx, "500103");
+        shapingba = bureau(tx, "500106");
         item1 = tx.exec1("SELECT id FROM inspection_item ORDER BY id LIMIT 1")[0].as<long long>();
-        const std::string hash = accounts::hash_password(kPassword);
-        long long id = tx.exec_params1(
-                             "INSERT INTO app_user(account, name, password_hash, must_change_password)"
-                             " VALUES ('spb_assigner', 'spb_assigner', $1, false) RETURNING id",
-                             hash)[0]
-                           .as<long long>();
-        tx.exec_params(
-            "INSERT INTO user_identity(user_id, authority_id, role_id, is_default)"
-            " SELECT $1, $2, id, true FROM role WHERE code = 'task_assigner'",
-            id, shapingba);
+        add_user(tx, "spb_assigner", shapingba, "task_assigner");
         tx.commit();
-        app = new App{db->pool(), "",
-                      (std::filesystem::temp_directory_path() / ("twindraw-taskdraw-" + db->name())).string()};
-        imports = new ImportQueue(db->pool());
-        app->imports = imports;
-        router = new Router();
-        register_all(*router, *app);
+        start_api("taskdraw", [](App& a) {
+            imports = new ImportQueue(a.pool);
+            a.imports = imports;
+        });
         // The assigner's draw password (DRAW-11).
-        auto r = call("yz_assigner", "PUT", "/api/draws-password",
-                      {{"login_password", kPassword}, {"draw_password", "Draw#2026"}});
-        EXPECT_EQ(r.status, 200) << r.body;
+        set_draw_password();
     }
 
     static void TearDownTestSuite() {
-        delete router;
         delete imports;
-        delete app;
-        delete db;
-        tokens.clear();
-    }
-
-    static std::string token(const std::string& account) {
-        auto it = tokens.find(account);
-        if (it != tokens.end()) return it->second;
-        auto r = raw("POST", "/api/auth/login",
-                     json({{"account", account}, {"password", kPassword}, {"client", "mobile"}}).dump(), "");
-        EXPECT_EQ(r.status, 200) << account << ": " << r.body;
-        return tokens[account] = json::parse(r.body).value("token", "");
-    }
-
-    static Response raw(const std::string& method, const std::string& target, const std::string& body,
-                        const std::string& bearer) {
-        Request req;
-        req.method = method;
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = parse_query(target.substr(q + 1));
-        req.body = body;
-        req.peer = "192.0.2.45";
-        req.headers["content-type"] = "application/json";
-        if (!bearer.empty()) req.headers["authorization"] = "Bearer " + bearer;
-        return dispatch(*router, "", req, app->authenticator.get());
-    }
-
-    static Response call(const std::string& account, const std::string& method, const std::string& target,
-                         const json& body = nullptr) {
-        return raw(method, target, body.is_null() ? "" : body.dump(), account.empty() ? "" : token(account));
-    }
-
-    static json ok(const Response& r, int status = 200) {
-        EXPECT_EQ(r.status, status) << r.body;
-        return r.body.empty() ? json() : json::parse(r.body);
-    }
-
-    static json refused(const Response& r, int status, const std::string& code, const std::string& state = "") {
-        EXPECT_EQ(r.status, status) << r.body;
-        auto e = json::parse(r.body)["error"];
-        EXPECT_EQ(e.value("code", ""), code) << r.body;
-        if (!state.empty()) {
-            EXPECT_EQ(e.value("state", ""), state) << r.body;
-        }
-        EXPECT_FALSE(e.value("message", "").empty());
-        return e;
-    }
-
-    static long long unread(const std::string& account) {
-        return ok(call(account, "GET", "/api/messages/unread"))["total"].get<long long>();
+        imports = nullptr;
+        stop();
     }
 
     // Every stratum of 渝中区 at 50 %, two groups of two.
@@ -169,8 +93,7 @@ protected:
                      {"object_scope", "渝中区"},
                      {"start_date", "2026-03-01"},
                      {"end_date", "2026-11-30"}};
-        long long pid = ok(call("yz_assigner", "POST", "/api/plans", plan), 201)["id"];
-        ok(call("yz_assigner", "POST", "/api/plans/" + std::to_string(pid) + "/distribute", json::object()));
+        const long long pid = distributed_plan(plan);
         json body = {{"plan_id", pid},
                      {"name", name},
                      {"task_type", "single"},
@@ -178,20 +101,10 @@ protected:
                      {"start_date", "2026-04-01"},
                      {"end_date", "2026-06-30"},
                      {"draw_params", params}};
-        long long id = ok(call("yz_assigner", "POST", "/api/tasks", body), 201)["id"];
-        const std::string t = "/api/tasks/" + std::to_string(id);
-        if (state == "created") return id;
-        ok(call("yz_assigner", "POST", t + "/submit"));
-        if (state == "submitted") return id;
-        ok(call("yz_reviewer", "POST", t + "/approve", {{"opinion", "同意"}}));
-        return id;
+        return task_in_state(body, state);
     }
 
-    static inline TempDatabase* db = nullptr;
-    static inline App* app = nullptr;
     static inline ImportQueue* imports = nullptr;
-    static inline Router* router = nullptr;
-    static inline std::map<std::string, std::string> tokens;
     static inline long long yuzhong = 0, shapingba = 0, item1 = 0;
 };
 
@@ -246,7 +159,7 @@ TEST_F(TaskDrawApi, ApprovedReceivedTaskIsDrawnConfirmedAndShowsItsDraw) {
     EXPECT_TRUE(st["draw_id"].is_null()) << "a draft is not yet the task's draw";
 
     const long long assigner1 = unread("yz_assigner");
-    ok(call("yz_assigner", "POST", "/api/draws/" + std::to_string(draw_id) + "/confirm", {{"password", "Draw#2026"}}));
+    confirm_draw(draw_id);
     // The task records its draw: draw_id, a flow-history row, the public page path.
     st = ok(call("yz_assigner", "GET", t + "/draw"));
     EXPECT_EQ(st["draw_id"], draw_id);
@@ -530,7 +443,7 @@ TEST_F(TaskDrawApi, WorkShowsProgressExportsAndUrgesTheInspectorsWithOpenJobs) {
     refused(call("yz_assigner", "POST", w + "/urge"), 409, "work_not_received", "waiting");
     ok(call("yz_assigner", "POST", t + "/receive"));
     const long long draw_id = ok(call("yz_assigner", "POST", t + "/draw"), 201)["id"];
-    ok(call("yz_assigner", "POST", "/api/draws/" + std::to_string(draw_id) + "/confirm", {{"password", "Draw#2026"}}));
+    confirm_draw(draw_id);
 
     // Counted as the owner: the task's jobs, the draw's inspectors, a result category.
     pqxx::connection c(db->url());
@@ -661,7 +574,7 @@ TEST_F(TaskDrawApi, TaskAndWorkListTheAppealsAndChangesOfTheirJobs) {
     const std::string w = "/api/works/" + std::to_string(id) + "/" + std::to_string(yuzhong);
     ok(call("yz_assigner", "POST", t + "/receive"));
     const long long draw_id = ok(call("yz_assigner", "POST", t + "/draw"), 201)["id"];
-    ok(call("yz_assigner", "POST", "/api/draws/" + std::to_string(draw_id) + "/confirm", {{"password", "Draw#2026"}}));
+    confirm_draw(draw_id);
     // Nothing yet.
     auto empty = ok(call("yz_assigner", "GET", t + "/appeals-changes"));
     EXPECT_TRUE(empty["appeals"].empty());

@@ -4,6 +4,7 @@
 // (TWINDRAW_UPDATE_REFERENCE=1 regenerates tests/fixtures/tiles/*.png), a stitched 2×2
 // against one 512 px render, and GDAL's WMTS driver against `twindraw serve`.
 #include "common-pg.hpp"
+#include "serve-process.hpp"
 
 #include "server/app.hpp"
 #include "server/http-server.hpp"
@@ -29,6 +30,10 @@
 
 using namespace twindraw;
 using namespace twindraw::server;
+using twindraw::testing::http_status;
+using twindraw::testing::read_all;
+using twindraw::testing::run_command;
+using twindraw::testing::ServeProcess;
 using twindraw::testing::TempDatabase;
 namespace fs = std::filesystem;
 
@@ -56,13 +61,6 @@ VALUES ('915001060000000999', '远处主体', '500106', 4, ST_SetSRID(ST_MakePoi
 tiles::TileId tile_at(double lon, double lat, int z) {
     auto r = tiles::tiles_touching({lon, lat, lon, lat}, z, 0);
     return {z, r.x0, r.y0};
-}
-
-std::string read_all(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream b;
-    b << in.rdbuf();
-    return b.str();
 }
 
 struct Diff {
@@ -326,42 +324,6 @@ TEST_F(TilesApi, TwoByTwoTilesAcrossAMetatileEdgeAgreeWithOne512PixelRender) {
 
 // ---- GDAL's WMTS driver against `twindraw serve` ----
 
-namespace {
-
-std::pair<int, std::string> run(const std::string& cmd) {
-    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-    std::string out;
-    std::array<char, 512> buf{};
-    while (p && fgets(buf.data(), buf.size(), p)) out += buf.data();
-    int status = p ? pclose(p) : -1;
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-int free_port() {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
-long http_status(const std::string& url) {
-    CURL* c = curl_easy_init();
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +[](char*, size_t size, size_t n, void*) { return size * n; });
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 2L);
-    long code = 0;
-    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(c);
-    return code;
-}
-
-}  // namespace
-
 TEST(TilesWmts, GdalOpensTheCapabilitiesAndReadsPixelsFromServe) {
     TempDatabase db;
     {
@@ -378,47 +340,27 @@ TEST(TilesWmts, GdalOpensTheCapabilitiesAndReadsPixelsFromServe) {
     ASSERT_EQ(login.status, accounts::LoginResult::Status::Ok);
 
     const fs::path work = fs::temp_directory_path() / ("twindraw-wmts-" + db.name());
-    fs::create_directories(work);
-    const int port = free_port();
-    const std::string base = "http://127.0.0.1:" + std::to_string(port);
-    pid_t pid = fork();
-    struct Reap {  // the server goes with the test, whichever way it ends
-        pid_t pid;
-        ~Reap() {
-            if (pid <= 0) return;
-            kill(pid, SIGTERM);
-            int status = 0;
-            waitpid(pid, &status, 0);
-        }
-    } reap{pid};
-    if (pid == 0) {
-        const std::string log = (work / "serve.log").string();
-        freopen(log.c_str(), "w", stderr);
-        execl(TWINDRAW_BINARY, TWINDRAW_BINARY, "--database", db.url().c_str(), "serve", "--address", "127.0.0.1",
-              "--port", std::to_string(port).c_str(), "--data-dir", (work / "data").string().c_str(), (char*)nullptr);
-        _exit(127);
-    }
-    bool up = false;
-    for (int i = 0; i < 100 && !up; ++i) {
-        up = http_status(base + "/healthz") == 200;
-        if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ASSERT_TRUE(up) << read_all(work / "serve.log");
+    ServeProcess serve(db.url(), work);
+    ASSERT_TRUE(serve.up()) << serve.log();
+    const std::string& base = serve.base();
     EXPECT_EQ(http_status(base + "/wmts/1.0.0/WMTSCapabilities.xml"), 401);  // not public
 
     const std::string env = "GDAL_HTTP_HEADERS='Authorization: Bearer " + login.token + "' GDAL_DISABLE_READDIR_ON_OPEN=YES ";
     const std::string caps = "WMTS:" + base + "/wmts/1.0.0/WMTSCapabilities.xml";
-    auto [rc, out] = run(env + "gdalinfo '" + caps + "'");
+    auto [rc, out] = run_command(env + "gdalinfo '" + caps + "'");
     EXPECT_EQ(rc, 0) << out;
     EXPECT_NE(out.find("WMTS:" + base + "/wmts/1.0.0/WMTSCapabilities.xml,layer=base"), std::string::npos) << out;
     EXPECT_NE(out.find(",layer=objects"), std::string::npos) << out;
 
     // A small window over 渝中区 from the base layer, resampled to 64×64: non-empty pixels.
     const std::string tif = (work / "area.tif").string();
-    std::tie(rc, out) = run(env + "gdal_translate -q -of GTiff -outsize 64 64 -projwin_srs EPSG:4326 -projwin 106.49 29.58 "
-                                  "106.60 29.53 '" + caps + ",layer=base' " + tif);
+    std::tie(rc, out) =
+        run_command(env +
+                    "gdal_translate -q -of GTiff -outsize 64 64 -projwin_srs EPSG:4326 -projwin 106.49 29.58 "
+                    "106.60 29.53 '" +
+                    caps + ",layer=base' " + tif);
     EXPECT_EQ(rc, 0) << out;
-    std::tie(rc, out) = run("gdalinfo -stats " + tif);
+    std::tie(rc, out) = run_command("gdalinfo -stats " + tif);
     EXPECT_EQ(rc, 0) << out;
     // Band 1 (red) of the basemap: district fill and lines are not black and not all one value.
     EXPECT_NE(out.find("Band 1"), std::string::npos) << out;

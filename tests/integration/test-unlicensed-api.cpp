@@ -4,6 +4,7 @@
 // its inclusive China-time bounds, the status workflow (409 for a wrong step), typed and
 // bounded photo uploads, and the Excel export read back with GDAL's XLSX driver.
 #include "common-pg.hpp"
+#include "square-city.hpp"
 
 #include "server/app.hpp"
 #include "server/http-server.hpp"
@@ -33,15 +34,9 @@ protected:
     void SetUp() override {
         pqxx::connection c(db.url());
         pqxx::work tx(c);
-        // Two squares of 0.1° side: 渝中 west of 106.6°E, 渝北 east of it.
+        tx.exec(kSquareDistricts);
+        tx.exec(kSquareBureaus);
         tx.exec(
-            "INSERT INTO division(code, name, level, parent_code, geom) VALUES"
-            " ('500000', '重庆市', 1, NULL, NULL),"
-            " ('500103', '渝中区', 3, '500000', ST_Multi(ST_MakeEnvelope(106.5, 29.5, 106.6, 29.6, 4326))),"
-            " ('500112', '渝北区', 3, '500000', ST_Multi(ST_MakeEnvelope(106.6, 29.5, 106.7, 29.6, 4326)));"
-            "INSERT INTO authority(id, name, kind, division_code) VALUES"
-            " (900, '重庆市渝中区市场监督管理局', 'market_bureau', '500103'),"
-            " (901, '重庆市渝北区市场监督管理局', 'market_bureau', '500112');"
             "INSERT INTO inspector(id, name, division_code, authority_id, category) VALUES"
             " (501, '张巡查', '500103', 900, 'law_enforcement');"
             "INSERT INTO app_user(id, account, name, password_hash, phone, inspector_id) VALUES"
@@ -57,11 +52,7 @@ protected:
 
     server::Response call(long long user, const std::string& method, const std::string& target,
                           const json& body = nullptr, const std::string& raw = {}) {
-        server::Request req;
-        req.method = method;
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = server::parse_query(target.substr(q + 1));
+        server::Request req = square_request(method, target);
         if (!body.is_null()) {
             req.body = body.dump();
             req.headers["content-type"] = "application/json";
@@ -69,11 +60,7 @@ protected:
             req.body = raw;
             req.headers["content-type"] = "application/octet-stream";
         }
-        req.peer = "192.0.2.9";
-        server::Principal p;
-        p.user_id = user;
-        p.unit_id = user == kNorth ? 901 : 900;
-        p.stage = "ok";
+        server::Principal p = square_principal(user, user == kNorth ? 901 : 900, "", {});
         switch (user) {
             case kSupervisor:
             case kNorth:
