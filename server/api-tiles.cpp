@@ -39,9 +39,9 @@ void register_tile_routes(Router& router, App& app) {
 
     router.add({"GET", "/tiles/{layer}/{z}/{x}/{y}.png", "registry.read",
                 "地图瓦片（Web 墨卡托 XYZ，256 像素 PNG）：base 行政区划底图，objects 市场主体按风险等级，"
-                "results 检查结果按类别，heat 检查热力图；筛选参数 risk（1-4，逗号分隔）、division（区划代码）、"
+                "results 检查结果按类别，heat 检查热力图，patrol 巡查路线与巡查点（已完成红、未完成绿）；筛选参数 risk（1-4，逗号分隔）、division（区划代码）、"
                 "year（年度）、department（部门编号）、task（任务编号）、category（结果类别编码，逗号分隔）、"
-                "what（inspections 或 problems）",
+                "what（inspections 或 problems）、date（巡查日期 YYYY-MM-DD）",
                 "地图",
                 [service](const Request& req) {
                     const auto& info = tiles::layer_info(req.params.at("layer"));

@@ -98,6 +98,35 @@ std::string results_style() {
     return s;
 }
 
+// Patrol (seed 000 §5.6c): completed routes and checked-in points red, unfinished ones
+// green; area outlines dashed grey-blue underneath.
+std::string patrol_style() {
+    return R"(<Map srs="epsg:3857">
+<Style name="patrol-areas"><Rule>
+  <LineSymbolizer stroke="#546e7a" stroke-width="1.5" stroke-dasharray="6,4" stroke-opacity="0.9"/></Rule>
+</Style>
+<Style name="patrol-routes">
+  <Rule><Filter>[kind] = 1</Filter>
+    <LineSymbolizer stroke="#ffffff" stroke-width="6" stroke-opacity="0.8" stroke-linejoin="round" stroke-linecap="round"/>
+    <LineSymbolizer stroke="#c62828" stroke-width="4" stroke-linejoin="round" stroke-linecap="round"/></Rule>
+  <Rule><Filter>[kind] != 1</Filter>
+    <LineSymbolizer stroke="#ffffff" stroke-width="6" stroke-opacity="0.8" stroke-linejoin="round" stroke-linecap="round"/>
+    <LineSymbolizer stroke="#2e7d32" stroke-width="4" stroke-linejoin="round" stroke-linecap="round"/></Rule>
+</Style>
+<Style name="patrol-points">
+  <Rule><Filter>[kind] = 1</Filter>
+    <MarkersSymbolizer marker-type="ellipse" fill="#c62828" width="10" height="10" stroke="#ffffff" stroke-width="1.5"
+      allow-overlap="true" ignore-placement="true"/></Rule>
+  <Rule><Filter>[kind] != 1</Filter>
+    <MarkersSymbolizer marker-type="ellipse" fill="#2e7d32" width="10" height="10" stroke="#ffffff" stroke-width="1.5"
+      allow-overlap="true" ignore-placement="true"/></Rule>
+</Style>
+<Layer name="areas" srs="epsg:3857"><StyleName>patrol-areas</StyleName></Layer>
+<Layer name="routes" srs="epsg:3857"><StyleName>patrol-routes</StyleName></Layer>
+<Layer name="points" srs="epsg:3857"><StyleName>patrol-points</StyleName></Layer>
+</Map>)";
+}
+
 void init_once() {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -119,6 +148,8 @@ mapnik::Map& map_for(const std::string& style) {
         xml = objects_style();
     else if (style == "results")
         xml = results_style();
+    else if (style == "patrol")
+        xml = patrol_style();
     else
         throw not_found("图层不存在");
     auto m = std::make_unique<mapnik::Map>(kTileSize, kTileSize, "epsg:3857");

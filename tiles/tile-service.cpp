@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -31,6 +32,10 @@ const std::vector<LayerInfo>& layers() {
          "检查（what=problems 时为发现问题的检查）的核密度热力图，按年度、部门、任务、结果类别筛选；"
          "由 PostGIS 中的分级网格计算（筛选任务或类别时由检查结果点按同一网格聚合）",
          {"year", "department", "task", "category", "what"}},
+        {"patrol", "巡查路线与巡查点（按完成情况）",
+         "巡查路线按当日完成情况着色：已完成（路线上每个巡查点均已由被指派的检查人员打卡）红色，未完成绿色；"
+         "巡查点已打卡红色、未打卡绿色；巡查片区显示边界。筛选 date（YYYY-MM-DD，默认今天）",
+         {"date"}},
     };
     return all;
 }
@@ -50,6 +55,7 @@ std::string Filters::canonical() const {
         parts.emplace_back("category", v);
     }
     if (department) parts.emplace_back("department", std::to_string(department));
+    if (!date.empty()) parts.emplace_back("date", date);
     if (!division.empty()) parts.emplace_back("division", division);
     if (!risk.empty()) {
         std::string v;
@@ -78,8 +84,30 @@ long long parse_id(const std::string& value, const std::string& field, const std
 
 }  // namespace
 
+// Today in China (UTC+8, no daylight saving), the patrol layer's default day: part of the
+// cache key, so that yesterday's tiles are not served today.
+std::string china_today() {
+    const std::time_t t = std::time(nullptr) + 8 * 3600;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+bool valid_day(const std::string& s) {
+    if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+    for (int i : {0, 1, 2, 3, 5, 6, 8, 9})
+        if (s[size_t(i)] < '0' || s[size_t(i)] > '9') return false;
+    const int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)), d = std::stoi(s.substr(8, 2));
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 2000 || y > 2100 || m < 1 || m > 12 || d < 1 || d > days[m - 1]) return false;
+    return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+}
+
 Filters parse_filters(const LayerInfo& layer, const std::map<std::string, std::string>& query) {
     Filters f;
+    if (layer.name == "patrol") f.date = china_today();
     for (const auto& [key, value] : query) {
         if (std::find(layer.filters.begin(), layer.filters.end(), key) == layer.filters.end())
             throw bad_request("bad_filter", "图层 " + layer.name + " 不支持筛选条件 " + key.substr(0, 40), key.substr(0, 40));
@@ -120,6 +148,9 @@ Filters parse_filters(const LayerInfo& layer, const std::map<std::string, std::s
             if (value.back() == ',') throw bad_request("bad_filter", "检查结果类别应为字典编码，多个用逗号分隔", "category");
             std::sort(f.category.begin(), f.category.end());
             f.category.erase(std::unique(f.category.begin(), f.category.end()), f.category.end());
+        } else if (key == "date") {
+            if (!valid_day(value)) throw bad_request("bad_filter", "日期应为 YYYY-MM-DD", "date");
+            f.date = value;
         } else if (key == "what") {
             if (value != "inspections" && value != "problems")
                 throw bad_request("bad_filter", "热力图内容应为 inspections（检查）或 problems（发现问题）", "what");
@@ -255,6 +286,55 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
             }
         });
         return {std::move(out)};
+    }
+    if (layer == "patrol") {
+        // Row-level security of the patrol tables applies (the request's transaction): a
+        // unit sees its own routes, an inspector the routes assigned to it. A route is
+        // completed on the day when every one of its points has a check-in that day by an
+        // inspector assigned to the route for that day (as workflows/patrol.cpp progress()).
+        const std::string day = p.next(f.date) + "::date";
+        const std::string env = "ST_MakeEnvelope($1, $2, $3, $4, 4326)";
+        const std::string routes_sql =
+            "WITH r AS (SELECT r.id, (SELECT ST_MakeLine(p.geom ORDER BY rp.seq) FROM patrol_route_point rp"
+            "   JOIN patrol_point p ON p.id = rp.point_id WHERE rp.route_id = r.id) AS line,"
+            "  (SELECT count(DISTINCT rp.point_id) FROM patrol_route_point rp WHERE rp.route_id = r.id) AS total,"
+            "  (SELECT count(DISTINCT rp.point_id) FROM patrol_route_point rp WHERE rp.route_id = r.id"
+            "    AND EXISTS (SELECT 1 FROM patrol_checkin c JOIN patrol_assignment a"
+            "     ON a.inspector_id = c.inspector_id AND a.route_id = r.id WHERE c.point_id = rp.point_id"
+            "     AND (c.at AT TIME ZONE 'Asia/Shanghai')::date = " + day +
+            "     AND " + day + " BETWEEN a.date_from AND a.date_to)) AS done"
+            "  FROM patrol_route r)"
+            " SELECT ST_AsBinary(ST_Transform(line, 3857)), (total > 0 AND done = total) FROM r"
+            " WHERE ST_NPoints(line) >= 2 AND line && " + env + " ORDER BY 2, id";  // completed on top
+        const std::string points_sql =
+            "SELECT ST_X(p.geom), ST_Y(p.geom), EXISTS (SELECT 1 FROM patrol_checkin c WHERE c.point_id = p.id"
+            "  AND (c.at AT TIME ZONE 'Asia/Shanghai')::date = " + day + ") AS checked"
+            " FROM patrol_point p WHERE p.geom && " + env + " ORDER BY 3, p.id";
+        const std::string areas_sql =
+            "SELECT ST_AsBinary(ST_Transform(ST_Boundary(geom), 3857)) FROM patrol_area WHERE geom && " + env +
+            " ORDER BY id";
+        LayerFeatures areas{"areas", {}}, routes{"routes", {}}, points{"points", {}};
+        pg::with_read(pool_, "tiles", [&](pqxx::transaction_base& tx) {
+            auto wkb_feature = [](const pqxx::field& field, int kind) {
+                pqxx::binarystring wkb(field);
+                Feature ft;
+                ft.wkb.assign(reinterpret_cast<const char*>(wkb.data()), wkb.size());
+                ft.kind = kind;
+                return ft;
+            };
+            pg::Params p4;
+            p4.add(g.minx).add(g.miny).add(g.maxx).add(g.maxy);
+            for (const auto& row : pg::exec(tx, areas_sql, p4)) areas.features.push_back(wkb_feature(row[0], 0));
+            for (const auto& row : pg::exec(tx, routes_sql, p))
+                routes.features.push_back(wkb_feature(row[0], row[1].as<bool>() ? 1 : 0));
+            for (const auto& row : pg::exec(tx, points_sql, p)) {
+                Feature ft;
+                lonlat_to_mercator(row[0].as<double>(), row[1].as<double>(), ft.x, ft.y);
+                ft.kind = row[2].as<bool>() ? 1 : 0;
+                points.features.push_back(std::move(ft));
+            }
+        });
+        return {std::move(areas), std::move(routes), std::move(points)};
     }
     if (layer == "base") {
         // Simplified to a quarter pixel at this zoom; the label point is taken from the

@@ -46,6 +46,7 @@ struct Filters {
     long long task = 0;
     std::vector<std::string> category;
     std::string what;
+    std::string date;  // patrol: the day whose check-ins count (YYYY-MM-DD; default today in China)
     /// Canonical text ("division=500103&risk=3,4"), the filter part of the cache key.
     std::string canonical() const;
 };

@@ -68,6 +68,11 @@ export const patrolTests = [
       assert.deepEqual(route.point_ids, state.pointIds)
       state.routeId = route.id
       await page.locator(`path.route-${route.id}.route-green`).waitFor({ timeout: TIMEOUT })
+      // The patrol tile layer (issue 5): switched on from the layers control, its tiles load.
+      const overlay = page.locator('.leaflet-control-layers-overlays input[type="checkbox"]')
+      await overlay.check()
+      await page.locator('img.leaflet-tile-loaded[src*="/tiles/patrol/"]').first().waitFor({ timeout: TIMEOUT })
+      await overlay.uncheck()
 
       // An area of four vertices below the points.
       await page.locator('[data-test="mode-area"]').click()

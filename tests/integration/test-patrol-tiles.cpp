@@ -1,0 +1,204 @@
+// The `patrol` tile layer on a real PostGIS (NET-3, GIS-2; seed 000 §5.6c): a route of
+// points drawn green while unfinished and red once an assigned inspector has checked in
+// at every point that day, the tiles expired by the check-ins (migration 0030) while an
+// untouched tile keeps its ETag, the `date` filter, the viewer's data scope, and 400
+// bad_filter for malformed or foreign filters.
+#include "common-pg.hpp"
+
+#include "server/app.hpp"
+#include "server/http-server.hpp"
+#include "server/import-queue.hpp"
+#include "tiles/tile-service.hpp"
+
+#include <filesystem>
+
+using namespace twindraw;
+using namespace twindraw::server;
+using twindraw::testing::TempDatabase;
+namespace fs = std::filesystem;
+
+namespace {
+
+// 渝中 bureau 900 with inspector 501; 大渡口 bureau 910. Route 1 (unit 900): points 1-3
+// around 106.55-106.56, 29.55-29.556, assigned to 501 on 2026-06-15. Route 2 far to the
+// west (106.40, 29.60), points 4-5, never checked in.
+const char* kFixture = R"SQL(
+INSERT INTO division(code, name, level, parent_code, geom) VALUES
+ ('500000', '重庆市', 1, NULL, NULL), ('500103', '渝中区', 3, '500000', NULL), ('500104', '大渡口区', 3, '500000', NULL);
+INSERT INTO authority(id, name, kind, division_code, parent_id) VALUES
+ (900, '重庆市渝中区市场监督管理局', 'market_bureau', '500103', NULL),
+ (910, '重庆市大渡口区市场监督管理局', 'market_bureau', '500104', NULL);
+INSERT INTO inspector(id, name, division_code, authority_id, category) VALUES
+ (501, '张巡查', '500103', 900, 'law_enforcement');
+INSERT INTO app_user(id, account, name, password_hash, inspector_id) VALUES (77, 'yzsup', '王主管', 'x', NULL);
+INSERT INTO patrol_point(id, authority_id, name, geom) VALUES
+ (1, 900, '甲', ST_SetSRID(ST_MakePoint(106.550, 29.550), 4326)),
+ (2, 900, '乙', ST_SetSRID(ST_MakePoint(106.560, 29.550), 4326)),
+ (3, 900, '丙', ST_SetSRID(ST_MakePoint(106.560, 29.556), 4326)),
+ (4, 900, '丁', ST_SetSRID(ST_MakePoint(106.400, 29.600), 4326)),
+ (5, 900, '戊', ST_SetSRID(ST_MakePoint(106.405, 29.603), 4326));
+INSERT INTO patrol_route(id, authority_id, name) VALUES (1, 900, '解放碑路线'), (2, 900, '西线');
+INSERT INTO patrol_route_point(route_id, seq, point_id) VALUES (1, 1, 1), (1, 2, 2), (1, 3, 3), (2, 1, 4), (2, 2, 5);
+INSERT INTO patrol_assignment(route_id, inspector_id, authority_id, date_from, date_to) VALUES
+ (1, 501, 900, '2026-06-15', '2026-06-15'), (2, 501, 900, '2026-06-15', '2026-06-15');
+)SQL";
+
+tiles::TileId tile_at(double lon, double lat, int z) {
+    auto r = tiles::tiles_touching({lon, lat, lon, lat}, z, 0);
+    return {z, r.x0, r.y0};
+}
+
+// Pixels near the layer's green (#2e7d32) and red (#c62828).
+long long green_pixels(const tiles::Rgba& img) {
+    long long n = 0;
+    for (size_t i = 0; i + 3 < img.pixels.size(); i += 4) {
+        const int r = img.pixels[i], g = img.pixels[i + 1], b = img.pixels[i + 2], a = img.pixels[i + 3];
+        n += a > 200 && g > r + 50 && g > b + 50;
+    }
+    return n;
+}
+long long red_pixels(const tiles::Rgba& img) {
+    long long n = 0;
+    for (size_t i = 0; i + 3 < img.pixels.size(); i += 4) {
+        const int r = img.pixels[i], g = img.pixels[i + 1], b = img.pixels[i + 2], a = img.pixels[i + 3];
+        n += a > 200 && r > g + 100 && r > b + 100;
+    }
+    return n;
+}
+
+class PatrolTiles : public ::testing::Test {
+protected:
+    void SetUp() override {
+        sql(kFixture);
+        app = std::make_unique<App>(App{db.pool(), "", data_dir.string()});
+        imports = std::make_unique<ImportQueue>(db.pool());
+        app->imports = imports.get();
+        register_all(router, *app);
+    }
+
+    void TearDown() override {
+        std::error_code ec;
+        fs::remove_all(data_dir, ec);
+    }
+
+    Response call(const std::string& target, const std::string& data_scope = "all", long long unit = 900) {
+        Request req;
+        req.method = "GET";
+        auto q = target.find('?');
+        req.path = target.substr(0, q);
+        if (q != std::string::npos) req.query = parse_query(target.substr(q + 1));
+        req.peer = "192.0.2.8";
+        Principal p;
+        p.user_id = 77;
+        p.unit_id = unit;
+        p.stage = "ok";
+        p.data_scope = data_scope;
+        p.permissions = {"registry.read"};
+        req.principal = p;
+        return dispatch(router, "", req);
+    }
+
+    static std::string url(const tiles::TileId& t, const std::string& query = "date=2026-06-15") {
+        return "/tiles/patrol/" + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" + std::to_string(t.y) +
+               ".png" + (query.empty() ? "" : "?" + query);
+    }
+
+    static std::string etag(const Response& r) {
+        for (const auto& [k, v] : r.headers)
+            if (k == "ETag") return v;
+        return {};
+    }
+
+    void sql(const std::string& statement) {
+        pqxx::connection c(db.url());
+        pqxx::work tx(c);
+        tx.exec(statement);
+        tx.commit();
+    }
+
+    long long count(const std::string& query) {
+        pqxx::connection c(db.url());
+        pqxx::read_transaction tx(c);
+        return tx.exec1(query)[0].as<long long>();
+    }
+
+    TempDatabase db;
+    fs::path data_dir = fs::temp_directory_path() / ("twindraw-ptile-" + db.name());
+    std::unique_ptr<App> app;
+    std::unique_ptr<ImportQueue> imports;
+    Router router;
+};
+
+}  // namespace
+
+TEST_F(PatrolTiles, RouteTurnsFromGreenToRedWhenEveryPointIsCheckedInAndOnlyItsTilesExpire) {
+    const auto route = tile_at(106.555, 29.553, 14);
+    const auto far = tile_at(106.402, 29.601, 14);
+    ASSERT_NE(route.x, far.x);
+
+    auto before = call(url(route));
+    ASSERT_EQ(before.status, 200) << before.body;
+    const auto img = tiles::decode_png(before.body);
+    EXPECT_GT(green_pixels(img), 100);  // the line and three unchecked points
+    EXPECT_EQ(red_pixels(img), 0);
+    auto far_before = call(url(far));
+    ASSERT_EQ(far_before.status, 200);
+    EXPECT_GT(green_pixels(tiles::decode_png(far_before.body)), 50);
+
+    // Two of three points: still unfinished (the checked points turn red, the line stays green).
+    sql("INSERT INTO patrol_checkin(point_id, inspector_id, authority_id, at, position, distance_m) VALUES"
+        " (1, 501, 900, '2026-06-15 10:00+08', ST_SetSRID(ST_MakePoint(106.550, 29.550), 4326), 3),"
+        " (2, 501, 900, '2026-06-15 10:20+08', ST_SetSRID(ST_MakePoint(106.560, 29.550), 4326), 4)");
+    EXPECT_GT(count("SELECT count(*) FROM tile_dirty WHERE layer = 'patrol'"), 0);
+    auto partial = call(url(route));
+    ASSERT_EQ(partial.status, 200);
+    EXPECT_NE(etag(partial), etag(before));
+    const auto partial_img = tiles::decode_png(partial.body);
+    EXPECT_GT(red_pixels(partial_img), 20);
+    EXPECT_GT(green_pixels(partial_img), 100);
+
+    // The last point: the route is completed that day and drawn red.
+    sql("INSERT INTO patrol_checkin(point_id, inspector_id, authority_id, at, position, distance_m) VALUES"
+        " (3, 501, 900, '2026-06-15 10:40+08', ST_SetSRID(ST_MakePoint(106.560, 29.556), 4326), 2)");
+    auto after = call(url(route));
+    ASSERT_EQ(after.status, 200);
+    EXPECT_NE(etag(after), etag(partial));
+    const auto after_img = tiles::decode_png(after.body);
+    EXPECT_GT(red_pixels(after_img), 100);
+    EXPECT_LT(green_pixels(after_img), 5);
+    EXPECT_GE(red_pixels(after_img), green_pixels(img) / 2);  // the same line, now red
+
+    // The far route's tile was not touched: same ETag, still green.
+    auto far_after = call(url(far));
+    EXPECT_EQ(etag(far_after), etag(far_before));
+    EXPECT_EQ(far_after.body, far_before.body);
+
+    // Another day: nobody checked in, so the route is unfinished again.
+    auto next_day = tiles::decode_png(call(url(route, "date=2026-06-16")).body);
+    EXPECT_GT(green_pixels(next_day), 100);
+    EXPECT_EQ(red_pixels(next_day), 0);
+
+    // Row-level security: another district sees no patrol at all.
+    auto other = call(url(route), "unit", 910);
+    ASSERT_EQ(other.status, 200);
+    const auto other_img = tiles::decode_png(other.body);
+    EXPECT_EQ(green_pixels(other_img) + red_pixels(other_img), 0);
+
+    // Moving a point expires the route's tile too.
+    const auto moved_before = etag(call(url(route)));
+    sql("UPDATE patrol_point SET geom = ST_SetSRID(ST_MakePoint(106.558, 29.556), 4326) WHERE id = 3");
+    EXPECT_NE(etag(call(url(route))), moved_before);
+}
+
+TEST_F(PatrolTiles, BadFiltersAreJson400s) {
+    for (const auto& bad : {"/tiles/patrol/3/6/3.png?date=2026-13-01", "/tiles/patrol/3/6/3.png?date=2026-02-30",
+                            "/tiles/patrol/3/6/3.png?date=20260615", "/tiles/patrol/3/6/3.png?year=2026",
+                            "/tiles/patrol/3/6/3.png?risk=1"}) {
+        auto r = call(bad);
+        ASSERT_EQ(r.status, 400) << bad << " " << r.body;
+        EXPECT_EQ(nlohmann::json::parse(r.body)["error"]["code"].get<std::string>(), "bad_filter") << bad;
+        EXPECT_FALSE(nlohmann::json::parse(r.body)["error"]["message"].get<std::string>().empty());
+    }
+    EXPECT_EQ(call("/tiles/patrol/3/6/3.png?date=2026-06-15").status, 200);
+    EXPECT_EQ(call("/tiles/patrol/3/6/3.png").status, 200);  // today
+}
