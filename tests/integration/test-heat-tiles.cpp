@@ -5,6 +5,7 @@
 // expiry when a result is submitted, the viewer's data scope, and the binned grid
 // (heat_cell) equal to a from-scratch aggregation after inserts, updates and deletes.
 #include "common-pg.hpp"
+#include "tile-test-api.hpp"
 
 #include "server/app.hpp"
 #include "server/http-server.hpp"
@@ -107,68 +108,13 @@ void expect_matches_reference(const std::string& png, const std::string& name, d
         << name << ": " << d << " pixels differ (see tiles-rendered/" << name << ".png)";
 }
 
-class HeatTiles : public ::testing::Test {
+class HeatTiles : public twindraw::testing::TileTestApi {
 protected:
-    void SetUp() override {
-        pqxx::connection c(db.url());
-        pqxx::work tx(c);
-        tx.exec(kFixture);
-        tx.commit();
-        app = std::make_unique<App>(App{db.pool(), "", data_dir.string()});
-        imports = std::make_unique<ImportQueue>(db.pool());
-        app->imports = imports.get();
-        register_all(router, *app);
-    }
-
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(data_dir, ec);
-    }
-
-    Response call(const std::string& target, const std::string& data_scope = "all", long long unit = 900) {
-        Request req;
-        req.method = "GET";
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = parse_query(target.substr(q + 1));
-        req.peer = "192.0.2.8";
-        Principal p;
-        p.user_id = 77;
-        p.unit_id = unit;
-        p.stage = "ok";
-        p.data_scope = data_scope;
-        p.permissions = {"registry.read"};
-        req.principal = p;
-        return dispatch(router, "", req);
-    }
-
-    static std::string url(const std::string& layer, const tiles::TileId& t, const std::string& query = {}) {
-        return "/tiles/" + layer + "/" + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" + std::to_string(t.y) +
-               ".png" + (query.empty() ? "" : "?" + query);
-    }
-
-    static std::string etag(const Response& r) {
-        for (const auto& [k, v] : r.headers)
-            if (k == "ETag") return v;
-        return {};
-    }
+    const char* fixture_sql() const override { return kFixture; }
 
     fs::path cached(const std::string& layer, const tiles::TileId& t) {
         tiles::TileService paths(db.pool(), data_dir / "tiles");
         return paths.tile_path(layer, {}, "all", t);
-    }
-
-    void sql(const std::string& statement) {
-        pqxx::connection c(db.url());
-        pqxx::work tx(c);
-        tx.exec(statement);
-        tx.commit();
-    }
-
-    long long count(const std::string& query) {
-        pqxx::connection c(db.url());
-        pqxx::read_transaction tx(c);
-        return tx.exec1(query)[0].as<long long>();
     }
 
     // Rows of heat_cell that the from-scratch aggregation does not have, and the reverse.
@@ -178,11 +124,6 @@ protected:
             " UNION ALL (SELECT * FROM heat_grid_fresh() EXCEPT SELECT * FROM heat_cell)) d");
     }
 
-    TempDatabase db;
-    fs::path data_dir = fs::temp_directory_path() / ("twindraw-heat-" + db.name());
-    std::unique_ptr<App> app;
-    std::unique_ptr<ImportQueue> imports;
-    Router router;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 // untouched tile keeps its ETag, the `date` filter, the viewer's data scope, and 400
 // bad_filter for malformed or foreign filters.
 #include "common-pg.hpp"
+#include "tile-test-api.hpp"
 
 #include "server/app.hpp"
 #include "server/http-server.hpp"
@@ -66,67 +67,14 @@ long long red_pixels(const tiles::Rgba& img) {
     return n;
 }
 
-class PatrolTiles : public ::testing::Test {
+class PatrolTiles : public twindraw::testing::TileTestApi {
 protected:
-    void SetUp() override {
-        sql(kFixture);
-        app = std::make_unique<App>(App{db.pool(), "", data_dir.string()});
-        imports = std::make_unique<ImportQueue>(db.pool());
-        app->imports = imports.get();
-        register_all(router, *app);
-    }
-
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(data_dir, ec);
-    }
-
-    Response call(const std::string& target, const std::string& data_scope = "all", long long unit = 900) {
-        Request req;
-        req.method = "GET";
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = parse_query(target.substr(q + 1));
-        req.peer = "192.0.2.8";
-        Principal p;
-        p.user_id = 77;
-        p.unit_id = unit;
-        p.stage = "ok";
-        p.data_scope = data_scope;
-        p.permissions = {"registry.read"};
-        req.principal = p;
-        return dispatch(router, "", req);
-    }
+    const char* fixture_sql() const override { return kFixture; }
 
     static std::string url(const tiles::TileId& t, const std::string& query = "date=2026-06-15") {
-        return "/tiles/patrol/" + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" + std::to_string(t.y) +
-               ".png" + (query.empty() ? "" : "?" + query);
+        return TileTestApi::url("patrol", t, query);
     }
 
-    static std::string etag(const Response& r) {
-        for (const auto& [k, v] : r.headers)
-            if (k == "ETag") return v;
-        return {};
-    }
-
-    void sql(const std::string& statement) {
-        pqxx::connection c(db.url());
-        pqxx::work tx(c);
-        tx.exec(statement);
-        tx.commit();
-    }
-
-    long long count(const std::string& query) {
-        pqxx::connection c(db.url());
-        pqxx::read_transaction tx(c);
-        return tx.exec1(query)[0].as<long long>();
-    }
-
-    TempDatabase db;
-    fs::path data_dir = fs::temp_directory_path() / ("twindraw-ptile-" + db.name());
-    std::unique_ptr<App> app;
-    std::unique_ptr<ImportQueue> imports;
-    Router router;
 };
 
 }  // namespace
