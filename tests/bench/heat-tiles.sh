@@ -26,8 +26,35 @@ echo "==> demo city with $N enterprises"
 "$BIN" --database "dbname=$DB" demo --enterprises "$N" --seed 7 >/dev/null
 psql -qAt -d "$DB" -c "UPDATE app_user SET must_change_password = false WHERE account = 'admin'" >/dev/null
 
+echo "==> annual plans and tasks: one task per district bureau and year 2017-2026"
+psql -qAt -d "$DB" -v ON_ERROR_STOP=1 <<'SQL' >/dev/null
+CREATE TABLE bench_unit AS
+  SELECT DISTINCT ON (left(m.division_code, 6)) a.id AS unit
+    FROM market_subject m JOIN authority a ON a.division_code = left(m.division_code, 6) AND a.kind = 'market_bureau'
+   WHERE m.geom IS NOT NULL ORDER BY left(m.division_code, 6), a.id;
+INSERT INTO annual_plan(year, name, plan_type, initiating_authority_id, object_scope, start_date, end_date, state,
+                        target_unit_ids)
+SELECT y, y || ' 年度双随机抽查计划（基准）', 'single', u.unit, '辖区内市场主体', make_date(y, 1, 1), make_date(y, 12, 31),
+       'distributed', ARRAY[u.unit]
+  FROM generate_series(2017, 2026) y, bench_unit u;
+CREATE TABLE bench_task(year int, unit bigint, k int, id bigint);
+WITH t AS (
+  INSERT INTO inspection_task(plan_id, name, task_type, initiating_authority_id, start_date, end_date, state)
+  SELECT p.id, p.year || ' 年度抽查任务（基准）', 'single', p.initiating_authority_id, make_date(p.year, 3, 1),
+         make_date(p.year, 11, 30), 'approved'
+    FROM annual_plan p
+  RETURNING id, initiating_authority_id, start_date)
+INSERT INTO bench_task SELECT extract(year FROM start_date)::int, initiating_authority_id, 1, id FROM t;
+INSERT INTO task_unit(task_id, authority_id, unit_role, state) SELECT id, unit, 'initiating', 'received' FROM bench_task;
+SQL
+psql -qAt -d "$DB" -c "SELECT count(*) FROM bench_task" | sed 's/^/    tasks: /'
+
 echo "==> $POINTS inspection points into result_point (and the grid)"
 START=$(date +%s.%N)
+# Result categories of the dictionary check_result (seed 002) in a plausible mix: 65 % 01
+# 未发现问题, 5 % 02, 8 % 03, 1 % 04, 9 % 05, 5 % 06, 4 % 07, 2 % 08, 0.5 % 09, 0.5 % 10;
+# problem = result_has_problem(category) (30 %, as before). Task: the task of the point's
+# year and unit (380 tasks in the demo city's 38 district bureaus).
 psql -qAt -d "$DB" -v ON_ERROR_STOP=1 <<SQL
 SET work_mem = '256MB';
 CREATE TEMP TABLE s AS
@@ -36,10 +63,16 @@ CREATE TEMP TABLE s AS
            ORDER BY a.id LIMIT 1) AS unit
     FROM market_subject m WHERE m.geom IS NOT NULL;
 ANALYZE s;
-INSERT INTO result_point(geom, inspected_year, unit_id, problem)
-SELECT s.geom, 2017 + (i % 10), s.unit, (hashint8(i) & 1023) < 307
-  FROM generate_series(1, $POINTS) i
-  JOIN s ON s.rn = 1 + (hashint8(i + 7919) & 2147483647) % (SELECT count(*) FROM s);
+INSERT INTO result_point(geom, inspected_year, unit_id, task_id, category, problem)
+SELECT g.geom, g.year, g.unit, t.id, g.category, result_has_problem(g.category, NULL)
+  FROM (SELECT s.geom, (2017 + (i % 10))::smallint AS year, s.unit, 1 AS k,
+               CASE WHEN h < 666 THEN '01' WHEN h < 717 THEN '02' WHEN h < 799 THEN '03' WHEN h < 809 THEN '04'
+                    WHEN h < 901 THEN '05' WHEN h < 952 THEN '06' WHEN h < 993 THEN '07' WHEN h < 1013 THEN '08'
+                    WHEN h < 1018 THEN '09' ELSE '10' END AS category
+          FROM generate_series(1, $POINTS) i
+          CROSS JOIN LATERAL (SELECT hashint8(i) & 1023 AS h) r
+          JOIN s ON s.rn = 1 + (hashint8(i + 7919) & 2147483647) % (SELECT count(*) FROM s)) g
+  LEFT JOIN bench_task t ON t.year = g.year AND t.unit = g.unit AND t.k = g.k;
 SQL
 END=$(date +%s.%N)
 psql -qAt -d "$DB" -c "VACUUM ANALYZE result_point" -c "VACUUM ANALYZE heat_cell" >/dev/null
@@ -75,7 +108,16 @@ print("\n".join(out))
 PY
 echo "==> $(wc -l <"$WORK/tiles.txt") cold tiles (distinct metatiles, z10-z16) per layer"
 
-run() {  # $1: layer; prints one latency (ms) per line
+# The filtered heat tiles: the most common category (01, the worst case: 65 % of the
+# points), a problem category (07, 4 %) and the task with the most points.
+TASK=$(psql -qAt -d "$DB" -c "SELECT task_id FROM result_point WHERE task_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+psql -qAt -F ' ' -d "$DB" -c "SELECT (SELECT count(*) FROM result_point WHERE category = '01'),
+  (SELECT count(*) FROM result_point WHERE category = '07'), (SELECT count(*) FROM result_point WHERE task_id = $TASK)" | {
+  read -r C1 C7 CT
+  echo "    filters: category=01 ($C1 points), category=07 ($C7 points), task=$TASK ($CT points)"
+}
+
+run() {  # $1: name, $2: layer, $3: query string; prints one latency (ms) per line
   local port=$((20000 + RANDOM % 20000))
   "$BIN" --database "dbname=$DB" serve --address 127.0.0.1 --port "$port" \
     --data-dir "$WORK/data-$1" --threads 2 >"$WORK/serve-$1.log" 2>&1 &
@@ -85,9 +127,9 @@ run() {  # $1: layer; prints one latency (ms) per line
   token=$(curl -fs -H 'Content-Type: application/json' \
     -d '{"account":"admin","password":"Twindraw@2026","client":"mobile"}' \
     "http://127.0.0.1:$port/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-  python3 - "$port" "$token" "$1" "$WORK/tiles.txt" <<'PY'
+  python3 - "$port" "$token" "$2" "$3" "$WORK/tiles.txt" <<'PY'
 import http.client, sys, time
-port, token, layer, listing = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+port, token, layer, query, listing = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
 def get(path):
     c.request("GET", path, headers={"Authorization": "Bearer " + token})
@@ -95,27 +137,40 @@ def get(path):
     r.read()
     if r.status != 200:
         sys.exit(f"{path}: {r.status}")
-get(f"/tiles/{layer}/0/0/0.png")  # warm the connection, the session and the style
+get(f"/tiles/{layer}/0/0/0.png{query}")  # warm the connection, the session and the style
 for line in open(listing):
     if not line.strip():
         continue
     t = time.monotonic()
-    get(f"/tiles/{layer}/{line.strip()}.png")
+    get(f"/tiles/{layer}/{line.strip()}.png{query}")
     print((time.monotonic() - t) * 1000)
 PY
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-run objects >"$WORK/objects.ms"
-run heat >"$WORK/heat.ms"
-python3 - "$WORK/objects.ms" "$WORK/heat.ms" <<'PY'
+run objects objects "" >"$WORK/objects.ms"
+run heat heat "" >"$WORK/heat.ms"
+run heat-c01 heat "?category=01" >"$WORK/heat-c01.ms"
+run heat-c07 heat "?category=07" >"$WORK/heat-c07.ms"
+run heat-task heat "?task=$TASK" >"$WORK/heat-task.ms"
+python3 - "$WORK" "$TASK" <<'PY'
 import sys
 def pct(values, p):
     v = sorted(values)
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
-o = [float(x) for x in open(sys.argv[1]) if x.strip()]
-h = [float(x) for x in open(sys.argv[2]) if x.strip()]
-print(f"objects cold tile: p50 {pct(o, 50):7.1f} ms  p99 {pct(o, 99):7.1f} ms  ({len(o)} tiles)")
-print(f"heat    cold tile: p50 {pct(h, 50):7.1f} ms  p99 {pct(h, 99):7.1f} ms  ({len(h)} tiles)")
-print(f"ratio heat/objects: p50 {pct(h, 50) / pct(o, 50):5.2f}  p99 {pct(h, 99) / pct(o, 99):5.2f}  (goal <= 2)")
+def load(name):
+    return [float(x) for x in open(f"{sys.argv[1]}/{name}.ms") if x.strip()]
+o = load("objects")
+print(f"objects cold tile:           p50 {pct(o, 50):7.1f} ms  p99 {pct(o, 99):7.1f} ms  ({len(o)} tiles)")
+for name, label in (("heat", "heat"), ("heat-c01", "heat category=01"), ("heat-c07", "heat category=07"),
+                    ("heat-task", f"heat task={sys.argv[2]}")):
+    h = load(name)
+    print(f"{label + ' cold tile:':28} p50 {pct(h, 50):7.1f} ms  p99 {pct(h, 99):7.1f} ms  ({len(h)} tiles)"
+          f"  ratio to objects: p50 {pct(h, 50) / pct(o, 50):5.2f}  p99 {pct(h, 99) / pct(o, 99):5.2f}  (goal <= 2)")
+zooms = [int(line.split("/")[0]) for line in open(f"{sys.argv[1]}/tiles.txt") if line.strip()]
+print("median per zoom (ms):  zoom " + " ".join(f"{z:>7}" for z in range(10, 17)))
+for name in ("objects", "heat", "heat-c01", "heat-c07", "heat-task"):
+    v = load(name)
+    cols = [pct([t for t, zz in zip(v, zooms) if zz == z] or [0], 50) for z in range(10, 17)]
+    print(f"  {name:>24} " + " ".join(f"{c:7.1f}" for c in cols))
 PY
