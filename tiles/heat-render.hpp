@@ -20,6 +20,9 @@
 namespace twindraw::tiles::heat {
 
 constexpr int kFinestLevel = 14;
+/// The finest level of the per-category grid heat_category_cell (migration 0032,
+/// heat_category_max_level() there): category-filtered tiles of zoom <= this + 2 read it.
+constexpr int kCategoryGridMaxLevel = 12;
 
 /// The grid level read at zoom z: clamp(z - 2, 0, 14).
 int level_for_zoom(int z);

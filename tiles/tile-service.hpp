@@ -119,6 +119,12 @@ public:
     /// kernel (tiles/heat-render.hpp).
     Rgba render_heat(long long px0, long long py0, int width, int height, int z, const Filters& f);
 
+    /// A category filter without a task, at the levels of heat::kCategoryGridMaxLevel and
+    /// coarser, for a viewer who sees every result point: read the per-category grid
+    /// heat_category_cell (migration 0032) instead of counting the points. On by default;
+    /// tests turn it off to compare with the points' tile.
+    void use_category_grid(bool on) { category_grid_ = on; }
+
     std::filesystem::path tile_path(const std::string& layer, const Filters& f, const std::string& scope,
                                     const TileId& t) const;
 
@@ -146,6 +152,7 @@ private:
     std::atomic<unsigned long long> dirty_seq_{1}, clean_seq_{0};
     HotTiles hot_;
     int meta_size_ = kMetaSize;
+    std::atomic<bool> category_grid_{true};
 };
 
 /// SHA-256 of bytes as lower-case hex.
