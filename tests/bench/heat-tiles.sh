@@ -24,7 +24,7 @@ createdb "$DB"
 "$BIN" --database "dbname=$DB" migrate >/dev/null
 echo "==> demo city with $N enterprises"
 "$BIN" --database "dbname=$DB" demo --enterprises "$N" --seed 7 >/dev/null
-psql -qAt -d "$DB" -c "UPDATE app_user SET must_change_password = false WHERE account = 'admin'" >/dev/null
+psql -qAt -d "$DB" -c "UPDATE app_user SET must_change_password = false WHERE account IN ('admin', 'yz_admin')" >/dev/null
 
 echo "==> annual plans and tasks: one task per district bureau and year 2017-2026"
 psql -qAt -d "$DB" -v ON_ERROR_STOP=1 <<'SQL' >/dev/null
@@ -81,6 +81,14 @@ psql -qAt -F ' ' -d "$DB" -c "SELECT (SELECT count(*) FROM result_point), (SELEC
   read -r P C S
   echo "    $P points, $C grid rows ($S), loaded and aggregated in $(python3 -c "print(round($END - $START, 1))") s"
 }
+if [ "$(psql -qAt -d "$DB" -c "SELECT to_regclass('heat_category_cell') IS NOT NULL")" = t ]; then
+  psql -qAt -d "$DB" -c "VACUUM ANALYZE heat_category_cell" >/dev/null
+  psql -qAt -F ' ' -d "$DB" -c "SELECT count(*), pg_size_pretty(pg_total_relation_size('heat_category_cell'))
+    FROM heat_category_cell" | {
+    read -r C S
+    echo "    per-category grid (levels 0-$(psql -qAt -d "$DB" -c "SELECT heat_category_max_level()")): $C rows ($S)"
+  }
+fi
 
 # Sample tiles: the tile of a random enterprise at a random zoom 10..16, one per
 # metatile (so every request is a cold metatile render), the same list for both layers.
@@ -117,7 +125,7 @@ psql -qAt -F ' ' -d "$DB" -c "SELECT (SELECT count(*) FROM result_point WHERE ca
   echo "    filters: category=01 ($C1 points), category=07 ($C7 points), task=$TASK ($CT points)"
 }
 
-run() {  # $1: name, $2: layer, $3: query string; prints one latency (ms) per line
+run() {  # $1: name, $2: layer, $3: query string, $4: account (admin); prints one latency (ms) per line
   local port=$((20000 + RANDOM % 20000))
   "$BIN" --database "dbname=$DB" serve --address 127.0.0.1 --port "$port" \
     --data-dir "$WORK/data-$1" --threads 2 >"$WORK/serve-$1.log" 2>&1 &
@@ -125,7 +133,7 @@ run() {  # $1: name, $2: layer, $3: query string; prints one latency (ms) per li
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   local token
   token=$(curl -fs -H 'Content-Type: application/json' \
-    -d '{"account":"admin","password":"Twindraw@2026","client":"mobile"}' \
+    -d '{"account":"'"${4:-admin}"'","password":"Twindraw@2026","client":"mobile"}' \
     "http://127.0.0.1:$port/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
   python3 - "$port" "$token" "$2" "$3" "$WORK/tiles.txt" <<'PY'
 import http.client, sys, time
@@ -153,6 +161,10 @@ run heat heat "" >"$WORK/heat.ms"
 run heat-c01 heat "?category=01" >"$WORK/heat-c01.ms"
 run heat-c07 heat "?category=07" >"$WORK/heat-c07.ms"
 run heat-task heat "?task=$TASK" >"$WORK/heat-task.ms"
+# A viewer with a narrower scope: yz_admin (渝中区 district administrator, scope
+# 'district'); result_point's row-level security filters the points the index finds.
+run yz-objects objects "" yz_admin >"$WORK/yz-objects.ms"
+run yz-heat-c01 heat "?category=01" yz_admin >"$WORK/yz-heat-c01.ms"
 python3 - "$WORK" "$TASK" <<'PY'
 import sys
 def pct(values, p):
@@ -167,9 +179,14 @@ for name, label in (("heat", "heat"), ("heat-c01", "heat category=01"), ("heat-c
     h = load(name)
     print(f"{label + ' cold tile:':28} p50 {pct(h, 50):7.1f} ms  p99 {pct(h, 99):7.1f} ms  ({len(h)} tiles)"
           f"  ratio to objects: p50 {pct(h, 50) / pct(o, 50):5.2f}  p99 {pct(h, 99) / pct(o, 99):5.2f}  (goal <= 2)")
+yo, yh = load("yz-objects"), load("yz-heat-c01")
+print(f"{'yz_admin objects cold tile:':28} p50 {pct(yo, 50):7.1f} ms  p99 {pct(yo, 99):7.1f} ms  ({len(yo)} tiles)")
+print(f"{'yz_admin heat category=01:':28} p50 {pct(yh, 50):7.1f} ms  p99 {pct(yh, 99):7.1f} ms  ({len(yh)} tiles)"
+      f"  ratio to admin's objects: p50 {pct(yh, 50) / pct(o, 50):5.2f}  p99 {pct(yh, 99) / pct(o, 99):5.2f};"
+      f" to yz_admin's: p50 {pct(yh, 50) / pct(yo, 50):5.2f}  p99 {pct(yh, 99) / pct(yo, 99):5.2f}")
 zooms = [int(line.split("/")[0]) for line in open(f"{sys.argv[1]}/tiles.txt") if line.strip()]
 print("median per zoom (ms):  zoom " + " ".join(f"{z:>7}" for z in range(10, 17)))
-for name in ("objects", "heat", "heat-c01", "heat-c07", "heat-task"):
+for name in ("objects", "heat", "heat-c01", "heat-c07", "heat-task", "yz-objects", "yz-heat-c01"):
     v = load(name)
     cols = [pct([t for t, zz in zip(v, zooms) if zz == z] or [0], 50) for z in range(10, 17)]
     print(f"  {name:>24} " + " ".join(f"{c:7.1f}" for c in cols))
