@@ -30,7 +30,7 @@ const std::vector<LayerInfo>& layers() {
          {"year", "department", "task", "category"}},
         {"heat", "检查热力图",
          "检查（what=problems 时为发现问题的检查）的核密度热力图，按年度、部门、任务、结果类别筛选；"
-         "由 PostGIS 中的分级网格计算（筛选任务或类别时由检查结果点按同一网格聚合）",
+         "由 PostGIS 中的分级网格计算（筛选类别时 14 级及以下读分类别网格；筛选任务或更大级别时由检查结果点按同一网格聚合）",
          {"year", "department", "task", "category", "what"}},
         {"patrol", "巡查路线与巡查点（按完成情况）",
          "巡查路线按当日完成情况着色：已完成（路线上每个巡查点均已由被指派的检查人员打卡）红色，未完成绿色；"
