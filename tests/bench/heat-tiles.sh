@@ -2,16 +2,28 @@
 # Heat tiles over 10,000,000 inspection points (issue 5 benchmark, STAT-3, GIS-2): the
 # latency of a cold `heat` tile (its metatile rendered from the binned grid heat_cell)
 # against a cold `objects` tile (its metatile rendered from the market subjects) of the
-# same tiles, through `twindraw serve` with empty tile caches, one request at a time.
-# Prints p50 and p99 of each and the ratios (goal: heat/objects <= 2).
+# same tiles, through `twindraw serve` with empty tile caches, one request at a time; the
+# same for heat tiles filtered by result category (01, the most common, and 07) and by a
+# task, and for a district-scoped viewer (yz_admin) filtering category 01.
+# Prints p50 and p99 of each, the ratios (goal: heat/objects <= 2) and medians per zoom.
 #   pg_virtualenv -t -v 15 tests/bench/heat-tiles.sh build/twindraw [enterprises] [points] [samples]
 # The points are inspections at the demo city's enterprises (an inspection takes place at
-# the enterprise), years 2017-2026, units = the enterprise's district bureau, 30 % with
-# problems, inserted into result_point in one statement: its statement-level trigger
-# aggregates them into the grid once.
-# 2026-12-01, shared 2-core box (other builds running), 100000 enterprises, 10 M points
-# (772 s to load and aggregate, 15.7 M grid rows), 200 metatiles z10-z16:
-# objects p50 151 ms p99 1901 ms; heat p50 168 ms p99 645 ms; ratio p50 1.12, p99 0.34.
+# the enterprise), years 2017-2026, units = the enterprise's district bureau, a result
+# category of check_result in a plausible mix (30 % with problems), the task of the year
+# and unit (380 tasks with their plans), inserted into result_point in one statement: its
+# statement-level triggers aggregate them into the grids once.
+# 2026-12-01, shared 2-core Xeon box, PostgreSQL 15, 100000 enterprises, 10 M points, 200
+# metatiles z10-z16, p50 / p99 (ratio to objects):
+# - main's code (category filters count points), quieter of two runs: load 536 s (15.7 M
+#   grid rows); objects 36 / 474 ms; heat 52 / 155 (1.46 / 0.33); category=01 89 / 768
+#   (2.47 / 1.62: over the goal, z10 median 702 ms); category=07 48 / 149 (1.33 / 0.31);
+#   task 12 / 93 (0.33 / 0.20). The run under load: category=01 93 / 1054 against objects
+#   78 / 921 (1.19 / 1.15).
+# - with the per-category grid (migration 0032, zooms <= 14, scope all): load 821 s (+24.9 M
+#   rows, 3.2 GB); objects 46 / 554 ms; heat 60 / 189 (1.30 / 0.34); category=01 80 / 244
+#   (1.74 / 0.44, z10 median 134 ms); category=07 51 / 163 (1.12 / 0.29); task 11 / 106
+#   (0.24 / 0.19). yz_admin (scope district, still counting points): category=01 139 / 862
+#   ms against its own objects tile 17 / 52 ms (8.2 / 16.6; 3.04 / 1.56 against admin's).
 set -euo pipefail
 BIN=$(realpath "$1")
 N=${2:-100000}
