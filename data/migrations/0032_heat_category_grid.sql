@@ -130,3 +130,8 @@ BEGIN
     GRANT SELECT ON heat_category_cell TO twindraw_app;
   END IF;
 END $$;
+
+-- The from-scratch grids bypass row-level security (SECURITY DEFINER): for the owner's
+-- checks and repair only, not for the application roles.
+REVOKE ALL ON FUNCTION heat_category_grid_fresh() FROM PUBLIC;
+REVOKE ALL ON FUNCTION heat_grid_fresh() FROM PUBLIC;

@@ -110,6 +110,11 @@ TEST_F(HeatCategoryGrid, TheIncrementalGridStaysEqualToAFromScratchAggregation) 
     EXPECT_EQ(count("SELECT max(level) FROM heat_category_cell"), tiles::heat::kCategoryGridMaxLevel);
     EXPECT_GT(count("SELECT count(*) FROM heat_category_cell"), 6000);
     EXPECT_EQ(grid_mismatches(), 0);
+    // The from-scratch grids read past row-level security: not for the application roles.
+    EXPECT_EQ(count("SELECT count(*) FROM unnest(ARRAY['heat_category_grid_fresh()', 'heat_grid_fresh()']) f"
+                    " WHERE has_function_privilege('twindraw_app', f, 'EXECUTE')"),
+              0);
+    EXPECT_EQ(count("SELECT count(*) FROM pg_roles WHERE rolname = 'twindraw_app'"), 1);
     // Level 0, all years: every result with a category once, per category.
     EXPECT_EQ(count("SELECT sum(n) FROM heat_category_cell WHERE level = 0 AND year = 0"),
               count("SELECT count(*) FROM result_point WHERE category IS NOT NULL"));
