@@ -46,7 +46,10 @@ struct Filters {
     long long task = 0;
     std::vector<std::string> category;
     std::string what;
-    std::string date;  // patrol: the day whose check-ins count (YYYY-MM-DD; default today in China)
+    // patrol: the days whose check-ins count, date..date_to (YYYY-MM-DD; `date=D` alone or
+    // `from=D1&to=D2`, at most 366 days; default today in China). date_to empty = date.
+    std::string date;
+    std::string date_to;
     /// Canonical text ("division=500103&risk=3,4"), the filter part of the cache key.
     std::string canonical() const;
 };
