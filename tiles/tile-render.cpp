@@ -31,7 +31,9 @@ namespace twindraw::tiles {
 namespace {
 
 // Scale denominators of the standard 256 px Web Mercator levels: z8 ≈ 2.18M,
-// z10 ≈ 546k, z11 ≈ 273k, z12 ≈ 136k, z14 ≈ 34k, z15 ≈ 17k.
+// z10 ≈ 546k, z11 ≈ 273k, z12 ≈ 136k, z14 ≈ 34k, z15 ≈ 17k. Drawing order: division
+// fills, water (kind 2 areas, kind 1 lines), roads (from z11), division lines, then
+// the labels of water, roads and divisions.
 const char* kBaseStyle = R"(<Map srs="epsg:3857" background-color="#f4f1ea">
 <Style name="division-fill">
   <Rule><Filter>[kind] = 3</Filter><PolygonSymbolizer fill="#e9e4d4"/></Rule>
@@ -53,7 +55,40 @@ const char* kBaseStyle = R"(<Map srs="epsg:3857" background-color="#f4f1ea">
     <TextSymbolizer face-name="Noto Sans CJK SC Regular" size="12" fill="#5f5a52" halo-fill="#ffffff"
       halo-radius="1.5" placement="point" allow-overlap="false">[name]</TextSymbolizer></Rule>
 </Style>
-<Layer name="divisions" srs="epsg:3857"><StyleName>division-fill</StyleName><StyleName>division-line</StyleName></Layer>
+<Style name="water">
+  <Rule><Filter>[kind] = 2</Filter><PolygonSymbolizer fill="#a9cce3"/></Rule>
+  <Rule><Filter>[kind] = 1</Filter><MinScaleDenominator>50000</MinScaleDenominator>
+    <LineSymbolizer stroke="#a9cce3" stroke-width="1.5"/></Rule>
+  <Rule><Filter>[kind] = 1</Filter><MaxScaleDenominator>50000</MaxScaleDenominator>
+    <LineSymbolizer stroke="#a9cce3" stroke-width="3"/></Rule>
+</Style>
+<Style name="water-label">
+  <Rule><Filter>[kind] = 2</Filter><MaxScaleDenominator>400000</MaxScaleDenominator>
+    <TextSymbolizer face-name="Noto Sans CJK SC Regular" size="13" fill="#3d6f9e" halo-fill="#ffffff"
+      halo-radius="1.5" placement="interior" allow-overlap="false">[name]</TextSymbolizer></Rule>
+  <Rule><Filter>[kind] = 1</Filter><MaxScaleDenominator>100000</MaxScaleDenominator>
+    <TextSymbolizer face-name="Noto Sans CJK SC Regular" size="12" fill="#3d6f9e" halo-fill="#ffffff"
+      halo-radius="1.5" placement="line" spacing="400" allow-overlap="false">[name]</TextSymbolizer></Rule>
+</Style>
+<Style name="road">
+  <Rule><MinScaleDenominator>50000</MinScaleDenominator>
+    <LineSymbolizer stroke="#d2c9b6" stroke-width="3.5" stroke-linecap="round" stroke-linejoin="round"/>
+    <LineSymbolizer stroke="#ffffff" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></Rule>
+  <Rule><MaxScaleDenominator>50000</MaxScaleDenominator>
+    <LineSymbolizer stroke="#d2c9b6" stroke-width="7" stroke-linecap="round" stroke-linejoin="round"/>
+    <LineSymbolizer stroke="#ffffff" stroke-width="5" stroke-linecap="round" stroke-linejoin="round"/></Rule>
+</Style>
+<Style name="road-label">
+  <Rule><MaxScaleDenominator>25000</MaxScaleDenominator>
+    <TextSymbolizer face-name="Noto Sans CJK SC Regular" size="11" fill="#5f5a52" halo-fill="#ffffff"
+      halo-radius="1.5" placement="line" spacing="300" allow-overlap="false">[name]</TextSymbolizer></Rule>
+</Style>
+<Layer name="divisions" srs="epsg:3857"><StyleName>division-fill</StyleName></Layer>
+<Layer name="water" srs="epsg:3857"><StyleName>water</StyleName></Layer>
+<Layer name="roads" srs="epsg:3857"><StyleName>road</StyleName></Layer>
+<Layer name="divisions@lines" srs="epsg:3857"><StyleName>division-line</StyleName></Layer>
+<Layer name="water@labels" srs="epsg:3857"><StyleName>water-label</StyleName></Layer>
+<Layer name="roads@labels" srs="epsg:3857"><StyleName>road-label</StyleName></Layer>
 <Layer name="labels" srs="epsg:3857"><StyleName>division-label</StyleName></Layer>
 </Map>)";
 
@@ -184,8 +219,12 @@ mapnik::image_rgba8 render(const std::string& style, const Box& area, int width,
     static const std::vector<Feature> kNone;
     for (auto& layer : m.layers()) {
         const std::vector<Feature>* features = &kNone;
+        // A Mapnik layer "name@part" draws the features of "name" again (e.g. lines or
+        // labels above other layers).
+        const std::string& name = layer.name();
+        const std::string source = name.substr(0, name.find('@'));
         for (const auto& d : data)
-            if (d.layer == layer.name()) features = &d.features;
+            if (d.layer == source) features = &d.features;
         layer.set_datasource(datasource(*features));
     }
     m.resize(unsigned(width), unsigned(height));

@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 const std::vector<LayerInfo>& layers() {
     static const std::vector<LayerInfo> all = {
-        {"base", "行政区划底图", "区县与乡镇（街道）边界及中文注记", {}},
+        {"base", "行政区划底图", "区县与乡镇（街道）边界及中文注记，已载入数据时含水系与道路", {}},
         {"objects", "市场主体（按风险等级）", "检查对象名录库中的市场主体，按风险等级着色：低绿、一般蓝、较高橙、高红",
          {"risk", "division"}},
         {"results", "检查结果（按结果类别）",
@@ -385,8 +385,31 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
             " FROM (SELECT geom, level, name, ST_PointOnSurface(geom) AS pos FROM division"
             "       WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) AND level >= 2) d"
             " ORDER BY level, name";
-        LayerFeatures polygons{"divisions", {}}, labels{"labels", {}};
+        // Water where loaded: areas (kind 2) and lines (kind 1); roads (road_edge) from z11.
+        const std::string water_sql =
+            "SELECT ST_AsBinary(ST_Transform(ST_SimplifyPreserveTopology(geom, $5::float8), 3857)),"
+            " CASE WHEN ST_Dimension(geom) = 2 THEN 2 ELSE 1 END, name"
+            " FROM water_feature WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) ORDER BY id";
+        const std::string roads_sql =
+            "SELECT ST_AsBinary(ST_Transform(ST_Simplify(geom, $5::float8), 3857)), name"
+            " FROM road_edge WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) ORDER BY id";
+        LayerFeatures polygons{"divisions", {}}, labels{"labels", {}}, water{"water", {}}, roads{"roads", {}};
         pg::with_read(pool_, "tiles", [&](pqxx::transaction_base& tx) {
+            auto wkb_feature = [](const pqxx::field& field, int kind, const pqxx::field& name) {
+                pqxx::binarystring wkb(field);
+                Feature ft;
+                ft.wkb.assign(reinterpret_cast<const char*>(wkb.data()), wkb.size());
+                ft.kind = kind;
+                ft.name = name.c_str();
+                return ft;
+            };
+            pg::Params pw;
+            pw.add(g.minx).add(g.miny).add(g.maxx).add(g.maxy).add(std::to_string(tolerance));
+            for (const auto& row : pg::exec(tx, water_sql, pw))
+                water.features.push_back(wkb_feature(row[0], row[1].as<int>(), row[2]));
+            if (z >= 11)
+                for (const auto& row : pg::exec(tx, roads_sql, pw))
+                    roads.features.push_back(wkb_feature(row[0], 0, row[1]));
             for (const auto& row : pg::exec(tx, sql, p)) {
                 pqxx::binarystring wkb(row[0]);
                 Feature poly;
@@ -402,7 +425,7 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
                 }
             }
         });
-        return {std::move(polygons), std::move(labels)};
+        return {std::move(polygons), std::move(labels), std::move(water), std::move(roads)};
     }
     throw Error(Error::Kind::NotFound, "unknown_layer", "图层不存在", "layer");
 }

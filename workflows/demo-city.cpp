@@ -533,6 +533,30 @@ static void add_demo_accounts(pqxx::work& tx, long long city_id) {
              pg::Params().add(hash));
 }
 
+// The base layer's water for the demo: 长江 and 嘉陵江 through the main urban area as
+// areas (centre lines traced by hand from memory of the city's map, so schematic, widths
+// roughly the rivers' own), only where no water has been loaded.
+static void add_demo_water(pqxx::work& tx) {
+    if (pg::exec(tx, "SELECT EXISTS (SELECT 1 FROM water_feature)")[0][0].as<bool>()) return;
+    struct River { const char* name; const char* line; int half_width_m; };
+    const River rivers[] = {
+        {"长江",
+         "LINESTRING(106.26 29.30, 106.33 29.34, 106.40 29.39, 106.46 29.44, 106.49 29.48, 106.52 29.50,"
+         " 106.54 29.53, 106.55 29.548, 106.575 29.553, 106.588 29.566, 106.61 29.58, 106.65 29.60,"
+         " 106.72 29.62, 106.79 29.63)",
+         300},
+        {"嘉陵江",
+         "LINESTRING(106.27 29.99, 106.35 29.90, 106.42 29.84, 106.44 29.75, 106.43 29.66, 106.45 29.59,"
+         " 106.48 29.575, 106.51 29.572, 106.545 29.573, 106.57 29.570, 106.588 29.566)",
+         150},
+    };
+    for (const auto& r : rivers)
+        pg::exec(tx,
+                 "INSERT INTO water_feature(name, kind, geom) SELECT $1, 'river',"
+                 " ST_Buffer(ST_GeomFromText($2, 4326)::geography, $3::float8)::geometry",
+                 pg::Params().add(std::string(r.name)).add(std::string(r.line)).add(static_cast<long long>(r.half_width_m)));
+}
+
 Summary generate(pg::Pool& pool, const Options& opt,
                  const std::function<void(long long done, long long total)>& progress) {
     if (opt.enterprises < 0 || opt.enterprises > 99'999'999)
@@ -765,6 +789,7 @@ Summary generate(pg::Pool& pool, const Options& opt,
         if (progress) progress(end, total);
     }
     add_demo_accounts(tx, city.id);
+    add_demo_water(tx);
     tx.commit();
     return b.summary;
 }
