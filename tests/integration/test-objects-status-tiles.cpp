@@ -31,7 +31,9 @@ namespace {
 //  4 (106.580, 29.550) job cancelled                   → grey
 //  5 (106.590, 29.550) job of 2020, accepted, clean    → grey this year, green in 2020
 //  6 (106.400, 29.600) job pending, far to the west    → blue
-//  7 (106.500, 29.450) 大渡口区, job of bureau 900     → blue for scope all, grey for bureau 910
+//  7 (106.500, 29.450) 大渡口区, job of bureau 900 whose group has inspector 511 (user 78 of
+//    bureau 910)                                       → blue for scope all and for user 78,
+//                                                        grey for user 77 of bureau 910
 // All risk level 3 (orange on the risk colouring).
 const char* kFixture = R"SQL(
 INSERT INTO division(code, name, level, parent_code, geom) VALUES
@@ -39,7 +41,10 @@ INSERT INTO division(code, name, level, parent_code, geom) VALUES
 INSERT INTO authority(id, name, kind, division_code, parent_id) VALUES
  (900, '重庆市渝中区市场监督管理局', 'market_bureau', '500103', NULL),
  (910, '重庆市大渡口区市场监督管理局', 'market_bureau', '500104', NULL);
-INSERT INTO app_user(id, account, name, password_hash) VALUES (77, 'zhangsan', '张三', 'x');
+INSERT INTO inspector(id, name, division_code, authority_id, category) VALUES
+ (511, '李检查', '500104', 910, 'law_enforcement');
+INSERT INTO app_user(id, account, name, password_hash, inspector_id) VALUES
+ (77, 'zhangsan', '张三', 'x', NULL), (78, 'lijiancha', '李检查', 'x', 511);
 INSERT INTO market_subject(id, uscc, name, division_code, risk_level, geom) VALUES
  (1, '000000000000000001', '甲商行', '500103', 3, ST_SetSRID(ST_MakePoint(106.550, 29.550), 4326)),
  (2, '000000000000000002', '乙商行', '500103', 3, ST_SetSRID(ST_MakePoint(106.560, 29.550), 4326)),
@@ -63,6 +68,7 @@ INSERT INTO inspection_job(job_no, draw_id, unit_id, object_kind, object_id, gro
  ('JC1-0005', 1, 900, 'market_subject', 5, 1, 'required', 'accepted', '2020-06-10', '01', true, '2020-06-10', '2020-06-01 10:00+08'),
  ('JC1-0006', 1, 900, 'market_subject', 6, 1, 'required', 'pending', NULL, NULL, NULL, NULL, now()),
  ('JC1-0007', 1, 900, 'market_subject', 7, 1, 'required', 'pending', NULL, NULL, NULL, NULL, now());
+UPDATE inspection_job SET inspector_ids = '{511}' WHERE job_no = 'JC1-0007';
 )SQL";
 
 tiles::TileId tile_at(double lon, double lat, int z) {
@@ -111,6 +117,24 @@ protected:
         auto r = call(url("objects", tile_at(lon, lat, 16), query), scope, unit);
         EXPECT_EQ(r.status, 200) << r.body;
         return tiles::decode_png(r.body);
+    }
+
+    // call() as another user (the fixture's call() is user 77).
+    server::Response call_as(long long user, const std::string& target, const std::string& data_scope, long long unit) {
+        server::Request req;
+        req.method = "GET";
+        auto q = target.find('?');
+        req.path = target.substr(0, q);
+        if (q != std::string::npos) req.query = server::parse_query(target.substr(q + 1));
+        req.peer = "192.0.2.8";
+        server::Principal p;
+        p.user_id = user;
+        p.unit_id = unit;
+        p.stage = "ok";
+        p.data_scope = data_scope;
+        p.permissions = {"registry.read"};
+        req.principal = p;
+        return server::dispatch(router, "", req);
     }
 
     fs::path cached(const tiles::TileId& t, const std::string& query) {
@@ -204,6 +228,16 @@ TEST_F(ObjectsStatusTiles, JobsFollowTheViewersRowLevelSecurity) {
     const auto other = status_tile(106.500, 29.450, "by=status", "unit", 910);
     EXPECT_GT(pixels_like(other, kGrey), 20);
     EXPECT_LT(pixels_like(other, kBlue), 5);
+    // User 78 of the same bureau and scope is an inspector of the job's group: the job is
+    // visible to them (blue), and their tile is not the one cached for user 77.
+    auto as_inspector = call_as(78, url("objects", tile_at(106.500, 29.450, 16), "by=status"), "unit", 910);
+    ASSERT_EQ(as_inspector.status, 200) << as_inspector.body;
+    const auto own = tiles::decode_png(as_inspector.body);
+    EXPECT_GT(pixels_like(own, kBlue), 20);
+    EXPECT_LT(pixels_like(own, kGrey), 5);
+    // ...while the risk colouring (no jobs read) stays shared by the bureau's viewers.
+    EXPECT_EQ(etag(call_as(78, url("objects", tile_at(106.500, 29.450, 16)), "unit", 910)),
+              etag(call(url("objects", tile_at(106.500, 29.450, 16)), "unit", 910)));
 }
 
 TEST_F(ObjectsStatusTiles, BadFiltersAre400BadFilterWithAChineseMessage) {
