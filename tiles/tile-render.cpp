@@ -93,17 +93,20 @@ const char* kBaseStyle = R"(<Map srs="epsg:3857" background-color="#f4f1ea">
 </Map>)";
 
 // Risk levels 1 低, 2 一般, 3 较高, 4 高: green, blue, orange, red; bigger at higher zooms.
+// Inspection status (by=status): kinds 10..13 of status_palette().
 std::string objects_style() {
-    const char* colours[] = {"#2e7d32", "#1565c0", "#ef6c00", "#c62828"};
+    std::vector<std::pair<int, std::string>> colours;
+    for (const auto& c : risk_palette()) colours.emplace_back(c.kind, c.colour);
+    for (const auto& c : status_palette()) colours.emplace_back(c.kind, c.colour);
     struct Band { const char* min; const char* max; int size; };
     const Band bands[] = {{"", "150000", 9}, {"150000", "600000", 6}, {"600000", "", 4}};
     std::string s = R"(<Map srs="epsg:3857"><Style name="subjects">)";
     for (const auto& b : bands)
-        for (int risk = 1; risk <= 4; ++risk) {
-            s += "<Rule><Filter>[kind] = " + std::to_string(risk) + "</Filter>";
+        for (const auto& [kind, colour] : colours) {
+            s += "<Rule><Filter>[kind] = " + std::to_string(kind) + "</Filter>";
             if (*b.min) s += std::string("<MinScaleDenominator>") + b.min + "</MinScaleDenominator>";
             if (*b.max) s += std::string("<MaxScaleDenominator>") + b.max + "</MaxScaleDenominator>";
-            s += "<MarkersSymbolizer marker-type=\"ellipse\" fill=\"" + std::string(colours[risk - 1]) +
+            s += "<MarkersSymbolizer marker-type=\"ellipse\" fill=\"" + colour +
                  "\" width=\"" + std::to_string(b.size) + "\" height=\"" + std::to_string(b.size) +
                  "\" stroke=\"#ffffff\" stroke-width=\"" + (b.size > 5 ? "1.2" : "0.6") +
                  "\" allow-overlap=\"true\" ignore-placement=\"true\"/></Rule>";
@@ -265,6 +268,24 @@ mapnik::image_rgba8 to_image(const Rgba& in) {
 }
 
 }  // namespace
+
+const std::vector<SubjectColour>& risk_palette() {
+    static const std::vector<SubjectColour> palette = {
+        {1, "1", "低风险", "#2e7d32"}, {2, "2", "一般风险", "#1565c0"},
+        {3, "3", "较高风险", "#ef6c00"}, {4, "4", "高风险", "#c62828"},
+    };
+    return palette;
+}
+
+const std::vector<SubjectColour>& status_palette() {
+    static const std::vector<SubjectColour> palette = {
+        {10, "none", "未列入抽查", "#9e9e9e"},
+        {12, "open", "已抽中待检查", "#1565c0"},
+        {11, "clean", "已检查未发现问题", "#2e7d32"},
+        {13, "problem", "已检查发现问题", "#c62828"},
+    };
+    return palette;
+}
 
 const std::vector<CategoryColour>& result_palette() {
     static const std::vector<CategoryColour> palette = {

@@ -23,8 +23,10 @@ namespace fs = std::filesystem;
 const std::vector<LayerInfo>& layers() {
     static const std::vector<LayerInfo> all = {
         {"base", "行政区划底图", "区县与乡镇（街道）边界及中文注记，已载入数据时含水系与道路", {}},
-        {"objects", "市场主体（按风险等级）", "检查对象名录库中的市场主体，按风险等级着色：低绿、一般蓝、较高橙、高红",
-         {"risk", "division"}},
+        {"objects", "市场主体（按风险等级或检查状态）",
+         "检查对象名录库中的市场主体，默认按风险等级着色：低绿、一般蓝、较高橙、高红；by=status 时按所选年度"
+         "（year，默认今年）的检查状态着色：未列入抽查灰、已抽中待检查蓝、已检查未发现问题绿、已检查发现问题红",
+         {"risk", "division", "by", "year"}},
         {"results", "检查结果（按结果类别）",
          "已提交或审核通过的检查结果，按检查结果类别着色（图例见 /api/map/legend）；筛选年度、部门、任务、类别",
          {"year", "department", "task", "category"}},
@@ -50,6 +52,7 @@ const LayerInfo& layer_info(const std::string& name) {
 std::string Filters::canonical() const {
     // Alphabetical order of the parameter names.
     std::vector<std::pair<std::string, std::string>> parts;
+    if (!by.empty()) parts.emplace_back("by", by);
     if (!category.empty()) {
         std::string v;
         for (size_t i = 0; i < category.size(); ++i) v += (i ? "," : "") + category[i];
@@ -190,7 +193,18 @@ Filters parse_filters(const LayerInfo& layer, const std::map<std::string, std::s
             if (value != "inspections" && value != "problems")
                 throw bad_request("bad_filter", "热力图内容应为 inspections（检查）或 problems（发现问题）", "what");
             if (value == "problems") f.what = value;  // inspections is the default: one cache key
+        } else if (key == "by") {
+            if (value != "risk" && value != "status")
+                throw bad_request("bad_filter", "着色方式应为 risk（按风险等级）或 status（按检查状态）", "by");
+            if (value == "status") f.by = value;  // risk is the default: one cache key
         }
+    }
+    if (layer.name == "objects") {
+        // The status colouring is always for one year (this year in China by default, in
+        // the cache key); a year without it would only split the cache.
+        if (f.by == "status" && !f.year) f.year = std::stoi(china_today().substr(0, 4));
+        if (f.by != "status" && f.year)
+            throw bad_request("bad_filter", "年度仅用于按检查状态着色（by=status）", "year");
     }
     return f;
 }
@@ -278,6 +292,21 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
         std::string sql =
             "SELECT ST_X(geom), ST_Y(geom), risk_level FROM market_subject"
             " WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)";
+        if (f.by == "status") {
+            // By inspection status in f.year (migration 0031): the highest class of the
+            // subject's jobs of that year, one probe of inspection_job_subject_year_idx per
+            // subject, under the request's row-level security of inspection_job (a job
+            // the viewer may not see does not colour the subject). kind 10 + class:
+            // 10 未列入抽查, 11 已检查未发现问题, 12 已抽中待检查, 13 已检查发现问题;
+            // ordered so that problems are drawn on top.
+            sql = "SELECT ST_X(s.geom), ST_Y(s.geom), 10 + coalesce(st.c, 0) AS kind FROM market_subject s"
+                  " LEFT JOIN LATERAL (SELECT max(job_status_class(j.state, j.result_category, j.qualified)) AS c"
+                  "   FROM inspection_job j WHERE j.object_kind = 'market_subject' AND j.object_id = s.id"
+                  "    AND j.state <> 'cancelled' AND job_drawn_year(j.created_at) = " +
+                  p.next(std::to_string(f.year)) +
+                  "::smallint) st ON true"
+                  " WHERE s.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)";
+        }
         if (!f.risk.empty()) {
             std::vector<std::string> levels;
             for (int r : f.risk) levels.push_back(std::to_string(r));
@@ -287,6 +316,7 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
             const std::string ph = p.next(f.division);
             sql += " AND left(division_code, length(" + ph + ")) = " + ph;
         }
+        if (f.by == "status") sql += " ORDER BY 3, s.id";
         LayerFeatures out{"subjects", {}};
         pg::with_read(pool_, "tiles", [&](pqxx::transaction_base& tx) {
             auto rows = pg::exec(tx, sql, p);
