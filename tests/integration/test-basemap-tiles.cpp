@@ -23,24 +23,17 @@ INSERT INTO road_edge(name, geom) VALUES
  ('解放碑大道', ST_GeomFromText('LINESTRING(106.52 29.540, 106.58 29.540)', 4326));
 )SQL";
 
-tiles::TileId tile_at(double lon, double lat, int z) {
-    auto r = tiles::tiles_touching({lon, lat, lon, lat}, z, 0);
-    return {z, r.x0, r.y0};
-}
+using twindraw::testing::count_pixels;
+using twindraw::testing::tile_at;
 
 // Pixels of the water colour (#a9cce3) and of a road's white centre.
 long long water_pixels(const tiles::Rgba& img) {
-    long long n = 0;
-    for (size_t i = 0; i + 3 < img.pixels.size(); i += 4)
-        n += std::abs(img.pixels[i] - 169) < 10 && std::abs(img.pixels[i + 1] - 204) < 10 &&
-             std::abs(img.pixels[i + 2] - 227) < 10;
-    return n;
+    return count_pixels(img, [](int r, int g, int b, int) {
+        return std::abs(r - 169) < 10 && std::abs(g - 204) < 10 && std::abs(b - 227) < 10;
+    });
 }
 long long white_pixels(const tiles::Rgba& img) {
-    long long n = 0;
-    for (size_t i = 0; i + 3 < img.pixels.size(); i += 4)
-        n += img.pixels[i] > 250 && img.pixels[i + 1] > 250 && img.pixels[i + 2] > 250 && img.pixels[i + 3] > 250;
-    return n;
+    return count_pixels(img, [](int r, int g, int b, int a) { return r > 250 && g > 250 && b > 250 && a > 250; });
 }
 
 class BasemapTiles : public twindraw::testing::TileTestApi {

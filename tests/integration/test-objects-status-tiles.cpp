@@ -71,10 +71,8 @@ INSERT INTO inspection_job(job_no, draw_id, unit_id, object_kind, object_id, gro
 UPDATE inspection_job SET inspector_ids = '{511}' WHERE job_no = 'JC1-0007';
 )SQL";
 
-tiles::TileId tile_at(double lon, double lat, int z) {
-    auto r = tiles::tiles_touching({lon, lat, lon, lat}, z, 0);
-    return {z, r.x0, r.y0};
-}
+using twindraw::testing::count_pixels;
+using twindraw::testing::tile_at;
 
 struct Rgb {
     int r, g, b;
@@ -86,12 +84,9 @@ constexpr Rgb kGrey{0x9e, 0x9e, 0x9e}, kBlue{0x15, 0x65, 0xc0}, kGreen{0x2e, 0x7
 // some 50 pixels at z16, so "none" is checked as fewer than 5: anti-aliased edges may
 // land near another colour).
 long long pixels_like(const tiles::Rgba& img, Rgb c) {
-    long long n = 0;
-    for (size_t i = 0; i + 3 < img.pixels.size(); i += 4) {
-        const int r = img.pixels[i], g = img.pixels[i + 1], b = img.pixels[i + 2], a = img.pixels[i + 3];
-        n += a > 200 && std::abs(r - c.r) <= 24 && std::abs(g - c.g) <= 24 && std::abs(b - c.b) <= 24;
-    }
-    return n;
+    return count_pixels(img, [c](int r, int g, int b, int a) {
+        return a > 200 && std::abs(r - c.r) <= 24 && std::abs(g - c.g) <= 24 && std::abs(b - c.b) <= 24;
+    });
 }
 
 std::string read_all(const fs::path& p) {

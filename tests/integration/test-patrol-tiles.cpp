@@ -44,27 +44,15 @@ INSERT INTO patrol_assignment(route_id, inspector_id, authority_id, date_from, d
  (1, 501, 900, '2026-06-15', '2026-06-15'), (2, 501, 900, '2026-06-15', '2026-06-15');
 )SQL";
 
-tiles::TileId tile_at(double lon, double lat, int z) {
-    auto r = tiles::tiles_touching({lon, lat, lon, lat}, z, 0);
-    return {z, r.x0, r.y0};
-}
+using twindraw::testing::count_pixels;
+using twindraw::testing::tile_at;
 
 // Pixels near the layer's green (#2e7d32) and red (#c62828).
 long long green_pixels(const tiles::Rgba& img) {
-    long long n = 0;
-    for (size_t i = 0; i + 3 < img.pixels.size(); i += 4) {
-        const int r = img.pixels[i], g = img.pixels[i + 1], b = img.pixels[i + 2], a = img.pixels[i + 3];
-        n += a > 200 && g > r + 50 && g > b + 50;
-    }
-    return n;
+    return count_pixels(img, [](int r, int g, int b, int a) { return a > 200 && g > r + 50 && g > b + 50; });
 }
 long long red_pixels(const tiles::Rgba& img) {
-    long long n = 0;
-    for (size_t i = 0; i + 3 < img.pixels.size(); i += 4) {
-        const int r = img.pixels[i], g = img.pixels[i + 1], b = img.pixels[i + 2], a = img.pixels[i + 3];
-        n += a > 200 && r > g + 100 && r > b + 100;
-    }
-    return n;
+    return count_pixels(img, [](int r, int g, int b, int a) { return a > 200 && r > g + 100 && r > b + 100; });
 }
 
 class PatrolTiles : public twindraw::testing::TileTestApi {
