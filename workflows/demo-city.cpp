@@ -533,28 +533,25 @@ static void add_demo_accounts(pqxx::work& tx, long long city_id) {
              pg::Params().add(hash));
 }
 
-// The base layer's water for the demo: 长江 and 嘉陵江 through the main urban area as
-// areas (centre lines traced by hand from memory of the city's map, so schematic, widths
-// roughly the rivers' own), only where no water has been loaded.
+// The base layer's water for the demo, only where no water has been loaded: 长江 and
+// 嘉陵江 where they form the border between two districts of the main urban area (渝中区
+// lies between them), as bands of about their width along those borders — so the rivers
+// follow the loaded boundaries; approximate, not surveyed; none outside those borders.
 static void add_demo_water(pqxx::work& tx) {
     if (pg::exec(tx, "SELECT EXISTS (SELECT 1 FROM water_feature)")[0][0].as<bool>()) return;
-    struct River { const char* name; const char* line; int half_width_m; };
-    const River rivers[] = {
-        {"长江",
-         "LINESTRING(106.26 29.30, 106.33 29.34, 106.40 29.39, 106.46 29.44, 106.49 29.48, 106.52 29.50,"
-         " 106.54 29.53, 106.55 29.548, 106.575 29.553, 106.588 29.566, 106.61 29.58, 106.65 29.60,"
-         " 106.72 29.62, 106.79 29.63)",
-         300},
-        {"嘉陵江",
-         "LINESTRING(106.27 29.99, 106.35 29.90, 106.42 29.84, 106.44 29.75, 106.43 29.66, 106.45 29.59,"
-         " 106.48 29.575, 106.51 29.572, 106.545 29.573, 106.57 29.570, 106.588 29.566)",
-         150},
-    };
-    for (const auto& r : rivers)
-        pg::exec(tx,
-                 "INSERT INTO water_feature(name, kind, geom) SELECT $1, 'river',"
-                 " ST_Buffer(ST_GeomFromText($2, 4326)::geography, $3::float8)::geometry",
-                 pg::Params().add(std::string(r.name)).add(std::string(r.line)).add(static_cast<long long>(r.half_width_m)));
+    pg::exec(tx,
+             "INSERT INTO water_feature(name, kind, geom)"
+             " SELECT r.name, 'river', ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(ST_Intersection("
+             "   ST_Buffer(a.geom::geography, r.half_width)::geometry, ST_Buffer(b.geom::geography, r.half_width)::geometry))), 3))"
+             " FROM (VALUES ('长江', 250, '500103', '500108'), ('长江', 250, '500105', '500108'),"
+             "   ('长江', 250, '500107', '500108'), ('长江', 250, '500107', '500113'), ('长江', 250, '500104', '500113'),"
+             "   ('长江', 250, '500105', '500113'), ('长江', 250, '500112', '500113'),"
+             "   ('嘉陵江', 150, '500103', '500105'), ('嘉陵江', 150, '500105', '500106'), ('嘉陵江', 150, '500106', '500112'))"
+             "   r(name, half_width, code_a, code_b)"
+             " JOIN division a ON a.code = r.code_a AND a.geom IS NOT NULL"
+             " JOIN division b ON b.code = r.code_b AND b.geom IS NOT NULL"
+             " GROUP BY r.name HAVING NOT ST_IsEmpty(ST_Union(ST_Intersection("
+             "   ST_Buffer(a.geom::geography, r.half_width)::geometry, ST_Buffer(b.geom::geography, r.half_width)::geometry)))");
 }
 
 Summary generate(pg::Pool& pool, const Options& opt,
