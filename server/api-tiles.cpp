@@ -19,11 +19,16 @@ namespace twindraw::server {
 // cached `objects` tiles only when their scope is the same: everyone with scope "all"
 // shares one cache, "district"/"unit_tree"/"unit" viewers share per unit, "self"
 // viewers per user. The base layer (division boundaries) is the same for everyone.
-std::string tile_scope_key(const std::string& layer, const Principal* who) {
+// Objects by inspection status read inspection_job, whose rows an inspector also sees
+// as a member of the job's group (migration 0013): below scope "all" those tiles are
+// cached per user.
+std::string tile_scope_key(const std::string& layer, const Principal* who, bool by_status) {
     if (layer == "base" || !who) return "all";
     if (who->data_scope == "all") return "all";
     if (who->data_scope == "self") return "self:" + std::to_string(who->user_id);
-    return (who->data_scope.empty() ? std::string("none") : who->data_scope) + ":" + std::to_string(who->unit_id);
+    const std::string key =
+        (who->data_scope.empty() ? std::string("none") : who->data_scope) + ":" + std::to_string(who->unit_id);
+    return by_status ? key + ":user:" + std::to_string(who->user_id) : key;
 }
 
 void register_tile_routes(Router& router, App& app) {
@@ -38,16 +43,19 @@ void register_tile_routes(Router& router, App& app) {
                 filter_params.push_back(f);
 
     router.add({"GET", "/tiles/{layer}/{z}/{x}/{y}.png", "registry.read",
-                "地图瓦片（Web 墨卡托 XYZ，256 像素 PNG）：base 行政区划底图，objects 市场主体按风险等级，"
+                "地图瓦片（Web 墨卡托 XYZ，256 像素 PNG）：base 行政区划底图，objects 市场主体按风险等级"
+                "（by=status 时按 year 年度的检查状态：未列入抽查、已抽中待检查、已检查未发现问题、已检查发现问题），"
                 "results 检查结果按类别，heat 检查热力图，patrol 巡查路线与巡查点（已完成红、未完成绿）；筛选参数 risk（1-4，逗号分隔）、division（区划代码）、"
                 "year（年度）、department（部门编号）、task（任务编号）、category（结果类别编码，逗号分隔）、"
-                "what（inspections 或 problems）、date（巡查日期 YYYY-MM-DD）",
+                "what（inspections 或 problems）、date（巡查日期 YYYY-MM-DD）、by（risk 或 status）",
                 "地图",
                 [service](const Request& req) {
                     const auto& info = tiles::layer_info(req.params.at("layer"));
                     const auto tile = tiles::parse_tile(req.params.at("z"), req.params.at("x"), req.params.at("y"));
                     const auto filters = tiles::parse_filters(info, req.query);
-                    auto t = service->get(info.name, tile, filters, tile_scope_key(info.name, req.principal ? &*req.principal : nullptr));
+                    auto t = service->get(info.name, tile, filters,
+                                          tile_scope_key(info.name, req.principal ? &*req.principal : nullptr,
+                                                         filters.by == "status"));
                     Response r;
                     r.headers.emplace_back("ETag", t.etag);
                     r.headers.emplace_back("Cache-Control", "private, no-cache");
@@ -65,7 +73,8 @@ void register_tile_routes(Router& router, App& app) {
     // Legend data of the map page: the layers, the colour of each result category (labels
     // from the dictionary check_result) and the heat ramp.
     router.add({"GET", "/api/map/legend", "registry.read",
-                "地图图例：图层及其筛选参数、检查结果类别颜色（标签取自数据字典）、热力图色带", "地图",
+                "地图图例：图层及其筛选参数、市场主体按风险等级与按检查状态的颜色、检查结果类别颜色（标签取自数据字典）、热力图色带",
+                "地图",
                 [&app](const Request&) {
                     nlohmann::json layers = nlohmann::json::array();
                     for (const auto& l : tiles::layers())
@@ -94,8 +103,19 @@ void register_tile_routes(Router& router, App& app) {
                         std::snprintf(rgba, sizeof rgba, "rgba(%d,%d,%d,%.2f)", s.r, s.g, s.b, s.a / 255.0);
                         stops.push_back({{"t", s.t}, {"colour", rgba}});
                     }
+                    auto subject_colours = [](const std::vector<tiles::SubjectColour>& palette) {
+                        nlohmann::json out = nlohmann::json::array();
+                        for (const auto& c : palette)
+                            out.push_back({{"code", c.code}, {"label", c.label}, {"colour", c.colour}});
+                        return out;
+                    };
                     return Response::json(
                         200, {{"layers", layers},
+                              {"objects",
+                               {{"by", {{{"value", "risk"}, {"label", "按风险等级"}},
+                                        {{"value", "status"}, {"label", "按检查状态"}}}},
+                                {"risk", subject_colours(tiles::risk_palette())},
+                                {"status", subject_colours(tiles::status_palette())}}},
                               {"results", {{"categories", categories}}},
                               {"heat",
                                {{"what", {{{"value", "inspections"}, {"label", "检查"}},

@@ -690,7 +690,7 @@ struct TilePort::Impl {
             const auto& info = tiles::layer_info(segs[1]);
             const auto tile = tiles::parse_tile(segs[2], segs[3], last.substr(0, last.size() - 4));
             const auto filters = tiles::parse_filters(info, req.query);
-            return app.tiles->lookup(info.name, tile, filters, tile_scope_key(info.name, who.get()));
+            return app.tiles->lookup(info.name, tile, filters, tile_scope_key(info.name, who.get(), filters.by == "status"));
         } catch (const std::exception&) {
             return nullptr;  // the ordinary pipeline gives the error
         }

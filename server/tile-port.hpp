@@ -37,8 +37,9 @@
 namespace twindraw::server {
 
 /// The part of the tile cache key that stands for what the viewer may see (see
-/// server/api-tiles.cpp).
-std::string tile_scope_key(const std::string& layer, const Principal* who);
+/// server/api-tiles.cpp). by_status: the objects layer coloured by inspection status
+/// (filter by=status), whose jobs a viewer sees also as one of their inspectors.
+std::string tile_scope_key(const std::string& layer, const Principal* who, bool by_status = false);
 
 struct TilePortOptions {
     std::string address = "127.0.0.1";

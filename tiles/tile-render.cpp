@@ -31,7 +31,9 @@ namespace twindraw::tiles {
 namespace {
 
 // Scale denominators of the standard 256 px Web Mercator levels: z8 ≈ 2.18M,
-// z10 ≈ 546k, z11 ≈ 273k, z12 ≈ 136k, z14 ≈ 34k, z15 ≈ 17k.
+// z10 ≈ 546k, z11 ≈ 273k, z12 ≈ 136k, z14 ≈ 34k, z15 ≈ 17k. Drawing order: division
+// fills, water (kind 2 areas, kind 1 lines), roads (from z11), division lines, then
+// the labels of water, roads and divisions.
 const char* kBaseStyle = R"(<Map srs="epsg:3857" background-color="#f4f1ea">
 <Style name="division-fill">
   <Rule><Filter>[kind] = 3</Filter><PolygonSymbolizer fill="#e9e4d4"/></Rule>
@@ -53,22 +55,58 @@ const char* kBaseStyle = R"(<Map srs="epsg:3857" background-color="#f4f1ea">
     <TextSymbolizer face-name="Noto Sans CJK SC Regular" size="12" fill="#5f5a52" halo-fill="#ffffff"
       halo-radius="1.5" placement="point" allow-overlap="false">[name]</TextSymbolizer></Rule>
 </Style>
-<Layer name="divisions" srs="epsg:3857"><StyleName>division-fill</StyleName><StyleName>division-line</StyleName></Layer>
+<Style name="water">
+  <Rule><Filter>[kind] = 2</Filter><PolygonSymbolizer fill="#a9cce3"/></Rule>
+  <Rule><Filter>[kind] = 1</Filter><MinScaleDenominator>50000</MinScaleDenominator>
+    <LineSymbolizer stroke="#a9cce3" stroke-width="1.5"/></Rule>
+  <Rule><Filter>[kind] = 1</Filter><MaxScaleDenominator>50000</MaxScaleDenominator>
+    <LineSymbolizer stroke="#a9cce3" stroke-width="3"/></Rule>
+</Style>
+<Style name="water-label">
+  <Rule><Filter>[kind] = 2</Filter><MaxScaleDenominator>400000</MaxScaleDenominator>
+    <TextSymbolizer face-name="Noto Sans CJK SC Regular" size="13" fill="#3d6f9e" halo-fill="#ffffff"
+      halo-radius="1.5" placement="interior" allow-overlap="false">[name]</TextSymbolizer></Rule>
+  <Rule><Filter>[kind] = 1</Filter><MaxScaleDenominator>100000</MaxScaleDenominator>
+    <TextSymbolizer face-name="Noto Sans CJK SC Regular" size="12" fill="#3d6f9e" halo-fill="#ffffff"
+      halo-radius="1.5" placement="line" spacing="400" allow-overlap="false">[name]</TextSymbolizer></Rule>
+</Style>
+<Style name="road">
+  <Rule><MinScaleDenominator>50000</MinScaleDenominator>
+    <LineSymbolizer stroke="#d2c9b6" stroke-width="3.5" stroke-linecap="round" stroke-linejoin="round"/>
+    <LineSymbolizer stroke="#ffffff" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></Rule>
+  <Rule><MaxScaleDenominator>50000</MaxScaleDenominator>
+    <LineSymbolizer stroke="#d2c9b6" stroke-width="7" stroke-linecap="round" stroke-linejoin="round"/>
+    <LineSymbolizer stroke="#ffffff" stroke-width="5" stroke-linecap="round" stroke-linejoin="round"/></Rule>
+</Style>
+<Style name="road-label">
+  <Rule><MaxScaleDenominator>25000</MaxScaleDenominator>
+    <TextSymbolizer face-name="Noto Sans CJK SC Regular" size="11" fill="#5f5a52" halo-fill="#ffffff"
+      halo-radius="1.5" placement="line" spacing="300" allow-overlap="false">[name]</TextSymbolizer></Rule>
+</Style>
+<Layer name="divisions" srs="epsg:3857"><StyleName>division-fill</StyleName></Layer>
+<Layer name="water" srs="epsg:3857"><StyleName>water</StyleName></Layer>
+<Layer name="roads" srs="epsg:3857"><StyleName>road</StyleName></Layer>
+<Layer name="divisions@lines" srs="epsg:3857"><StyleName>division-line</StyleName></Layer>
+<Layer name="water@labels" srs="epsg:3857"><StyleName>water-label</StyleName></Layer>
+<Layer name="roads@labels" srs="epsg:3857"><StyleName>road-label</StyleName></Layer>
 <Layer name="labels" srs="epsg:3857"><StyleName>division-label</StyleName></Layer>
 </Map>)";
 
 // Risk levels 1 低, 2 一般, 3 较高, 4 高: green, blue, orange, red; bigger at higher zooms.
+// Inspection status (by=status): kinds 10..13 of status_palette().
 std::string objects_style() {
-    const char* colours[] = {"#2e7d32", "#1565c0", "#ef6c00", "#c62828"};
+    std::vector<std::pair<int, std::string>> colours;
+    for (const auto& c : risk_palette()) colours.emplace_back(c.kind, c.colour);
+    for (const auto& c : status_palette()) colours.emplace_back(c.kind, c.colour);
     struct Band { const char* min; const char* max; int size; };
     const Band bands[] = {{"", "150000", 9}, {"150000", "600000", 6}, {"600000", "", 4}};
     std::string s = R"(<Map srs="epsg:3857"><Style name="subjects">)";
     for (const auto& b : bands)
-        for (int risk = 1; risk <= 4; ++risk) {
-            s += "<Rule><Filter>[kind] = " + std::to_string(risk) + "</Filter>";
+        for (const auto& [kind, colour] : colours) {
+            s += "<Rule><Filter>[kind] = " + std::to_string(kind) + "</Filter>";
             if (*b.min) s += std::string("<MinScaleDenominator>") + b.min + "</MinScaleDenominator>";
             if (*b.max) s += std::string("<MaxScaleDenominator>") + b.max + "</MaxScaleDenominator>";
-            s += "<MarkersSymbolizer marker-type=\"ellipse\" fill=\"" + std::string(colours[risk - 1]) +
+            s += "<MarkersSymbolizer marker-type=\"ellipse\" fill=\"" + colour +
                  "\" width=\"" + std::to_string(b.size) + "\" height=\"" + std::to_string(b.size) +
                  "\" stroke=\"#ffffff\" stroke-width=\"" + (b.size > 5 ? "1.2" : "0.6") +
                  "\" allow-overlap=\"true\" ignore-placement=\"true\"/></Rule>";
@@ -184,8 +222,12 @@ mapnik::image_rgba8 render(const std::string& style, const Box& area, int width,
     static const std::vector<Feature> kNone;
     for (auto& layer : m.layers()) {
         const std::vector<Feature>* features = &kNone;
+        // A Mapnik layer "name@part" draws the features of "name" again (e.g. lines or
+        // labels above other layers).
+        const std::string& name = layer.name();
+        const std::string source = name.substr(0, name.find('@'));
         for (const auto& d : data)
-            if (d.layer == layer.name()) features = &d.features;
+            if (d.layer == source) features = &d.features;
         layer.set_datasource(datasource(*features));
     }
     m.resize(unsigned(width), unsigned(height));
@@ -226,6 +268,24 @@ mapnik::image_rgba8 to_image(const Rgba& in) {
 }
 
 }  // namespace
+
+const std::vector<SubjectColour>& risk_palette() {
+    static const std::vector<SubjectColour> palette = {
+        {1, "1", "低风险", "#2e7d32"}, {2, "2", "一般风险", "#1565c0"},
+        {3, "3", "较高风险", "#ef6c00"}, {4, "4", "高风险", "#c62828"},
+    };
+    return palette;
+}
+
+const std::vector<SubjectColour>& status_palette() {
+    static const std::vector<SubjectColour> palette = {
+        {10, "none", "未列入抽查", "#9e9e9e"},
+        {12, "open", "已抽中待检查", "#1565c0"},
+        {11, "clean", "已检查未发现问题", "#2e7d32"},
+        {13, "problem", "已检查发现问题", "#c62828"},
+    };
+    return palette;
+}
 
 const std::vector<CategoryColour>& result_palette() {
     static const std::vector<CategoryColour> palette = {

@@ -17,7 +17,7 @@ struct Feature {
     std::string wkb;      // EPSG:3857 WKB (polygons); empty for a point
     double x = 0, y = 0;  // EPSG:3857 point when wkb is empty
     std::string name;
-    int kind = 0;         // risk level (objects) or division level (base)
+    int kind = 0;         // risk level or 10 + status class (objects), division level (base)
 };
 
 struct LayerFeatures {
@@ -56,6 +56,19 @@ struct Rgba {
 };
 Rgba decode_png(const std::string& bytes);
 std::string encode_png(const Rgba& image);
+
+/// Colours of the `objects` layer (Feature::kind, the legend API): by risk level (kind
+/// 1..4) and, with by=status, by inspection status in the year (kind 10 + the subject's
+/// class of migration 0031: 10 none 未列入抽查, 11 clean 已检查未发现问题, 12 open
+/// 已抽中待检查, 13 problem 已检查发现问题), in legend order.
+struct SubjectColour {
+    int kind;
+    const char* code;
+    const char* label;
+    const char* colour;
+};
+const std::vector<SubjectColour>& risk_palette();
+const std::vector<SubjectColour>& status_palette();
 
 /// Colours of the `results` layer by result category (dictionary check_result of seed
 /// 002, codes 01..10); a feature's kind is the index here plus one, 0 for another code.

@@ -22,9 +22,11 @@ namespace fs = std::filesystem;
 
 const std::vector<LayerInfo>& layers() {
     static const std::vector<LayerInfo> all = {
-        {"base", "行政区划底图", "区县与乡镇（街道）边界及中文注记", {}},
-        {"objects", "市场主体（按风险等级）", "检查对象名录库中的市场主体，按风险等级着色：低绿、一般蓝、较高橙、高红",
-         {"risk", "division"}},
+        {"base", "行政区划底图", "区县与乡镇（街道）边界及中文注记，已载入数据时含水系与道路", {}},
+        {"objects", "市场主体（按风险等级或检查状态）",
+         "检查对象名录库中的市场主体，默认按风险等级着色：低绿、一般蓝、较高橙、高红；by=status 时按所选年度"
+         "（year，默认今年）的检查状态着色：未列入抽查灰、已抽中待检查蓝、已检查未发现问题绿、已检查发现问题红",
+         {"risk", "division", "by", "year"}},
         {"results", "检查结果（按结果类别）",
          "已提交或审核通过的检查结果，按检查结果类别着色（图例见 /api/map/legend）；筛选年度、部门、任务、类别",
          {"year", "department", "task", "category"}},
@@ -34,8 +36,9 @@ const std::vector<LayerInfo>& layers() {
          {"year", "department", "task", "category", "what"}},
         {"patrol", "巡查路线与巡查点（按完成情况）",
          "巡查路线按当日完成情况着色：已完成（路线上每个巡查点均已由被指派的检查人员打卡）红色，未完成绿色；"
-         "巡查点已打卡红色、未打卡绿色；巡查片区显示边界。筛选 date（YYYY-MM-DD，默认今天）",
-         {"date"}},
+         "巡查点已打卡红色、未打卡绿色；巡查片区显示边界。筛选 date（YYYY-MM-DD，默认今天），"
+         "或日期范围 from、to（与巡查进度列表同一规则：范围内每个巡查点均已打卡即为已完成）",
+         {"date", "from", "to"}},
     };
     return all;
 }
@@ -49,20 +52,23 @@ const LayerInfo& layer_info(const std::string& name) {
 std::string Filters::canonical() const {
     // Alphabetical order of the parameter names.
     std::vector<std::pair<std::string, std::string>> parts;
+    if (!by.empty()) parts.emplace_back("by", by);
     if (!category.empty()) {
         std::string v;
         for (size_t i = 0; i < category.size(); ++i) v += (i ? "," : "") + category[i];
         parts.emplace_back("category", v);
     }
     if (department) parts.emplace_back("department", std::to_string(department));
-    if (!date.empty()) parts.emplace_back("date", date);
+    if (!date.empty() && (date_to.empty() || date_to == date)) parts.emplace_back("date", date);
     if (!division.empty()) parts.emplace_back("division", division);
+    if (!date.empty() && !date_to.empty() && date_to != date) parts.emplace_back("from", date);
     if (!risk.empty()) {
         std::string v;
         for (size_t i = 0; i < risk.size(); ++i) v += (i ? "," : "") + std::to_string(risk[i]);
         parts.emplace_back("risk", v);
     }
     if (task) parts.emplace_back("task", std::to_string(task));
+    if (!date.empty() && !date_to.empty() && date_to != date) parts.emplace_back("to", date_to);
     if (!what.empty()) parts.emplace_back("what", what);
     if (year) parts.emplace_back("year", std::to_string(year));
     std::string out;
@@ -105,9 +111,39 @@ bool valid_day(const std::string& s) {
     return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
 }
 
+// Days from 1970-01-01 of a valid YYYY-MM-DD (Howard Hinnant's days_from_civil).
+static long days_of(const std::string& s) {
+    int y = std::stoi(s.substr(0, 4));
+    const unsigned m = unsigned(std::stoi(s.substr(5, 2))), d = unsigned(std::stoi(s.substr(8, 2)));
+    y -= m <= 2;
+    const long era = y / 400;
+    const unsigned yoe = unsigned(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + long(doe) - 719468;
+}
+
 Filters parse_filters(const LayerInfo& layer, const std::map<std::string, std::string>& query) {
     Filters f;
     if (layer.name == "patrol") f.date = china_today();
+    // patrol: `date` is one day; `from` and `to` a range (both needed, not with `date`).
+    const auto given = [&](const char* k) {
+        auto it = query.find(k);
+        return it != query.end() && !it->second.empty();
+    };
+    if (layer.name == "patrol" && (given("from") || given("to"))) {
+        if (given("date"))
+            throw bad_request("bad_filter", "date 与 from/to 不能同时使用：单日用 date，日期范围用 from 和 to", "date");
+        if (!given("from") || !given("to"))
+            throw bad_request("bad_filter", "日期范围需要同时给出 from 和 to（YYYY-MM-DD）", given("from") ? "to" : "from");
+        for (const char* k : {"from", "to"})
+            if (!valid_day(query.at(k))) throw bad_request("bad_filter", "日期应为 YYYY-MM-DD", k);
+        const long d1 = days_of(query.at("from")), d2 = days_of(query.at("to"));
+        if (d2 < d1) throw bad_request("bad_filter", "结束日期 to 不能早于开始日期 from", "to");
+        if (d2 - d1 > 365) throw bad_request("bad_filter", "日期范围不能超过 366 天", "to");
+        f.date = query.at("from");
+        f.date_to = query.at("to");
+    }
     for (const auto& [key, value] : query) {
         if (std::find(layer.filters.begin(), layer.filters.end(), key) == layer.filters.end())
             throw bad_request("bad_filter", "图层 " + layer.name + " 不支持筛选条件 " + key.substr(0, 40), key.substr(0, 40));
@@ -151,11 +187,24 @@ Filters parse_filters(const LayerInfo& layer, const std::map<std::string, std::s
         } else if (key == "date") {
             if (!valid_day(value)) throw bad_request("bad_filter", "日期应为 YYYY-MM-DD", "date");
             f.date = value;
+        } else if (key == "from" || key == "to") {
+            // validated above, together
         } else if (key == "what") {
             if (value != "inspections" && value != "problems")
                 throw bad_request("bad_filter", "热力图内容应为 inspections（检查）或 problems（发现问题）", "what");
             if (value == "problems") f.what = value;  // inspections is the default: one cache key
+        } else if (key == "by") {
+            if (value != "risk" && value != "status")
+                throw bad_request("bad_filter", "着色方式应为 risk（按风险等级）或 status（按检查状态）", "by");
+            if (value == "status") f.by = value;  // risk is the default: one cache key
         }
+    }
+    if (layer.name == "objects") {
+        // The status colouring is always for one year (this year in China by default, in
+        // the cache key); a year without it would only split the cache.
+        if (f.by == "status" && !f.year) f.year = std::stoi(china_today().substr(0, 4));
+        if (f.by != "status" && f.year)
+            throw bad_request("bad_filter", "年度仅用于按检查状态着色（by=status）", "year");
     }
     return f;
 }
@@ -243,6 +292,21 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
         std::string sql =
             "SELECT ST_X(geom), ST_Y(geom), risk_level FROM market_subject"
             " WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)";
+        if (f.by == "status") {
+            // By inspection status in f.year (migration 0031): the highest class of the
+            // subject's jobs of that year, one probe of inspection_job_subject_year_idx per
+            // subject, under the request's row-level security of inspection_job (a job
+            // the viewer may not see does not colour the subject). kind 10 + class:
+            // 10 未列入抽查, 11 已检查未发现问题, 12 已抽中待检查, 13 已检查发现问题;
+            // ordered so that problems are drawn on top.
+            sql = "SELECT ST_X(s.geom), ST_Y(s.geom), 10 + coalesce(st.c, 0) AS kind FROM market_subject s"
+                  " LEFT JOIN LATERAL (SELECT max(job_status_class(j.state, j.result_category, j.qualified)) AS c"
+                  "   FROM inspection_job j WHERE j.object_kind = 'market_subject' AND j.object_id = s.id"
+                  "    AND j.state <> 'cancelled' AND job_drawn_year(j.created_at) = " +
+                  p.next(std::to_string(f.year)) +
+                  "::smallint) st ON true"
+                  " WHERE s.geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)";
+        }
         if (!f.risk.empty()) {
             std::vector<std::string> levels;
             for (int r : f.risk) levels.push_back(std::to_string(r));
@@ -252,6 +316,7 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
             const std::string ph = p.next(f.division);
             sql += " AND left(division_code, length(" + ph + ")) = " + ph;
         }
+        if (f.by == "status") sql += " ORDER BY 3, s.id";
         LayerFeatures out{"subjects", {}};
         pg::with_read(pool_, "tiles", [&](pqxx::transaction_base& tx) {
             auto rows = pg::exec(tx, sql, p);
@@ -290,9 +355,12 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
     if (layer == "patrol") {
         // Row-level security of the patrol tables applies (the request's transaction): a
         // unit sees its own routes, an inspector the routes assigned to it. A route is
-        // completed on the day when every one of its points has a check-in that day by an
-        // inspector assigned to the route for that day (as workflows/patrol.cpp progress()).
-        const std::string day = p.next(f.date) + "::date";
+        // completed in the days date..date_to when every one of its points has a check-in on
+        // one of them by an inspector assigned to the route on that day (the rule of
+        // workflows/patrol.cpp progress()); a point is checked in when it has a check-in then.
+        const std::string d1 = p.next(f.date) + "::date";
+        const std::string d2 = p.next(f.date_to.empty() ? f.date : f.date_to) + "::date";
+        const std::string on = "(c.at AT TIME ZONE 'Asia/Shanghai')::date";
         const std::string env = "ST_MakeEnvelope($1, $2, $3, $4, 4326)";
         const std::string routes_sql =
             "WITH r AS (SELECT r.id, (SELECT ST_MakeLine(p.geom ORDER BY rp.seq) FROM patrol_route_point rp"
@@ -301,14 +369,14 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
             "  (SELECT count(DISTINCT rp.point_id) FROM patrol_route_point rp WHERE rp.route_id = r.id"
             "    AND EXISTS (SELECT 1 FROM patrol_checkin c JOIN patrol_assignment a"
             "     ON a.inspector_id = c.inspector_id AND a.route_id = r.id WHERE c.point_id = rp.point_id"
-            "     AND (c.at AT TIME ZONE 'Asia/Shanghai')::date = " + day +
-            "     AND " + day + " BETWEEN a.date_from AND a.date_to)) AS done"
+            "     AND " + on + " BETWEEN " + d1 + " AND " + d2 +
+            "     AND " + on + " BETWEEN a.date_from AND a.date_to)) AS done"
             "  FROM patrol_route r)"
             " SELECT ST_AsBinary(ST_Transform(line, 3857)), (total > 0 AND done = total) FROM r"
             " WHERE ST_NPoints(line) >= 2 AND line && " + env + " ORDER BY 2, id";  // completed on top
         const std::string points_sql =
             "SELECT ST_X(p.geom), ST_Y(p.geom), EXISTS (SELECT 1 FROM patrol_checkin c WHERE c.point_id = p.id"
-            "  AND (c.at AT TIME ZONE 'Asia/Shanghai')::date = " + day + ") AS checked"
+            "  AND " + on + " BETWEEN " + d1 + " AND " + d2 + ") AS checked"
             " FROM patrol_point p WHERE p.geom && " + env + " ORDER BY 3, p.id";
         const std::string areas_sql =
             "SELECT ST_AsBinary(ST_Transform(ST_Boundary(geom), 3857)) FROM patrol_area WHERE geom && " + env +
@@ -347,8 +415,31 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
             " FROM (SELECT geom, level, name, ST_PointOnSurface(geom) AS pos FROM division"
             "       WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) AND level >= 2) d"
             " ORDER BY level, name";
-        LayerFeatures polygons{"divisions", {}}, labels{"labels", {}};
+        // Water where loaded: areas (kind 2) and lines (kind 1); roads (road_edge) from z11.
+        const std::string water_sql =
+            "SELECT ST_AsBinary(ST_Transform(ST_SimplifyPreserveTopology(geom, $5::float8), 3857)),"
+            " CASE WHEN ST_Dimension(geom) = 2 THEN 2 ELSE 1 END, name"
+            " FROM water_feature WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) ORDER BY id";
+        const std::string roads_sql =
+            "SELECT ST_AsBinary(ST_Transform(ST_Simplify(geom, $5::float8), 3857)), name"
+            " FROM road_edge WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) ORDER BY id";
+        LayerFeatures polygons{"divisions", {}}, labels{"labels", {}}, water{"water", {}}, roads{"roads", {}};
         pg::with_read(pool_, "tiles", [&](pqxx::transaction_base& tx) {
+            auto wkb_feature = [](const pqxx::field& field, int kind, const pqxx::field& name) {
+                pqxx::binarystring wkb(field);
+                Feature ft;
+                ft.wkb.assign(reinterpret_cast<const char*>(wkb.data()), wkb.size());
+                ft.kind = kind;
+                ft.name = name.c_str();
+                return ft;
+            };
+            pg::Params pw;
+            pw.add(g.minx).add(g.miny).add(g.maxx).add(g.maxy).add(std::to_string(tolerance));
+            for (const auto& row : pg::exec(tx, water_sql, pw))
+                water.features.push_back(wkb_feature(row[0], row[1].as<int>(), row[2]));
+            if (z >= 11)
+                for (const auto& row : pg::exec(tx, roads_sql, pw))
+                    roads.features.push_back(wkb_feature(row[0], 0, row[1]));
             for (const auto& row : pg::exec(tx, sql, p)) {
                 pqxx::binarystring wkb(row[0]);
                 Feature poly;
@@ -364,7 +455,7 @@ std::vector<LayerFeatures> TileService::query(const std::string& layer, const Bo
                 }
             }
         });
-        return {std::move(polygons), std::move(labels)};
+        return {std::move(polygons), std::move(labels), std::move(water), std::move(roads)};
     }
     throw Error(Error::Kind::NotFound, "unknown_layer", "图层不存在", "layer");
 }

@@ -34,7 +34,8 @@ const std::vector<LayerInfo>& layers();
 const LayerInfo& layer_info(const std::string& name);
 
 /// Validated filters. risk: risk levels 1..4 ("3,4"); division: a 6-digit county or
-/// 9-digit town code whose subjects are shown. results and heat: year (2000..2100, the
+/// 9-digit town code whose subjects are shown; by: risk (default) or status, with year
+/// (only with by=status). results and heat: year (2000..2100, the
 /// year inspected), department (an authority id: results of that unit and the units
 /// under it), task (a task id), category (result category codes, "07,08"), what
 /// ("inspections", the default, or "problems").
@@ -46,7 +47,13 @@ struct Filters {
     long long task = 0;
     std::vector<std::string> category;
     std::string what;
-    std::string date;  // patrol: the day whose check-ins count (YYYY-MM-DD; default today in China)
+    // patrol: the days whose check-ins count, date..date_to (YYYY-MM-DD; `date=D` alone or
+    // `from=D1&to=D2`, at most 366 days; default today in China). date_to empty = date.
+    std::string date;
+    std::string date_to;
+    /// objects: "status" colours subjects by their inspection jobs of `year` (default:
+    /// this year in China); empty (by=risk, the default) by risk level.
+    std::string by;
     /// Canonical text ("division=500103&risk=3,4"), the filter part of the cache key.
     std::string canonical() const;
 };

@@ -253,24 +253,10 @@ json corrected_result(pqxx::transaction_base& tx, const Job& job, const json& cu
 }
 
 json history(pqxx::transaction_base& tx, long long id) {
-    json out = json::array();
-    for (const auto& r : pg::exec(tx,
-                                  "SELECT h.action, h.from_state, h.to_state, h.opinion, u.name, a.name,"
-                                  " to_char(h.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')"
-                                  " FROM flow_history h LEFT JOIN app_user_name u ON u.id = h.user_id"
-                                  " LEFT JOIN authority a ON a.id = h.unit_id"
-                                  " WHERE h.entity = 'appeal' AND h.entity_id = $1 ORDER BY h.id",
-                                  pg::Params().add(id)))
-        out.push_back({{"action", r[0].c_str()},
-                       {"action_label", action_label(r[0].c_str())},
-                       {"from_state", text_or_null(r[1])},
-                       {"to_state", text_or_null(r[2])},
-                       {"to_label", r[2].is_null() ? json(nullptr) : json(state_label(r[2].c_str()))},
-                       {"opinion", text_or_null(r[3])},
-                       {"user_name", text_or_null(r[4])},
-                       {"unit_name", text_or_null(r[5])},
-                       {"at", r[6].c_str()}});
-    return out;
+    return flow::history_of(
+        tx, {"appeal"}, id,
+        {[](const std::string&, const std::string& action) { return std::string(action_label(action)); },
+         [](const std::string&, const std::string& state) { return json(state_label(state)); }});
 }
 
 const char* kAppealColumns =

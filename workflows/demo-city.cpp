@@ -533,6 +533,27 @@ static void add_demo_accounts(pqxx::work& tx, long long city_id) {
              pg::Params().add(hash));
 }
 
+// The base layer's water for the demo, only where no water has been loaded: 长江 and
+// 嘉陵江 where they form the border between two districts of the main urban area (渝中区
+// lies between them), as bands of about their width along those borders — so the rivers
+// follow the loaded boundaries; approximate, not surveyed; none outside those borders.
+static void add_demo_water(pqxx::work& tx) {
+    if (pg::exec(tx, "SELECT EXISTS (SELECT 1 FROM water_feature)")[0][0].as<bool>()) return;
+    pg::exec(tx,
+             "INSERT INTO water_feature(name, kind, geom)"
+             " SELECT r.name, 'river', ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(ST_Intersection("
+             "   ST_Buffer(a.geom::geography, r.half_width)::geometry, ST_Buffer(b.geom::geography, r.half_width)::geometry))), 3))"
+             " FROM (VALUES ('长江', 250, '500103', '500108'), ('长江', 250, '500105', '500108'),"
+             "   ('长江', 250, '500107', '500108'), ('长江', 250, '500107', '500113'), ('长江', 250, '500104', '500113'),"
+             "   ('长江', 250, '500105', '500113'), ('长江', 250, '500112', '500113'),"
+             "   ('嘉陵江', 150, '500103', '500105'), ('嘉陵江', 150, '500105', '500106'), ('嘉陵江', 150, '500106', '500112'))"
+             "   r(name, half_width, code_a, code_b)"
+             " JOIN division a ON a.code = r.code_a AND a.geom IS NOT NULL"
+             " JOIN division b ON b.code = r.code_b AND b.geom IS NOT NULL"
+             " GROUP BY r.name HAVING NOT ST_IsEmpty(ST_Union(ST_Intersection("
+             "   ST_Buffer(a.geom::geography, r.half_width)::geometry, ST_Buffer(b.geom::geography, r.half_width)::geometry)))");
+}
+
 Summary generate(pg::Pool& pool, const Options& opt,
                  const std::function<void(long long done, long long total)>& progress) {
     if (opt.enterprises < 0 || opt.enterprises > 99'999'999)
@@ -765,6 +786,7 @@ Summary generate(pg::Pool& pool, const Options& opt,
         if (progress) progress(end, total);
     }
     add_demo_accounts(tx, city.id);
+    add_demo_water(tx);
     tx.commit();
     return b.summary;
 }

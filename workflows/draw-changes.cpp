@@ -404,20 +404,10 @@ void require_scope(pqxx::transaction_base& tx, const flow::FlowActor& actor, lon
 }
 
 json history(pqxx::transaction_base& tx, long long id) {
-    json out = json::array();
-    for (const auto& r : pg::exec(tx,
-                                  "SELECT h.action, h.to_state, h.opinion, u.name,"
-                                  " to_char(h.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')"
-                                  " FROM flow_history h LEFT JOIN app_user_name u ON u.id = h.user_id"
-                                  " WHERE h.entity = 'draw_change' AND h.entity_id = $1 ORDER BY h.id",
-                                  pg::Params().add(id)))
-        out.push_back({{"action", r[0].c_str()},
-                       {"action_label", label(kActions, r[0].c_str())},
-                       {"to_state", text_or_null(r[1])},
-                       {"opinion", text_or_null(r[2])},
-                       {"user_name", text_or_null(r[3])},
-                       {"at", r[4].c_str()}});
-    return out;
+    return flow::history_of(
+        tx, {"draw_change"}, id,
+        {[](const std::string&, const std::string& action) { return std::string(label(kActions, action)); },
+         [](const std::string&, const std::string& state) { return json(state_label(state)); }});
 }
 
 const char* kColumns =

@@ -49,7 +49,8 @@ void record(pqxx::transaction_base& tx, const std::string& entity, long long ent
              p);
 }
 
-nlohmann::json history(pqxx::transaction_base& tx, const std::vector<std::string>& entities, long long entity_id) {
+nlohmann::json history_of(pqxx::transaction_base& tx, const std::vector<std::string>& entities, long long entity_id,
+                          const HistoryLabels& labels) {
     pg::Params p;
     p.add(pg::array_literal(entities)).add(entity_id);
     auto rows =
@@ -62,28 +63,42 @@ nlohmann::json history(pqxx::transaction_base& tx, const std::vector<std::string
                  p);
     nlohmann::json out = nlohmann::json::array();
     auto text = [](const pqxx::field& f) { return f.is_null() ? nlohmann::json(nullptr) : nlohmann::json(f.c_str()); };
+    auto id = [](const pqxx::field& f) {
+        return f.is_null() ? nlohmann::json(nullptr) : nlohmann::json(f.as<long long>());
+    };
     for (const auto& r : rows) {
         const std::string entity = r[1].as<std::string>();
-        const Machine m = entity == "plan" ? Machine::Plan : entity == "task" ? Machine::Task : Machine::TaskUnit;
-        const std::string from = r[4].is_null() ? "" : r[4].as<std::string>();
-        const std::string to = r[5].is_null() ? "" : r[5].as<std::string>();
+        auto label = [&](const pqxx::field& f) {
+            return f.is_null() ? nlohmann::json(nullptr) : labels.state(entity, f.c_str());
+        };
         out.push_back({{"id", r[0].as<long long>()},
                        {"entity", entity},
                        {"entity_id", r[2].as<long long>()},
                        {"action", r[3].as<std::string>()},
-                       {"action_label", action_label(r[3].as<std::string>())},
+                       {"action_label", labels.action(entity, r[3].as<std::string>())},
                        {"from_state", text(r[4])},
                        {"to_state", text(r[5])},
-                       {"from_label", from.empty() ? nlohmann::json(nullptr) : nlohmann::json(state_label(m, from))},
-                       {"to_label", to.empty() ? nlohmann::json(nullptr) : nlohmann::json(state_label(m, to))},
+                       {"from_label", label(r[4])},
+                       {"to_label", label(r[5])},
                        {"opinion", text(r[6])},
-                       {"user_id", r[7].is_null() ? nlohmann::json(nullptr) : nlohmann::json(r[7].as<long long>())},
+                       {"user_id", id(r[7])},
                        {"user_name", text(r[8])},
-                       {"unit_id", r[9].is_null() ? nlohmann::json(nullptr) : nlohmann::json(r[9].as<long long>())},
+                       {"unit_id", id(r[9])},
                        {"unit_name", text(r[10])},
                        {"at", r[11].as<std::string>()}});
     }
     return out;
+}
+
+nlohmann::json history(pqxx::transaction_base& tx, const std::vector<std::string>& entities, long long entity_id) {
+    return history_of(
+        tx, entities, entity_id,
+        {[](const std::string&, const std::string& action) { return action_label(action); },
+         [](const std::string& entity, const std::string& state) -> nlohmann::json {
+             if (state.empty()) return nullptr;
+             const Machine m = entity == "plan" ? Machine::Plan : entity == "task" ? Machine::Task : Machine::TaskUnit;
+             return state_label(m, state);
+         }});
 }
 
 size_t utf8_length(const std::string& s) {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,9 +35,21 @@ void record(pqxx::transaction_base& tx, const std::string& entity, long long ent
             const std::string& from, const std::string& to, const std::string& opinion, const FlowActor& actor,
             long long unit);
 
-/// The history of the entities (oldest first): id, entity, entity_id, action,
-/// action_label, from_state, to_state, from_label, to_label, opinion, user_id,
-/// user_name, unit_id, unit_name, at.
+/// How a workflow names its actions and states in the history (Chinese labels), given
+/// the row's entity; a state label may be null.
+struct HistoryLabels {
+    std::function<std::string(const std::string& entity, const std::string& action)> action;
+    std::function<nlohmann::json(const std::string& entity, const std::string& state)> state;
+};
+
+/// The flow_history rows of the entities (oldest first), for every workflow that keeps
+/// its history there: id, entity, entity_id, action, action_label, from_state, to_state,
+/// from_label, to_label, opinion, user_id, user_name, unit_id, unit_name, at (China time).
+/// User names come from app_user_name (readable under every data scope).
+nlohmann::json history_of(pqxx::transaction_base& tx, const std::vector<std::string>& entities, long long entity_id,
+                          const HistoryLabels& labels);
+
+/// The plan and task history (entities "plan", "task", "task_unit") with their labels.
 nlohmann::json history(pqxx::transaction_base& tx, const std::vector<std::string>& entities, long long entity_id);
 
 /// Number of UTF-8 characters of s (for length limits stated in characters).

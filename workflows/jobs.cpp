@@ -145,28 +145,10 @@ void require_member(const Locked& l) {
 }
 
 json history(pqxx::transaction_base& tx, long long id) {
-    auto rows = pg::exec(tx,
-                         "SELECT h.action, h.from_state, h.to_state, h.opinion, u.name, a.name,"
-                         " to_char(h.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')"
-                         " FROM flow_history h LEFT JOIN app_user u ON u.id = h.user_id"
-                         " LEFT JOIN authority a ON a.id = h.unit_id"
-                         " WHERE h.entity = 'job' AND h.entity_id = $1 ORDER BY h.id",
-                         pg::Params().add(id));
-    json out = json::array();
-    for (const auto& r : rows) {
-        const std::string from = r[1].is_null() ? "" : r[1].c_str(), to = r[2].is_null() ? "" : r[2].c_str();
-        out.push_back({{"action", r[0].c_str()},
-                       {"action_label", action_label(r[0].c_str())},
-                       {"from_state", text_or_null(r[1])},
-                       {"to_state", text_or_null(r[2])},
-                       {"from_label", from.empty() ? json(nullptr) : json(state_label(from))},
-                       {"to_label", to.empty() ? json(nullptr) : json(state_label(to))},
-                       {"opinion", text_or_null(r[3])},
-                       {"user_name", text_or_null(r[4])},
-                       {"unit_name", text_or_null(r[5])},
-                       {"at", r[6].c_str()}});
-    }
-    return out;
+    return flow::history_of(
+        tx, {"job"}, id,
+        {[](const std::string&, const std::string& action) { return std::string(action_label(action)); },
+         [](const std::string&, const std::string& state) { return json(state_label(state)); }});
 }
 
 json load(pqxx::transaction_base& tx, const flow::FlowActor& actor, long long id, bool member) {

@@ -130,33 +130,14 @@ std::vector<json> select_rows(pqxx::transaction_base& tx, const flow::FlowActor&
 }
 
 json history(pqxx::transaction_base& tx, long long job_id) {
-    auto rows = pg::exec(tx,
-                         "SELECT h.entity, h.action, h.from_state, h.to_state, h.opinion, u.name, a.name,"
-                         " to_char(h.at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')"
-                         " FROM flow_history h LEFT JOIN app_user_name u ON u.id = h.user_id"
-                         " LEFT JOIN authority a ON a.id = h.unit_id"
-                         " WHERE h.entity IN ('job', 'publication') AND h.entity_id = $1 ORDER BY h.id",
-                         pg::Params().add(job_id));
-    json out = json::array();
-    for (const auto& r : rows) {
-        const bool job = std::string(r[0].c_str()) == "job";
-        auto label = [&](const pqxx::field& f) -> json {
-            if (f.is_null()) return nullptr;
-            return job ? jobs::state_label(f.c_str()) : state_label(f.c_str());
-        };
-        out.push_back({{"entity", r[0].c_str()},
-                       {"action", r[1].c_str()},
-                       {"action_label", job ? jobs::action_label(r[1].c_str()) : action_label(r[1].c_str())},
-                       {"from_state", text_or_null(r[2])},
-                       {"to_state", text_or_null(r[3])},
-                       {"from_label", label(r[2])},
-                       {"to_label", label(r[3])},
-                       {"opinion", text_or_null(r[4])},
-                       {"user_name", text_or_null(r[5])},
-                       {"unit_name", text_or_null(r[6])},
-                       {"at", r[7].c_str()}});
-    }
-    return out;
+    return flow::history_of(
+        tx, {"job", "publication"}, job_id,
+        {[](const std::string& entity, const std::string& action) {
+             return std::string(entity == "job" ? jobs::action_label(action) : action_label(action));
+         },
+         [](const std::string& entity, const std::string& state) {
+             return json(entity == "job" ? jobs::state_label(state) : state_label(state));
+         }});
 }
 
 json versions(pqxx::transaction_base& tx, long long publication_id) {

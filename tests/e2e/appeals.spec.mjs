@@ -7,7 +7,7 @@
 // shown on the appeal page and on the job page. Each test signs in itself.
 import assert from 'node:assert/strict'
 import { randomInt } from 'node:crypto'
-import { BASE, INITIAL_PASSWORD, TIMEOUT, accounts, apiGet, login, logout } from './harness.mjs'
+import { BASE, INITIAL_PASSWORD, TIMEOUT, accounts, apiGet, choose, login, logout, send } from './harness.mjs'
 
 // Earlier specs may have changed these first passwords; each is tried with what it may be.
 const assigner = { account: 'yz_assigner', password: INITIAL_PASSWORD, next: 'Pv8#delta-Kite', known: ['Pv8#delta-Kite'] }
@@ -42,20 +42,6 @@ function newUscc() {
   while (body.length < 17) body += USCC_CHARS[randomInt(10)]
   const sum = [...body].reduce((t, c, i) => t + USCC_CHARS.indexOf(c) * USCC_WEIGHTS[i], 0)
   return body + USCC_CHARS[(31 - (sum % 31)) % 31]
-}
-
-async function send(page, method, path, body, headers = {}) {
-  const me = await apiGet('/api/auth/me')
-  const res = await page.request.fetch(BASE + path, { method, data: body, headers: { 'X-CSRF-Token': me.csrf_token, ...headers } })
-  const text = await res.text()
-  return { status: res.status(), body: text ? JSON.parse(text) : null }
-}
-
-async function choose(page, sel, text) {
-  await page.locator(sel).click()
-  const option = page.locator('.el-select-dropdown__item:visible', { hasText: text }).first()
-  await option.waitFor({ timeout: TIMEOUT })
-  await option.click()
 }
 
 export const appealTests = [

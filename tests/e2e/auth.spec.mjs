@@ -78,8 +78,14 @@ export const authTests = [
       })
       // Enforcement credentials (执法证号): set on the user form, shown in the list, found by search.
       const cert = `渝执${Date.now() % 1000000}`
-      await page.locator('.users-table .el-table__row', { hasText: accounts.leader.account }).getByText('编辑').click()
-      await page.locator('.user-dialog [data-field=certificate_no] input').fill(cert)
+      // The table re-renders after the search: a click on the row being replaced opens
+      // nothing, so the click is repeated until the dialog is there (seen once under load).
+      const certInput = page.locator('.user-dialog [data-field=certificate_no] input')
+      for (let i = 0; i < 3 && !(await certInput.isVisible()); i++) {
+        await page.locator('.users-table .el-table__row', { hasText: accounts.leader.account }).getByText('编辑').click()
+        await certInput.waitFor({ timeout: 5000 }).catch(() => {})
+      }
+      await certInput.fill(cert)
       await page.locator('.user-dialog .save-user').click()
       await page.locator('.user-dialog').waitFor({ state: 'hidden', timeout: TIMEOUT })
       await page.locator('.search-box input').fill(cert)

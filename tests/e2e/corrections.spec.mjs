@@ -8,7 +8,11 @@
 // sees the change on the task and work pages), and the public page (no login) shows the
 // corrected result with the earlier version under 更正记录.
 import assert from 'node:assert/strict'
-import { BASE, INITIAL_PASSWORD, TIMEOUT, accounts, demoUser, login, logout } from './harness.mjs'
+import { BASE, TIMEOUT, accounts, bearerCall, bearerOk, bearerToken, demoUser, login, logout, uscc } from './harness.mjs'
+
+const call = bearerCall
+const ok = bearerOk
+const token = (who) => bearerToken(who, known[who.account])
 
 const stamp = Date.now().toString(36)
 const publisher = demoUser('yz_admin')
@@ -20,53 +24,8 @@ const state = {}
 const ORIGINAL = `原检查情况-${stamp}`
 const CORRECTED = `更正后检查情况-${stamp}`
 
-// A valid unified social credit code (GB 32100 check character) of 渝中区.
-function uscc(n) {
-  const A = '0123456789ABCDEFGHJKLMNPQRTUWXY'
-  const W = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-  const s = '91500103' + String((Date.now() + 31 * n) % 1e9).padStart(9, '0')
-  let sum = 0
-  for (let i = 0; i < 17; i++) sum += A.indexOf(s[i]) * W[i]
-  const c = 31 - (sum % 31)
-  return s + A[c === 31 ? 0 : c]
-}
 
-async function call(token, method, path, body) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : null }
-}
-async function ok(token, method, path, body, status = 200) {
-  const r = await call(token, method, path, body)
-  assert.equal(r.status, status, `${method} ${path}: ${JSON.stringify(r.body)}`)
-  return r.body
-}
 
-// A bearer token for who (an initial password is changed to who.next, and who.password
-// follows, so that a later browser login uses it).
-async function token(who) {
-  const tried = [...new Set([who.password, who.next, ...(known[who.account] || []), INITIAL_PASSWORD])]
-  for (const pw of tried) {
-    const res = await fetch(BASE + '/api/auth/login', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ account: who.account, password: pw, client: 'mobile' }),
-    })
-    if (res.status !== 200) continue
-    const body = await res.json()
-    who.password = pw
-    if (pw === INITIAL_PASSWORD || /"must_change_password":true|password_change/.test(JSON.stringify(body))) {
-      const r = await call(body.token, 'POST', '/api/auth/password', { old_password: pw, new_password: who.next })
-      if (r.status === 200) who.password = who.next
-    }
-    return body.token
-  }
-  throw new Error(`no known password for ${who.account}`)
-}
 
 export const correctionTests = [
   [
@@ -84,7 +43,7 @@ export const correctionTests = [
       // has candidates whatever earlier specs drew this year (DRAW-3).
       for (const n of [1, 2])
         await ok(publish, 'POST', '/api/subjects', {
-          uscc: uscc(n), name: `渝中区更正测试商行${stamp}-${n}`, division_code: '500103', risk_level: 4, credit_level: 'D',
+          uscc: uscc(31 * n), name: `渝中区更正测试商行${stamp}-${n}`, division_code: '500103', risk_level: 4, credit_level: 'D',
           address: `重庆市渝中区更正路 ${n} 号`,
         }, 201)
       // The department head who approves (a new account: the demo head has a second factor by now).

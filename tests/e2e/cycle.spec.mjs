@@ -6,7 +6,7 @@
 // result; the public page (no login) shows it and re-checks the draw. Run by main.mjs last:
 // it makes its own enterprise, plan and task, so it depends on no earlier spec's data.
 import assert from 'node:assert/strict'
-import { BASE, TIMEOUT, apiGet, demoUser, login, logout } from './harness.mjs'
+import { BASE, TIMEOUT, apiGet, choose, confirmAction, demoUser, login, logout, send, uscc } from './harness.mjs'
 
 const admin = demoUser('yz_admin')
 const assigner = demoUser('yz_assigner')
@@ -22,44 +22,11 @@ const PNG = Buffer.from(
   'base64',
 )
 
-// A valid unified social credit code (GB 32100 check character) of 渝中区.
-function uscc() {
-  const A = '0123456789ABCDEFGHJKLMNPQRTUWXY'
-  const W = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-  const s = '91500103' + String((Date.now() + 7) % 1e9).padStart(9, '0')
-  let sum = 0
-  for (let i = 0; i < 17; i++) sum += A.indexOf(s[i]) * W[i]
-  const c = 31 - (sum % 31)
-  return s + A[c === 31 ? 0 : c]
-}
-
-// An API call with the page's session and CSRF token.
-async function send(page, method, path, body) {
-  const me = await apiGet('/api/auth/me')
-  const res = await page.request.fetch(BASE + path, { method, data: body, headers: { 'X-CSRF-Token': me.csrf_token } })
-  const text = await res.text()
-  return { status: res.status(), body: text ? JSON.parse(text) : null }
-}
-
-async function confirmAction(page, opinion) {
-  const dialog = page.locator('.flow-action-dialog')
-  await dialog.waitFor({ timeout: TIMEOUT })
-  if (opinion !== undefined) await dialog.locator('textarea').fill(opinion)
-  await dialog.locator('.flow-action-confirm').click()
-  await dialog.waitFor({ state: 'hidden', timeout: TIMEOUT })
-}
 
 async function textIs(page, sel, label) {
   await page.waitForFunction(([s, l]) => document.querySelector(s)?.textContent.trim() === l, [sel, label], {
     timeout: TIMEOUT,
   })
-}
-
-async function choose(page, sel, text) {
-  await page.locator(sel).click()
-  const option = page.locator('.el-select-dropdown__item:visible', { hasText: text }).first()
-  await option.waitFor({ timeout: TIMEOUT })
-  await option.click()
 }
 
 // Element Plus puts attributes of <el-input> on the native input or on its wrapper.
@@ -73,7 +40,7 @@ export const cycleTests = [
       // credit D) has a candidate whatever earlier specs drew this year (DRAW-3).
       await login(page, admin, '/portal')
       const made = await send(page, 'POST', '/api/subjects', {
-        uscc: uscc(), name: subjectName, division_code: '500103', risk_level: 4, credit_level: 'D',
+        uscc: uscc(7), name: subjectName, division_code: '500103', risk_level: 4, credit_level: 'D',
         address: '重庆市渝中区全流程路 8 号',
       })
       assert.equal(made.status, 201, JSON.stringify(made.body))

@@ -5,7 +5,7 @@
 // public page shows the joint plan without login.
 // Run by main.mjs after the registry tests.
 import assert from 'node:assert/strict'
-import { BASE, TIMEOUT, demoUser, login, logout } from './harness.mjs'
+import { BASE, TIMEOUT, choose, confirmAction, demoUser, login, logout } from './harness.mjs'
 
 const assigner = demoUser('yz_assigner')
 const reviewer = demoUser('yz_reviewer')
@@ -16,22 +16,6 @@ const taskName = `渝中区餐饮联合抽查-${stamp}`
 const state = {}
 // Element Plus puts attributes of <el-input> on the native input or on its wrapper.
 const field = (page, name) => page.locator(`[data-test=${name}]`).locator('xpath=descendant-or-self::input').first()
-
-// Picks the option with text in an Element Plus select opened by clicking sel.
-async function choose(page, sel, text) {
-  await page.locator(sel).click()
-  const option = page.locator('.el-select-dropdown__item:visible', { hasText: text }).first()
-  await option.waitFor({ timeout: TIMEOUT })
-  await option.click()
-}
-
-async function confirmAction(page, opinion) {
-  const dialog = page.locator('.flow-action-dialog')
-  await dialog.waitFor({ timeout: TIMEOUT })
-  if (opinion !== undefined) await dialog.locator('textarea').fill(opinion)
-  await dialog.locator('.flow-action-confirm').click()
-  await dialog.waitFor({ state: 'hidden', timeout: TIMEOUT })
-}
 
 async function stateIs(page, sel, label) {
   await page.waitForFunction(

@@ -57,6 +57,86 @@ export async function apiGet(path) {
   return res.json()
 }
 
+// An API call with the page's session and its CSRF token: the status and JSON.
+export async function send(page, method, path, body, headers = {}) {
+  const me = await apiGet('/api/auth/me')
+  const res = await page.request.fetch(BASE + path, { method, data: body, headers: { 'X-CSRF-Token': me.csrf_token, ...headers } })
+  const text = await res.text()
+  return { status: res.status(), body: text ? JSON.parse(text) : null }
+}
+
+// Picks the option with that text of the Element Plus select at sel.
+export async function choose(page, sel, text) {
+  await page.locator(sel).click()
+  const option = page.locator('.el-select-dropdown__item:visible', { hasText: text }).first()
+  await option.waitFor({ timeout: TIMEOUT })
+  await option.click()
+}
+
+// Confirms the open workflow action dialog, with an opinion when given.
+export async function confirmAction(page, opinion) {
+  const dialog = page.locator('.flow-action-dialog')
+  await dialog.waitFor({ timeout: TIMEOUT })
+  if (opinion !== undefined) await dialog.locator('textarea').fill(opinion)
+  await dialog.locator('.flow-action-confirm').click()
+  await dialog.waitFor({ state: 'hidden', timeout: TIMEOUT })
+}
+
+// A valid unified social credit code (GB 32100 check character) of 渝中区, new at each
+// call of a run (salt: a different number per call site).
+export function uscc(salt = 0) {
+  const A = '0123456789ABCDEFGHJKLMNPQRTUWXY'
+  const W = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+  const s = '91500103' + String((Date.now() + salt) % 1e9).padStart(9, '0')
+  let sum = 0
+  for (let i = 0; i < 17; i++) sum += A.indexOf(s[i]) * W[i]
+  const c = 31 - (sum % 31)
+  return s + A[c === 31 ? 0 : c]
+}
+
+// API calls with a bearer token (setup outside the page's session): the status and JSON.
+export async function bearerCall(token, method, path, body) {
+  const res = await fetch(BASE + path, {
+    method,
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : null }
+}
+
+// The same, asserting the status (200 unless told) and answering the JSON.
+export async function bearerOk(token, method, path, body, status = 200) {
+  const r = await bearerCall(token, method, path, body)
+  assert.equal(r.status, status, `${method} ${path}: ${JSON.stringify(r.body)}`)
+  return r.body
+}
+
+// A bearer token for who (a mobile-client login): tries who.password, who.next, the
+// passwords other specs may have set (known) and the initial one — few tries, since
+// failed logins count towards the lockout. An initial password is changed to who.next;
+// who.password follows, so that a later browser login uses it.
+export async function bearerToken(who, known = []) {
+  const tried = [...new Set([who.password, who.next, ...known, INITIAL_PASSWORD])]
+  for (const pw of tried) {
+    const res = await fetch(BASE + '/api/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ account: who.account, password: pw, client: 'mobile' }),
+    })
+    if (res.status !== 200) continue
+    const body = await res.json()
+    who.password = pw
+    if (pw === INITIAL_PASSWORD || /"must_change_password":true|password_change/.test(JSON.stringify(body))) {
+      const r = await bearerCall(body.token, 'POST', '/api/auth/password', { old_password: pw, new_password: who.next })
+      assert.equal(r.status, 200, JSON.stringify(r.body))
+      who.password = who.next
+    }
+    return body.token
+  }
+  throw new Error(`no known password for ${who.account}`)
+}
+
 // Logs in through the login page as who; on the forced password-change page sets the
 // account's next password. Ends on the page that was wanted (default /portal).
 export async function login(page, who, wanted = '/portal') {

@@ -4,7 +4,7 @@
 // fills form F.1, uploads a photo and the signature and submits; the reviewer
 // accepts the result in 结果审核. Run by main.mjs last.
 import assert from 'node:assert/strict'
-import { BASE, TIMEOUT, demoUser, apiGet, login, logout } from './harness.mjs'
+import { BASE, TIMEOUT, apiGet, choose, demoUser, login, logout, send } from './harness.mjs'
 
 const assigner = demoUser('yz_assigner')
 const inspector = demoUser('inspector2')
@@ -16,20 +16,6 @@ const PNG = Buffer.from(
   'base64',
 )
 const state = {}
-
-async function send(page, method, path, body) {
-  const me = await apiGet('/api/auth/me')
-  const res = await page.request.fetch(BASE + path, { method, data: body, headers: { 'X-CSRF-Token': me.csrf_token } })
-  const text = await res.text()
-  return { status: res.status(), body: text ? JSON.parse(text) : null }
-}
-
-async function choose(page, sel, text) {
-  await page.locator(sel).click()
-  const option = page.locator('.el-select-dropdown__item:visible', { hasText: text }).first()
-  await option.waitFor({ timeout: TIMEOUT })
-  await option.click()
-}
 
 async function stateIs(page, label) {
   await page.waitForFunction((l) => document.querySelector('.job-state')?.textContent.trim() === l, label, { timeout: TIMEOUT })

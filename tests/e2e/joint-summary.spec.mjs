@@ -9,7 +9,7 @@
 // without an upload button, downloads the same bytes and has the message. Each test signs
 // in itself; the spec makes its own enterprise, plan and task.
 import assert from 'node:assert/strict'
-import { BASE, INITIAL_PASSWORD, TIMEOUT, accounts, apiGet, demoUser, login, logout } from './harness.mjs'
+import { BASE, TIMEOUT, accounts, apiGet, bearerToken, demoUser, login, logout, send, uscc } from './harness.mjs'
 
 const stamp = Date.now().toString(36)
 const state = {}
@@ -20,41 +20,15 @@ const PDF = Buffer.from('%PDF-1.4\n% 联合检查汇总表（浏览器测试）\
 const known = { yz_reviewer: ['Hd3!birch-Wave', 'Rw5!maple-Dune'], inspector2: ['Ij6#cedar-Moss', 'Wn3!lotus-Crag'] }
 async function current(account) {
   const who = demoUser(account)
-  for (const pw of new Set([who.password, who.next, ...(known[account] || []), INITIAL_PASSWORD])) {
-    const res = await fetch(BASE + '/api/auth/login', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ account, password: pw, client: 'mobile' }),
-    })
-    if (res.status === 200) {
-      who.password = pw
-      return who
-    }
-  }
-  throw new Error(`no known password for ${account}`)
+  await bearerToken(who, known[account])
+  return who
 }
 
-async function send(page, method, path, body, headers = {}) {
-  const me = await apiGet('/api/auth/me')
-  const res = await page.request.fetch(BASE + path, { method, data: body, headers: { 'X-CSRF-Token': me.csrf_token, ...headers } })
-  const text = await res.text()
-  return { status: res.status(), body: text ? JSON.parse(text) : null }
-}
 function expect(r, status) {
   assert.equal(r.status, status, JSON.stringify(r.body))
   return r.body
 }
 
-// A valid unified social credit code (GB 32100 check character) of 渝中区.
-function uscc() {
-  const A = '0123456789ABCDEFGHJKLMNPQRTUWXY'
-  const W = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-  const s = '91500103' + String((Date.now() + 29) % 1e9).padStart(9, '0')
-  let sum = 0
-  for (let i = 0; i < 17; i++) sum += A.indexOf(s[i]) * W[i]
-  const c = 31 - (sum % 31)
-  return s + A[c === 31 ? 0 : c]
-}
 
 export const jointSummaryTests = [
   [
@@ -62,7 +36,7 @@ export const jointSummaryTests = [
     async (page) => {
       await login(page, accounts.admin, '/portal')
       expect(await send(page, 'POST', '/api/subjects', {
-        uscc: uscc(), name: `渝中区联合检查测试商行${stamp}`, division_code: '500103', risk_level: 4, credit_level: 'D',
+        uscc: uscc(29), name: `渝中区联合检查测试商行${stamp}`, division_code: '500103', risk_level: 4, credit_level: 'D',
         address: '重庆市渝中区联合路 9 号',
       }), 201)
       const spb = expect(await send(page, 'GET', '/api/authorities?division_code=500106&kind=market_bureau'), 200).items[0]

@@ -61,4 +61,28 @@ export const mapTests = [
       await page.screenshot({ path: join(shotDir, 'map-heat.png') })
     },
   ],
+  [
+    '监管地图切换市场主体为按检查状态着色，状态瓦片加载并显示图例',
+    async (page) => {
+      const bad = []
+      page.on('response', (r) => {
+        if (r.url().includes('/tiles/') && r.status() !== 200 && r.status() !== 304) bad.push([r.url(), r.status()])
+      })
+      await login(page, accounts.admin, '/map')
+      await page.locator('img.leaflet-tile-loaded[src*="/tiles/objects/"]').first().waitFor({ timeout: TIMEOUT })
+      await page.locator('[data-test="objects-by"]').getByText('按检查状态', { exact: true }).click()
+      await page.locator('img.leaflet-tile-loaded[src*="/tiles/objects/"][src*="by=status"]').first().waitFor({ timeout: TIMEOUT })
+      const legend = page.locator('[data-test="status-legend"]')
+      for (const label of ['未列入抽查', '已抽中待检查', '已检查未发现问题', '已检查发现问题'])
+        await legend.getByText(label, { exact: true }).waitFor({ timeout: TIMEOUT })
+      // A status tile is a decoded 256 px image (not an error answer).
+      const width = await page.locator('img.leaflet-tile-loaded[src*="by=status"]').first().evaluate((img) => img.naturalWidth)
+      assert.equal(width, 256)
+      // Back to 按风险等级: the URLs lose by=status.
+      await page.locator('[data-test="objects-by"]').getByText('按风险等级', { exact: true }).click()
+      await legend.waitFor({ state: 'detached', timeout: TIMEOUT })
+      assert.deepEqual(bad, [], 'every tile answered 200/304')
+      await page.screenshot({ path: join(shotDir, 'map-status.png') })
+    },
+  ],
 ]

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BASE, TIMEOUT, apiGet, demoUser, login, logout, shotDir } from './harness.mjs'
+import { BASE, TIMEOUT, apiGet, demoUser, login, logout, send, shotDir } from './harness.mjs'
 
 const require = createRequire(fileURLToPath(new URL('../../data/refdata/package.json', import.meta.url)))
 const gcoord = require('gcoord')
@@ -17,13 +17,6 @@ const supervisor = demoUser('yz_admin')
 const inspector = demoUser('inspector3')
 const stamp = Date.now().toString(36)
 const state = {}
-
-async function send(page, method, path, body) {
-  const me = await apiGet('/api/auth/me')
-  const res = await page.request.fetch(BASE + path, { method, data: body, headers: { 'X-CSRF-Token': me.csrf_token } })
-  const text = await res.text()
-  return { status: res.status(), body: text ? JSON.parse(text) : null }
-}
 
 function today() {
   return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10) // China time

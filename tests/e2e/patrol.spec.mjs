@@ -68,10 +68,15 @@ export const patrolTests = [
       assert.deepEqual(route.point_ids, state.pointIds)
       state.routeId = route.id
       await page.locator(`path.route-${route.id}.route-green`).waitFor({ timeout: TIMEOUT })
-      // The patrol tile layer (issue 5): switched on from the layers control, its tiles load.
+      // The patrol tile layer (issue 5): switched on from the layers control, its tiles load,
+      // for the progress list's days (today by default, in China).
       const overlay = page.locator('.leaflet-control-layers-overlays input[type="checkbox"]')
       await overlay.check()
-      await page.locator('img.leaflet-tile-loaded[src*="/tiles/patrol/"]').first().waitFor({ timeout: TIMEOUT })
+      const chinaToday = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10)
+      await page
+        .locator(`img.leaflet-tile-loaded[src*="/tiles/patrol/"][src*="date=${chinaToday}"]`)
+        .first()
+        .waitFor({ timeout: TIMEOUT })
       await overlay.uncheck()
 
       // An area of four vertices below the points.

@@ -4,59 +4,23 @@
 // awaiting publication with its deadline of 20 working days, publishes it, and the public
 // page (no login) shows it and finds it by the enterprise's name.
 import assert from 'node:assert/strict'
-import { BASE, INITIAL_PASSWORD, TIMEOUT, login, logout } from './harness.mjs'
+import { BASE, TIMEOUT, bearerCall, bearerToken, demoUser, login, logout, uscc } from './harness.mjs'
 
-// Earlier specs change first passwords; each account is tried with the ones it may have.
+// Earlier specs change first passwords: the shared demo accounts, and the passwords some
+// specs choose themselves (tried after the shared ones).
 const who = {
-  assigner: { account: 'yz_assigner', known: ['Pv8#delta-Kite'], next: 'Pv8#delta-Kite' },
-  inspector: { account: 'inspector2', known: ['Ij6#cedar-Moss', 'Wn3!lotus-Crag'], next: 'Ij6#cedar-Moss' },
-  reviewer: { account: 'yz_reviewer', known: ['Hd3!birch-Wave', 'Rw5!maple-Dune'], next: 'Hd3!birch-Wave' },
-  publisher: { account: 'yz_admin', known: ['Tq6#harbor-Fig'], next: 'Tq6#harbor-Fig' },
+  assigner: demoUser('yz_assigner'),
+  inspector: demoUser('inspector2'),
+  reviewer: demoUser('yz_reviewer'),
+  publisher: demoUser('yz_admin'),
 }
+const known = { yz_reviewer: ['Hd3!birch-Wave'], inspector2: ['Wn3!lotus-Crag'] }
+const call = bearerCall
+const token = (w) => bearerToken(w, known[w.account])
 const state = {}
 
-// A valid unified social credit code (GB 32100 check character) of 渝中区.
-function uscc() {
-  const A = '0123456789ABCDEFGHJKLMNPQRTUWXY'
-  const W = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-  const s = '91500103' + String(Date.now() % 1e9).padStart(9, '0')
-  let sum = 0
-  for (let i = 0; i < 17; i++) sum += A.indexOf(s[i]) * W[i]
-  const c = 31 - (sum % 31)
-  return s + A[c === 31 ? 0 : c]
-}
 
-async function call(token, method, path, body) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : null }
-}
 
-// A bearer token for the account (first password changed to `next` when still initial);
-// sets who.password for a later browser login.
-async function token(w) {
-  for (const pw of [...w.known, INITIAL_PASSWORD]) {
-    const res = await fetch(BASE + '/api/auth/login', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ account: w.account, password: pw, client: 'mobile' }),
-    })
-    if (res.status !== 200) continue
-    const body = await res.json()
-    w.password = pw
-    if (pw === INITIAL_PASSWORD) {
-      const r = await call(body.token, 'POST', '/api/auth/password', { old_password: pw, new_password: w.next })
-      assert.equal(r.status, 200, JSON.stringify(r.body))
-      w.password = w.next
-    }
-    return body.token
-  }
-  throw new Error(`no known password for ${w.account}`)
-}
 
 export const publicationTests = [
   [

@@ -63,6 +63,13 @@ TEST_F(DemoCity, BuildsARealisticChongqing) {
     ASSERT_FALSE(reports.empty());
     EXPECT_EQ(reports.front(), std::make_pair(0LL, 2000LL));
     EXPECT_EQ(reports.back(), std::make_pair(2000LL, 2000LL));
+    // The base layer's water: 长江 and 嘉陵江 as areas that meet at 朝天门 in 渝中区.
+    EXPECT_EQ(scalar(c, "SELECT string_agg(name, ',' ORDER BY name) FROM water_feature WHERE ST_Dimension(geom) = 2"),
+              "嘉陵江,长江");
+    EXPECT_EQ(scalar(c, "SELECT count(*) FROM water_feature a JOIN water_feature b ON a.name = '长江' AND b.name = '嘉陵江'"
+                        " AND ST_Intersects(a.geom, b.geom) JOIN division d ON d.code = '500103'"
+                        " AND ST_Intersects(d.geom, ST_Intersection(a.geom, b.geom))"),
+              "1");
 
     // Authorities: the city bureau, one bureau per county, 2–4 offices per county.
     EXPECT_EQ(scalar(c, "SELECT count(*) FROM authority"), std::to_string(s.authorities));

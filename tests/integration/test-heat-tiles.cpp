@@ -60,10 +60,8 @@ SELECT 'JC1-' || lpad(i::text, 4, '0'), 1, CASE WHEN i % 2 = 0 THEN 900 ELSE 901
   FROM generate_series(1, 64) i;
 )SQL";
 
-tiles::TileId tile_at(double lon, double lat, int z) {
-    auto r = tiles::tiles_touching({lon, lat, lon, lat}, z, 0);
-    return {z, r.x0, r.y0};
-}
+using twindraw::testing::count_pixels;
+using twindraw::testing::tile_at;
 
 std::string read_all(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -73,9 +71,7 @@ std::string read_all(const fs::path& p) {
 }
 
 long long opaque_pixels(const tiles::Rgba& img) {
-    long long n = 0;
-    for (size_t i = 3; i < img.pixels.size(); i += 4) n += img.pixels[i] > 0;
-    return n;
+    return count_pixels(img, [](int, int, int, int a) { return a > 0; });
 }
 
 // Pixels whose largest channel difference exceeds `threshold` (0..255).

@@ -1,7 +1,7 @@
 // The `patrol` tile layer on a real PostGIS (NET-3, GIS-2; seed 000 §5.6c): a route of
 // points drawn green while unfinished and red once an assigned inspector has checked in
 // at every point that day, the tiles expired by the check-ins (migration 0030) while an
-// untouched tile keeps its ETag, the `date` filter, the viewer's data scope, and 400
+// untouched tile keeps its ETag, the `date` filter and the `from`/`to` range, the viewer's data scope, and 400
 // bad_filter for malformed or foreign filters.
 #include "common-pg.hpp"
 #include "tile-test-api.hpp"
@@ -44,27 +44,15 @@ INSERT INTO patrol_assignment(route_id, inspector_id, authority_id, date_from, d
  (1, 501, 900, '2026-06-15', '2026-06-15'), (2, 501, 900, '2026-06-15', '2026-06-15');
 )SQL";
 
-tiles::TileId tile_at(double lon, double lat, int z) {
-    auto r = tiles::tiles_touching({lon, lat, lon, lat}, z, 0);
-    return {z, r.x0, r.y0};
-}
+using twindraw::testing::count_pixels;
+using twindraw::testing::tile_at;
 
 // Pixels near the layer's green (#2e7d32) and red (#c62828).
 long long green_pixels(const tiles::Rgba& img) {
-    long long n = 0;
-    for (size_t i = 0; i + 3 < img.pixels.size(); i += 4) {
-        const int r = img.pixels[i], g = img.pixels[i + 1], b = img.pixels[i + 2], a = img.pixels[i + 3];
-        n += a > 200 && g > r + 50 && g > b + 50;
-    }
-    return n;
+    return count_pixels(img, [](int r, int g, int b, int a) { return a > 200 && g > r + 50 && g > b + 50; });
 }
 long long red_pixels(const tiles::Rgba& img) {
-    long long n = 0;
-    for (size_t i = 0; i + 3 < img.pixels.size(); i += 4) {
-        const int r = img.pixels[i], g = img.pixels[i + 1], b = img.pixels[i + 2], a = img.pixels[i + 3];
-        n += a > 200 && r > g + 100 && r > b + 100;
-    }
-    return n;
+    return count_pixels(img, [](int r, int g, int b, int a) { return a > 200 && r > g + 100 && r > b + 100; });
 }
 
 class PatrolTiles : public twindraw::testing::TileTestApi {
@@ -138,10 +126,47 @@ TEST_F(PatrolTiles, RouteTurnsFromGreenToRedWhenEveryPointIsCheckedInAndOnlyItsT
     EXPECT_NE(etag(call(url(route))), moved_before);
 }
 
+// The patrol page's date range (from..to) with the progress list's rule: a route whose
+// points were checked in over two days is completed in a range covering both days, and
+// unfinished on each day alone; a one-day range is the same tile as `date`.
+TEST_F(PatrolTiles, DateRangeCompletesARouteCheckedInOverSeveralDays) {
+    sql("UPDATE patrol_assignment SET date_to = '2026-06-16' WHERE route_id = 1");
+    sql("INSERT INTO patrol_checkin(point_id, inspector_id, authority_id, at, position, distance_m) VALUES"
+        " (1, 501, 900, '2026-06-15 10:00+08', ST_SetSRID(ST_MakePoint(106.550, 29.550), 4326), 3),"
+        " (2, 501, 900, '2026-06-15 10:20+08', ST_SetSRID(ST_MakePoint(106.560, 29.550), 4326), 4),"
+        " (3, 501, 900, '2026-06-16 09:10+08', ST_SetSRID(ST_MakePoint(106.560, 29.556), 4326), 2)");
+    const auto route = tile_at(106.555, 29.553, 14);
+    for (const char* day : {"date=2026-06-15", "date=2026-06-16"}) {
+        const auto img = tiles::decode_png(call(url(route, day)).body);
+        EXPECT_GT(green_pixels(img), 100) << day;  // the line is unfinished on either day
+    }
+    EXPECT_GT(red_pixels(tiles::decode_png(call(url(route, "date=2026-06-15")).body)), 10);  // points 1, 2
+    auto both = call(url(route, "from=2026-06-15&to=2026-06-16"));
+    ASSERT_EQ(both.status, 200) << both.body;
+    const auto both_img = tiles::decode_png(both.body);
+    EXPECT_GT(red_pixels(both_img), 100);
+    EXPECT_LT(green_pixels(both_img), 5);
+
+    // A check-in outside the assignment does not count: the range 06-16..06-17 is unfinished.
+    const auto later = tiles::decode_png(call(url(route, "from=2026-06-16&to=2026-06-17")).body);
+    EXPECT_GT(green_pixels(later), 100);
+
+    // One day as a range is the same cache entry as `date`.
+    auto single = call(url(route, "date=2026-06-15"));
+    auto as_range = call(url(route, "from=2026-06-15&to=2026-06-15"));
+    EXPECT_EQ(etag(as_range), etag(single));
+    EXPECT_EQ(as_range.body, single.body);
+}
+
 TEST_F(PatrolTiles, BadFiltersAreJson400s) {
     for (const auto& bad : {"/tiles/patrol/3/6/3.png?date=2026-13-01", "/tiles/patrol/3/6/3.png?date=2026-02-30",
                             "/tiles/patrol/3/6/3.png?date=20260615", "/tiles/patrol/3/6/3.png?year=2026",
-                            "/tiles/patrol/3/6/3.png?risk=1"}) {
+                            "/tiles/patrol/3/6/3.png?risk=1", "/tiles/patrol/3/6/3.png?from=2026-06-15",
+                            "/tiles/patrol/3/6/3.png?to=2026-06-15",
+                            "/tiles/patrol/3/6/3.png?date=2026-06-15&from=2026-06-15&to=2026-06-16",
+                            "/tiles/patrol/3/6/3.png?from=2026-06-16&to=2026-06-15",
+                            "/tiles/patrol/3/6/3.png?from=2026-01-01&to=2027-01-02",
+                            "/tiles/patrol/3/6/3.png?from=2026-06-15&to=2026-06-31"}) {
         auto r = call(bad);
         ASSERT_EQ(r.status, 400) << bad << " " << r.body;
         EXPECT_EQ(nlohmann::json::parse(r.body)["error"]["code"].get<std::string>(), "bad_filter") << bad;
@@ -149,4 +174,6 @@ TEST_F(PatrolTiles, BadFiltersAreJson400s) {
     }
     EXPECT_EQ(call("/tiles/patrol/3/6/3.png?date=2026-06-15").status, 200);
     EXPECT_EQ(call("/tiles/patrol/3/6/3.png").status, 200);  // today
+    EXPECT_EQ(call("/tiles/patrol/3/6/3.png?from=2026-01-01&to=2026-12-31").status, 200);
+    EXPECT_EQ(call("/tiles/objects/3/6/3.png?from=2026-01-01&to=2026-12-31").status, 400);  // patrol only
 }

@@ -1,7 +1,7 @@
 // The fixture shared by the tile layer tests that call the tile routes in process
 // (HeatTiles, PatrolTiles): a throwaway database loaded with the test's fixture SQL, the app
 // with its routes, GET calls as a principal with registry.read in a given data scope, and
-// small helpers for tile URLs, ETags and SQL.
+// small helpers for tile URLs, ETags, SQL, the tile at a place and counting pixels.
 #pragma once
 
 #include "common-pg.hpp"
@@ -9,6 +9,8 @@
 #include "server/http-server.hpp"
 #include "server/http-types.hpp"
 #include "server/import-queue.hpp"
+#include "tiles/tile-grid.hpp"
+#include "tiles/tile-render.hpp"
 #include "tiles/tile-service.hpp"
 
 #include <gtest/gtest.h>
@@ -19,6 +21,21 @@
 #include <string>
 
 namespace twindraw::testing {
+
+// The tile of zoom z that holds the WGS84 point.
+inline tiles::TileId tile_at(double lon, double lat, int z) {
+    auto r = tiles::tiles_touching({lon, lat, lon, lat}, z, 0);
+    return {z, r.x0, r.y0};
+}
+
+// The pixels of img for which pred(r, g, b, a) holds.
+template <class Pred>
+long long count_pixels(const tiles::Rgba& img, Pred pred) {
+    long long n = 0;
+    for (size_t i = 0; i + 3 < img.pixels.size(); i += 4)
+        n += pred(int(img.pixels[i]), int(img.pixels[i + 1]), int(img.pixels[i + 2]), int(img.pixels[i + 3]));
+    return n;
+}
 
 class TileTestApi : public ::testing::Test {
 protected:

@@ -43,8 +43,9 @@ export function loadMe(force = false) {
     .then((me) => {
       auth.installed = true
       apply(me)
-      // The tile port, if any, before a map page asks for its first tile.
-      return auth.user ? loadTileBase().then(() => auth.user) : auth.user
+      // The tile port, if any, before a map page asks for its first tile (not while the
+      // first password must still be changed: the session may do nothing else then).
+      return auth.user && !auth.user.must_change_password ? loadTileBase().then(() => auth.user) : auth.user
     })
     .catch((e) => {
       if (e instanceof ApiError && e.status === 404) {
