@@ -55,15 +55,11 @@ SELECT ST_SetSRID(ST_MakePoint(106.2 + (hashint4(i) & 1023) / 1023.0 * 0.7, 29.3
   FROM generate_series(1, 6000) i;
 )SQL";
 
-tiles::TileId tile_at(double lon, double lat, int z) {
-    auto r = tiles::tiles_touching({lon, lat, lon, lat}, z, 0);
-    return {z, r.x0, r.y0};
-}
+using twindraw::testing::count_pixels;
+using twindraw::testing::tile_at;
 
 long long opaque_pixels(const tiles::Rgba& img) {
-    long long n = 0;
-    for (size_t i = 3; i < img.pixels.size(); i += 4) n += img.pixels[i] > 0;
-    return n;
+    return count_pixels(img, [](int, int, int, int a) { return a > 0; });
 }
 
 long long differing(const tiles::Rgba& a, const tiles::Rgba& b) {
