@@ -24,6 +24,10 @@
 #   (1.74 / 0.44, z10 median 134 ms); category=07 51 / 163 (1.12 / 0.29); task 11 / 106
 #   (0.24 / 0.19). yz_admin (scope district, still counting points): category=01 139 / 862
 #   ms against its own objects tile 17 / 52 ms (8.2 / 16.6; 3.04 / 1.56 against admin's).
+#   A second, quieter run: load 783 s; objects 35 / 566 ms; heat 55 / 162 (1.58 / 0.29);
+#   category=01 68 / 181 (1.96 / 0.32: z15-16 still count points, 65 / 50 ms medians);
+#   category=07 50 / 148 (1.43 / 0.26); task 10 / 101 (0.30 / 0.18); yz_admin category=01
+#   88 / 775 against 16 / 52 (5.7 / 15.0).
 set -euo pipefail
 BIN=$(realpath "$1")
 N=${2:-100000}
