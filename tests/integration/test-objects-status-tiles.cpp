@@ -114,24 +114,6 @@ protected:
         return tiles::decode_png(r.body);
     }
 
-    // call() as another user (the fixture's call() is user 77).
-    server::Response call_as(long long user, const std::string& target, const std::string& data_scope, long long unit) {
-        server::Request req;
-        req.method = "GET";
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = server::parse_query(target.substr(q + 1));
-        req.peer = "192.0.2.8";
-        server::Principal p;
-        p.user_id = user;
-        p.unit_id = unit;
-        p.stage = "ok";
-        p.data_scope = data_scope;
-        p.permissions = {"registry.read"};
-        req.principal = p;
-        return server::dispatch(router, "", req);
-    }
-
     fs::path cached(const tiles::TileId& t, const std::string& query) {
         tiles::TileService paths(db.pool(), data_dir / "tiles");
         std::map<std::string, std::string> q;
@@ -225,13 +207,13 @@ TEST_F(ObjectsStatusTiles, JobsFollowTheViewersRowLevelSecurity) {
     EXPECT_LT(pixels_like(other, kBlue), 5);
     // User 78 of the same bureau and scope is an inspector of the job's group: the job is
     // visible to them (blue), and their tile is not the one cached for user 77.
-    auto as_inspector = call_as(78, url("objects", tile_at(106.500, 29.450, 16), "by=status"), "unit", 910);
+    auto as_inspector = call(url("objects", tile_at(106.500, 29.450, 16), "by=status"), "unit", 910, 78);
     ASSERT_EQ(as_inspector.status, 200) << as_inspector.body;
     const auto own = tiles::decode_png(as_inspector.body);
     EXPECT_GT(pixels_like(own, kBlue), 20);
     EXPECT_LT(pixels_like(own, kGrey), 5);
     // ...while the risk colouring (no jobs read) stays shared by the bureau's viewers.
-    EXPECT_EQ(etag(call_as(78, url("objects", tile_at(106.500, 29.450, 16)), "unit", 910)),
+    EXPECT_EQ(etag(call(url("objects", tile_at(106.500, 29.450, 16)), "unit", 910, 78)),
               etag(call(url("objects", tile_at(106.500, 29.450, 16)), "unit", 910)));
 }
 

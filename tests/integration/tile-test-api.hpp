@@ -55,7 +55,9 @@ protected:
         std::filesystem::remove_all(data_dir, ec);
     }
 
-    server::Response call(const std::string& target, const std::string& data_scope = "all", long long unit = 900) {
+    // GET target as user (77 unless told) of unit in that data scope, with registry.read.
+    server::Response call(const std::string& target, const std::string& data_scope = "all", long long unit = 900,
+                          long long user = 77) {
         server::Request req;
         req.method = "GET";
         auto q = target.find('?');
@@ -63,7 +65,7 @@ protected:
         if (q != std::string::npos) req.query = server::parse_query(target.substr(q + 1));
         req.peer = "192.0.2.8";
         server::Principal p;
-        p.user_id = 77;
+        p.user_id = user;
         p.unit_id = unit;
         p.stage = "ok";
         p.data_scope = data_scope;
