@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 #include <thread>
 #include <utility>
 
@@ -66,22 +67,31 @@ inline std::string read_all(const std::filesystem::path& p) {
     return b.str();
 }
 
-/// `twindraw serve` on database_url at a free port, its data directory work/data and its
-/// log work/serve.log; up() after a wait of at most 10 s for /healthz. The destructor
-/// stops it (SIGTERM) and reaps it.
+/// `twindraw serve` on database_url at a free port with the extra arguments, its data
+/// directory work/data and its output (log lines and access log) in work/serve.log; up()
+/// after a wait of at most 10 s for /healthz. stop() or the destructor stops it (SIGTERM)
+/// and reaps it.
 class ServeProcess {
 public:
-    ServeProcess(const std::string& database_url, const std::filesystem::path& work) : work_(work) {
+    ServeProcess(const std::string& database_url, const std::filesystem::path& work,
+                 const std::vector<std::string>& extra = {})
+        : work_(work) {
         std::filesystem::create_directories(work);
-        const int port = free_port();
-        base_ = "http://127.0.0.1:" + std::to_string(port);
+        port_ = free_port();
+        base_ = "http://127.0.0.1:" + std::to_string(port_);
+        std::vector<std::string> args = {TWINDRAW_BINARY, "--database", database_url, "serve", "--address",
+                                         "127.0.0.1", "--port", std::to_string(port_), "--data-dir",
+                                         (work / "data").string()};
+        args.insert(args.end(), extra.begin(), extra.end());
         pid_ = fork();
         if (pid_ == 0) {
             const std::string log = (work / "serve.log").string();
             freopen(log.c_str(), "w", stderr);
-            execl(TWINDRAW_BINARY, TWINDRAW_BINARY, "--database", database_url.c_str(), "serve", "--address",
-                  "127.0.0.1", "--port", std::to_string(port).c_str(), "--data-dir", (work / "data").string().c_str(),
-                  (char*)nullptr);
+            dup2(fileno(stderr), fileno(stdout));
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            execv(TWINDRAW_BINARY, argv.data());
             _exit(127);
         }
         for (int i = 0; i < 100 && !up_; ++i) {
@@ -90,17 +100,22 @@ public:
         }
     }
 
-    ~ServeProcess() {
-        if (pid_ <= 0) return;
-        kill(pid_, SIGTERM);
-        int status = 0;
-        waitpid(pid_, &status, 0);
-    }
+    ~ServeProcess() { stop(); }
 
     ServeProcess(const ServeProcess&) = delete;
     ServeProcess& operator=(const ServeProcess&) = delete;
 
+    /// Stops the server (SIGTERM) and waits for it; its output is then complete.
+    void stop() {
+        if (pid_ <= 0) return;
+        kill(pid_, SIGTERM);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+    }
+
     bool up() const { return up_; }
+    int port() const { return port_; }
     /// http://127.0.0.1:<port>
     const std::string& base() const { return base_; }
     std::string log() const { return read_all(work_ / "serve.log"); }
@@ -108,6 +123,7 @@ public:
 private:
     std::filesystem::path work_;
     std::string base_;
+    int port_ = 0;
     pid_t pid_ = -1;
     bool up_ = false;
 };

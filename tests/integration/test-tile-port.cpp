@@ -6,6 +6,8 @@
 // once after a change through the API and within a second after a change by SQL
 // (LISTEN/NOTIFY, migration 0028).
 #include "common-pg.hpp"
+#include "serve-process.hpp"
+#include "tile-test-api.hpp"
 
 #include "tiles/tile-grid.hpp"
 #include "workflows/account-password.hpp"
@@ -28,7 +30,10 @@
 #include <thread>
 
 using namespace twindraw;
+using twindraw::testing::free_port;
+using twindraw::testing::ServeProcess;
 using twindraw::testing::TempDatabase;
+using twindraw::testing::tile_at;
 namespace fs = std::filesystem;
 
 namespace {
@@ -46,25 +51,8 @@ INSERT INTO market_subject(uscc, name, division_code, risk_level, geom)
 VALUES ('915001060000000999', '远处主体', '500103', 4, ST_SetSRID(ST_MakePoint(106.40, 29.60), 4326));
 )SQL";
 
-tiles::TileId tile_at(double lon, double lat, int z) {
-    auto r = tiles::tiles_touching({lon, lat, lon, lat}, z, 0);
-    return {z, r.x0, r.y0};
-}
-
 std::string tile_url(const tiles::TileId& t) {
     return "/tiles/objects/" + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" + std::to_string(t.y) + ".png";
-}
-
-int free_port() {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    close(s);
-    return ntohs(a.sin_port);
 }
 
 struct Answer {
@@ -108,8 +96,21 @@ std::vector<Answer> parse_answers(std::string raw, bool head = false) {
     return out;
 }
 
-// Sends raw bytes to 127.0.0.1:port and reads until the server closes (or 5 s pass).
-std::string talk(int port, const std::string& bytes) {
+// Whether raw holds one whole answer (its headers and Content-Length bytes of body; none
+// for a HEAD).
+bool one_answer(const std::string& raw, bool head) {
+    const size_t end = raw.find("\r\n\r\n");
+    if (end == std::string::npos) return false;
+    std::string headers = raw.substr(0, end);
+    for (auto& c : headers) c = char(std::tolower((unsigned char)c));
+    const size_t at = headers.find("\r\ncontent-length:");
+    const size_t length = head || at == std::string::npos ? 0 : std::stoul(headers.substr(at + 17));
+    return raw.size() >= end + 4 + length;
+}
+
+// Sends raw bytes to 127.0.0.1:port and reads until the server closes (or 5 s pass), or
+// with `single` until one whole answer is in (the main port keeps connections open).
+std::string talk(int port, const std::string& bytes, bool single = false, bool head = false) {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -133,6 +134,7 @@ std::string talk(int port, const std::string& bytes) {
         ssize_t n = recv(s, buf, sizeof buf, 0);
         if (n <= 0) break;
         out.append(buf, size_t(n));
+        if (single && one_answer(out, head)) break;
     }
     close(s);
     return out;
@@ -143,7 +145,7 @@ Answer get(int port, const std::string& path, const std::string& token, const st
     std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
     req += extra + "Connection: close\r\n\r\n";
-    auto all = parse_answers(talk(port, req), method == "HEAD");
+    auto all = parse_answers(talk(port, req, true, method == "HEAD"), method == "HEAD");
     return all.empty() ? Answer{} : all.front();
 }
 
@@ -185,33 +187,22 @@ protected:
                 " SELECT 77, 900, id, true FROM role WHERE code = 'system_admin'");
             tx.commit();
         }
-        fs::create_directories(work);
-        port = free_port();
         tile_port = free_port();
-        pid = fork();
-        if (pid == 0) {
-            const std::string out = (work / "serve.log").string(), err = (work / "serve.err").string();
-            freopen(out.c_str(), "w", stdout);
-            freopen(err.c_str(), "w", stderr);
-            execl(TWINDRAW_BINARY, TWINDRAW_BINARY, "--database", db.url().c_str(), "serve", "--address", "127.0.0.1",
-                  "--port", std::to_string(port).c_str(), "--tile-port", std::to_string(tile_port).c_str(),
-                  "--data-dir", (work / "data").string().c_str(), "--web-dir", "", (char*)nullptr);
-            _exit(127);
-        }
+        serve = std::make_unique<ServeProcess>(db.url(), work,
+                                               std::vector<std::string>{"--tile-port", std::to_string(tile_port),
+                                                                        "--web-dir", ""});
+        ASSERT_TRUE(serve->up()) << serve->log();
+        port = serve->port();
         bool up = false;
         for (int i = 0; i < 100 && !up; ++i) {
             up = get(tile_port, "/healthz", "").status == 200;
             if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
-        ASSERT_TRUE(up) << slurp(work / "serve.err");
+        ASSERT_TRUE(up) << serve->log();
     }
 
     void TearDown() override {
-        if (pid > 0) {
-            kill(pid, SIGTERM);
-            int status = 0;
-            waitpid(pid, &status, 0);
-        }
+        serve.reset();
         std::error_code ec;
         fs::remove_all(work, ec);
     }
@@ -229,13 +220,6 @@ protected:
         tx.commit();
     }
 
-    static std::string slurp(const fs::path& p) {
-        std::ifstream in(p);
-        std::ostringstream b;
-        b << in.rdbuf();
-        return b.str();
-    }
-
     // Milliseconds until `done()` holds, polling every 10 ms; -1 after `limit_ms`.
     template <class F>
     static long long until(F done, long long limit_ms = 10000) {
@@ -251,8 +235,8 @@ protected:
 
     TempDatabase db;
     fs::path work = fs::temp_directory_path() / ("twindraw-tileport-" + db.name());
+    std::unique_ptr<ServeProcess> serve;
     int port = 0, tile_port = 0;
-    pid_t pid = -1;
 };
 
 }  // namespace
@@ -346,11 +330,8 @@ TEST_F(TilePort, ServesCachedTilesWithETagHeadAnd304LikeTheMainPort) {
     EXPECT_EQ(old[0].header("connection"), "close");
 
     // Every answer is in the access log, marked as the tile port's.
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    pid = -1;
-    const std::string log = slurp(work / "serve.log");
+    serve->stop();
+    const std::string log = serve->log();
     EXPECT_NE(log.find("\"status\":304,"), std::string::npos) << log.substr(0, 500);
     EXPECT_NE(log.find("\"port\":\"tile\""), std::string::npos);
 }
