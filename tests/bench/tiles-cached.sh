@@ -13,13 +13,13 @@
 # expiry signal; it writes its JSON access log (nginx's is off). Every answer is
 # checked: any non-2xx fails the run.
 #
-# Recorded runs (shared 2-core box, 2026-12-01; see README "Map tiles"):
+# Recorded runs (shared 2-core box, 2026-12-01; see docs/map-tiles.md):
 #   before (main port only, session and expiry queue asked in PostgreSQL per request):
 #     twindraw 4,917 req/s, nginx 167,305 req/s, ratio 0.03
 #   after (tile port; load average ~10 from other builds): tile port 73,812 req/s,
 #     nginx 67,518 req/s, ratio 1.09 (goal 0.5 reached); main port 12,399 req/s on the
 #     same tiles (0.18), /healthz 13,308 (0.20); again with the final build (load ~3 to ~9):
-#     tile port 74,471, nginx 70,006, ratio 1.06; main port 13,740 (0.20). README "Map tiles".
+#     tile port 74,471, nginx 70,006, ratio 1.06; main port 13,740 (0.20). docs/map-tiles.md.
 set -euo pipefail
 BIN=$(realpath "$1")
 N=${2:-20000}
