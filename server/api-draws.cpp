@@ -175,6 +175,11 @@ void register_draw_routes(Router& router, App& app) {
                 "修改过滤规则 {code, enabled, days} 或最高抽取比例 {code: general_max_ratio_bp, value}",
                 tag,
                 [&app](const Request& req) {
+                    // The rules and the ratio cap apply to every draw of the city: only
+                    // a city-level administrator (scope all) changes them (issue 12, SYS-8;
+                    // row-level security of 0034 says the same).
+                    if (req.principal->data_scope != "all")
+                        throw forbidden("city_admin_only", "抽取规则适用于全市，只有市级管理员可以修改");
                     const auto body = req.json_body();
                     const std::string code = body.value("code", "");
                     if (!std::regex_match(code, std::regex("^[a-z_]{1,60}$")))

@@ -1,6 +1,7 @@
 // The one list and two libraries over HTTP (BASE-1..4): metadata for the forms,
 // list/detail/create/update/delete for every registry entity, counts for the home page.
 #include "server/app.hpp"
+#include "workflows/account-org.hpp"
 #include "workflows/registry-repo.hpp"
 
 #include <regex>
@@ -20,6 +21,21 @@ long long int_param(const Request& req, const std::string& name, long long fallb
     if (!v || v->empty()) return fallback;
     if (!std::regex_match(*v, std::regex("^[0-9]{1,9}$"))) throw bad_request("bad_" + name, "参数 " + name + " 应为正整数", name);
     return std::stoll(*v);
+}
+
+// Units and sections are the organisation: written through the organisation rules
+// (workflows/account-org.cpp: tiers, scope, moving a unit only by a system
+// administrator), whichever route a client takes (issue 12, SYS-1, SYS-8).
+accounts::AdminScope admin_of(const Request& req) {
+    const Principal& p = *req.principal;
+    return {p.user_id, p.unit_id, p.data_scope, p.permissions};
+}
+
+long long org_id(const Request& req) {
+    const std::string& v = req.params.at("id");
+    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+        throw not_found("记录不存在");
+    return std::stoll(v);
 }
 
 }  // namespace
@@ -92,19 +108,35 @@ void register_registry_routes(Router& router, App& app) {
 
     router.add({"POST", "/api/{entity}", "registry.write", "新增", "基础信息",
                 [&app](const Request& req) {
-                    return Response::json(201, registry::create(app.pool, entity_of(req), req.json_body()));
+                    const auto& e = entity_of(req);
+                    if (e.name == "authorities")
+                        return Response::json(201, accounts::create_unit(app.pool, admin_of(req), req.json_body()));
+                    if (e.name == "sections")
+                        return Response::json(201, accounts::create_section(app.pool, admin_of(req), req.json_body()));
+                    return Response::json(201, registry::create(app.pool, e, req.json_body()));
                 },
                 {}, "application/json"});
 
     router.add({"PUT", "/api/{entity}/{id}", "registry.write", "修改（只改请求中给出的字段）", "基础信息",
                 [&app](const Request& req) {
-                    return Response::json(
-                        200, registry::update(app.pool, entity_of(req), req.params.at("id"), req.json_body()));
+                    const auto& e = entity_of(req);
+                    if (e.name == "authorities")
+                        return Response::json(200, accounts::update_unit(app.pool, admin_of(req), org_id(req), req.json_body()));
+                    if (e.name == "sections")
+                        return Response::json(200,
+                                              accounts::update_section(app.pool, admin_of(req), org_id(req), req.json_body()));
+                    return Response::json(200, registry::update(app.pool, e, req.params.at("id"), req.json_body()));
                 },
                 {}, "application/json"});
 
     router.add({"DELETE", "/api/{entity}/{id}", "registry.write", "删除", "基础信息", [&app](const Request& req) {
-                    registry::remove(app.pool, entity_of(req), req.params.at("id"));
+                    const auto& e = entity_of(req);
+                    if (e.name == "authorities")
+                        accounts::delete_unit(app.pool, admin_of(req), org_id(req));
+                    else if (e.name == "sections")
+                        accounts::delete_section(app.pool, admin_of(req), org_id(req));
+                    else
+                        registry::remove(app.pool, e, req.params.at("id"));
                     return Response::no_content();
                 }});
 }

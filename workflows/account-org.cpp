@@ -15,6 +15,18 @@ const registry::Entity& entity(const char* name) { return *registry::find_entity
 Error outside() { return forbidden("out_of_scope", "该组织机构不在您的管理范围内"); }
 Error above() { return forbidden("role_above_admin", "只能管理本人管理级别以下的组织机构"); }
 
+// Moving a unit (its division code or its parent) changes every data scope computed from
+// it (scope_units() in 0004): a system administrator's action only, scope 'all' with
+// system.org (issue 12, SYS-1, SYS-8). The audit trail records the change (authority is
+// attached in 0005); the trigger authority_place_guard (0034) refuses it to every
+// restricted role in the database as well.
+bool system_admin(const AdminScope& admin) {
+    if (admin.data_scope != "all") return false;
+    for (const auto& p : admin.permissions)
+        if (p == "system.org") return true;
+    return false;
+}
+
 std::optional<long long> id_field(const nlohmann::json& body, const char* name) {
     auto it = body.find(name);
     if (it == body.end() || it->is_null()) return std::nullopt;
@@ -98,8 +110,12 @@ nlohmann::json update_unit(pg::Pool& pool, const AdminScope& admin, long long id
         std::string division = cur[0][0].as<std::string>();
         std::optional<long long> parent;
         if (!cur[0][1].is_null()) parent = cur[0][1].as<long long>();
+        const std::string old_division = division;
+        const std::optional<long long> old_parent = parent;
         if (auto d = text_field(body, "division_code")) division = *d;
         if (body.contains("parent_id")) parent = id_field(body, "parent_id");
+        if ((division != old_division || parent != old_parent) && !system_admin(admin))
+            throw forbidden("system_admin_only", "只有系统管理员可以修改单位的行政区划或上级单位");
         check_unit_place(tx, admin, division, parent);
     });
     return registry::update(pool, entity("authorities"), std::to_string(id), body);

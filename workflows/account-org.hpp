@@ -9,7 +9,10 @@
 //     unit's area), not its own unit; sections of the units of the tree;
 //   unit: no units; sections of its own unit; self: nothing.
 // Outside: Error(Forbidden, "out_of_scope"); its own unit or above its tier:
-// Error(Forbidden, "role_above_admin").
+// Error(Forbidden, "role_above_admin"). Moving a unit (a new division_code or parent_id)
+// widens or narrows the scopes computed from it: only a system administrator (scope all
+// with system.org) does it, otherwise Error(Forbidden, "system_admin_only") (issue 12).
+// The generic registry routes (/api/authorities, /api/sections) write through these too.
 #pragma once
 
 #include "geo/pg.hpp"

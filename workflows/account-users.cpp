@@ -49,6 +49,21 @@ void require_manageable(pqxx::transaction_base& tx, const AdminScope& admin, lon
     if (!r[0][1].as<bool>()) throw not_found("用户不存在");
 }
 
+// Linking an account to an inspector hands it the inspector's jobs, files and results:
+// the inspector must belong to a unit of the administrator's scope (issue 12, AUTH-5,
+// SYS-8). Not found when it is not there; app_user_inspector_guard (0034) holds the same
+// rule in the database.
+void require_inspector_in_scope(pqxx::transaction_base& tx, const AdminScope& admin, long long inspector) {
+    if (admin.data_scope == "all") return;
+    auto p = scope_params(admin);
+    p.add(inspector);
+    auto r = pg::exec(tx,
+                      "SELECT EXISTS (SELECT 1 FROM inspector i WHERE i.id = $3::bigint"
+                      " AND i.authority_id IN (SELECT s.id FROM scope_units($1, $2) s))",
+                      p);
+    if (!r[0][0].as<bool>()) throw not_found("执法人员不存在或不在您的管理范围内");
+}
+
 nlohmann::json user_json(pqxx::transaction_base& tx, long long id) {
     auto r = pg::exec(tx, std::string("SELECT ") + kUserJson + " FROM app_user u WHERE u.id = $1", pg::Params().add(id));
     if (r.empty()) throw not_found("用户不存在");
@@ -241,7 +256,12 @@ nlohmann::json create_user(pg::Pool& pool, const AdminScope& admin, const nlohma
     return pg::with_transaction(pool, "users", [&](pqxx::work& tx) {
         pg::Params p;
         p.add(*account).add(*name).add(opt_string(body, "phone", 20)).add(opt_string(body, "email", 100)).add(hash);
-        if (auto i = opt_id(body, "inspector_id")) p.add(*i); else p.null();
+        if (auto i = opt_id(body, "inspector_id")) {
+            require_inspector_in_scope(tx, admin, *i);
+            p.add(*i);
+        } else {
+            p.null();
+        }
         p.add(opt_string(body, "certificate_no", 40));
         // The id is taken first: the new user has no identity yet, so row-level security
         // (0006) would not let the administrator read it back through RETURNING.
@@ -280,6 +300,7 @@ nlohmann::json update_user(pg::Pool& pool, const AdminScope& admin, long long id
         if (body.contains("certificate_no")) set("certificate_no", opt_string(body, "certificate_no", 40));
         if (body.contains("inspector_id")) {
             auto i = opt_id(body, "inspector_id");
+            if (i) require_inspector_in_scope(tx, admin, *i);
             sets += std::string(sets.empty() ? "" : ", ") + "inspector_id = " +
                     p.next(i ? std::optional<std::string>(std::to_string(*i)) : std::nullopt) + "::bigint";
         }

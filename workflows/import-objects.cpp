@@ -647,35 +647,41 @@ ImportSummary import_file(pg::Pool& pool, const std::string& path, ImportOptions
     return run_job(pool, id, path, options);
 }
 
+// Jobs are read as the actor: import_job's row-level security (0034) shows a job to its
+// uploader and the scope of its unit only (issue 12). The row errors and the report are
+// read after get_job admitted the job.
 ImportSummary get_job(pg::Pool& pool, long long job_id) {
-    auto lease = pool.acquire("import");
-    pqxx::read_transaction tx(*lease);
-    auto r = pg::exec(tx, std::string("SELECT ") + kJobColumns + " FROM import_job WHERE id = $1", pg::Params().add(job_id));
-    if (r.empty()) throw not_found("导入任务不存在");
-    return summary_from(r[0]);
+    return pg::with_read(pool, "import", [&](pqxx::read_transaction& tx) {
+        auto r = pg::exec(tx, std::string("SELECT ") + kJobColumns + " FROM import_job WHERE id = $1",
+                          pg::Params().add(job_id));
+        if (r.empty()) throw not_found("导入任务不存在");
+        return summary_from(r[0]);
+    });
 }
 
 std::vector<ImportSummary> list_jobs(pg::Pool& pool, int limit, int offset) {
-    auto lease = pool.acquire("import");
-    pqxx::read_transaction tx(*lease);
-    auto r = pg::exec(tx, std::string("SELECT ") + kJobColumns + " FROM import_job ORDER BY id DESC LIMIT $1 OFFSET $2",
-                      pg::Params().add(std::clamp(limit, 1, 500)).add(std::max(offset, 0)));
-    std::vector<ImportSummary> out;
-    for (const auto& row : r) out.push_back(summary_from(row));
-    return out;
+    return pg::with_read(pool, "import", [&](pqxx::read_transaction& tx) {
+        auto r = pg::exec(tx, std::string("SELECT ") + kJobColumns + " FROM import_job ORDER BY id DESC LIMIT $1 OFFSET $2",
+                          pg::Params().add(std::clamp(limit, 1, 500)).add(std::max(offset, 0)));
+        std::vector<ImportSummary> out;
+        for (const auto& row : r) out.push_back(summary_from(row));
+        return out;
+    });
 }
 
 std::vector<RowError> list_errors(pg::Pool& pool, long long job_id, int limit, int offset) {
-    auto lease = pool.acquire("import");
-    pqxx::read_transaction tx(*lease);
-    auto r = pg::exec(tx,
-                      "SELECT row_no, field, code, message FROM import_error WHERE import_id = $1 "
-                      "ORDER BY row_no, field LIMIT $2 OFFSET $3",
-                      pg::Params().add(job_id).add(std::clamp(limit, 1, 100000)).add(std::max(offset, 0)));
-    std::vector<RowError> out;
-    for (const auto& row : r)
-        out.push_back({row[0].as<long long>(), row[1].c_str(), row[2].c_str(), row[3].c_str()});
-    return out;
+    // import_error has no policy of its own (COPY writes it): its job's decides.
+    return pg::with_read(pool, "import", [&](pqxx::read_transaction& tx) {
+        auto r = pg::exec(tx,
+                          "SELECT row_no, field, code, message FROM import_error WHERE import_id = $1"
+                          " AND EXISTS (SELECT 1 FROM import_job j WHERE j.id = $1)"
+                          " ORDER BY row_no, field LIMIT $2 OFFSET $3",
+                          pg::Params().add(job_id).add(std::clamp(limit, 1, 100000)).add(std::max(offset, 0)));
+        std::vector<RowError> out;
+        for (const auto& row : r)
+            out.push_back({row[0].as<long long>(), row[1].c_str(), row[2].c_str(), row[3].c_str()});
+        return out;
+    });
 }
 
 std::string report_xlsx(pg::Pool& pool, long long job_id) {
@@ -683,11 +689,12 @@ std::string report_xlsx(pg::Pool& pool, long long job_id) {
     const Entity* e = registry::find_entity(job.kind);
     xlsx::Workbook wb;
     auto& sheet = wb.add_sheet("错误报告", {"行号", "字段", "错误代码", "错误说明"}, {8, 24, 20, 60});
-    auto lease = pool.acquire("import-report");
-    pqxx::read_transaction tx(*lease);
-    auto r = pg::exec(tx,
-                      "SELECT row_no, field, code, message FROM import_error WHERE import_id = $1 ORDER BY row_no, field",
-                      pg::Params().add(job_id));
+    auto r = pg::with_read(pool, "import-report", [&](pqxx::read_transaction& tx) {
+        return pg::exec(tx,
+                        "SELECT row_no, field, code, message FROM import_error WHERE import_id = $1"
+                        " AND EXISTS (SELECT 1 FROM import_job j WHERE j.id = $1) ORDER BY row_no, field",
+                        pg::Params().add(job_id));
+    });
     for (const auto& row : r) {
         std::string field = row[1].c_str();
         std::string label = field;
