@@ -132,7 +132,7 @@ const std::string kJpeg = std::string("\xFF\xD8\xFF\xE0", 4) + "signature-bytes"
 class ScopeHoles : public DemoApiTest {
 protected:
     static void SetUpTestSuite() {
-        start_demo_city({.enterprises = 400, .seed = 23});
+        start_demo_city({.enterprises = 1500, .seed = 23});
         pqxx::connection c(db->url());
         pqxx::work tx(c);
         yuzhong = bureau(tx, "500103");
