@@ -159,8 +159,8 @@ protected:
         item = tx.exec1("SELECT id FROM inspection_item WHERE importance = 'key' ORDER BY id LIMIT 1")[0].as<long long>();
         jb_inspector = tx.exec_params1("SELECT id FROM inspector WHERE authority_id = $1 ORDER BY id LIMIT 1", jiangbei)[0]
                            .as<long long>();
-        // A holder of every permission with district scope in 江北区, the district admin of
-        // 江北区, and the unit admin of one of its sub-offices.
+        // A holder of every permission with district scope in 江北区, and 江北区's
+        // district admin.
         std::string perms;
         for (const auto& p : accounts::permission_catalogue()) perms += (perms.empty() ? "" : ",") + p.name;
         tx.exec_params("INSERT INTO role(code, name, permissions, data_scope) VALUES"
@@ -168,7 +168,6 @@ protected:
                        perms);
         add_user(tx, "jb_probe", jiangbei, "scope_probe");
         add_user(tx, "jb_admin", jiangbei, "district_admin");
-        add_user(tx, "jb_office_admin", jb_office, "unit_admin");
         tx.commit();
         start_api("scope", [](App& a) {
             a.max_upload_bytes = 256 * 1024;
