@@ -169,9 +169,10 @@ CREATE POLICY data_scope_read ON draw_filter_rule FOR SELECT USING (true);
 -- --- Imports -----------------------------------------------------------------------
 -- A job belongs to the user who uploaded it and its unit; names, counts, row errors and
 -- reports are read by that user and by the scope of its unit. Jobs from before this
--- migration (and command-line imports) carry no owner: scope 'all' only.
-ALTER TABLE import_job ADD COLUMN created_by bigint REFERENCES app_user(id) ON DELETE SET NULL DEFAULT twindraw_user_id(),
-                       ADD COLUMN unit_id bigint REFERENCES authority(id) ON DELETE SET NULL DEFAULT twindraw_unit_id();
+-- migration (and command-line imports) carry no owner: scope 'all' only. Plain ids, like
+-- draw_attempt's and access_refusal's: the record of who imported outlives the account.
+ALTER TABLE import_job ADD COLUMN created_by bigint DEFAULT twindraw_user_id(),
+                       ADD COLUMN unit_id bigint DEFAULT twindraw_unit_id();
 CREATE INDEX import_job_created_by_idx ON import_job(created_by);
 ALTER TABLE import_job ENABLE ROW LEVEL SECURITY;
 CREATE POLICY data_scope_read ON import_job FOR SELECT

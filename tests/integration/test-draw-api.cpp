@@ -498,7 +498,8 @@ TEST_F(DrawApi, TheApplicationRoleDrawsConfirmsAndCannotDeleteTheLog) {
     r = call2("POST", "/api/draws/" + id + "/confirm", R"({"password":"Draw#2026"})");
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(call2("POST", "/api/draw-recusals", R"({"inspector_id":101,"reason":"病假"})").status, 201);
-    EXPECT_EQ(call2("PUT", "/api/draw-rules", R"({"code":"inspected_this_year","enabled":true})").status, 200);
+    // The rules are city-wide: a unit_tree scope may not change them (issue 12, SYS-8).
+    EXPECT_EQ(call2("PUT", "/api/draw-rules", R"({"code":"inspected_this_year","enabled":true})").status, 403);
     EXPECT_EQ(parse(call2("GET", "/api/public/draws/" + id, ""))["matches"], true);
 
     pqxx::connection c(db.url() + " options='-c role=twindraw_app'");

@@ -132,7 +132,7 @@ const std::string kJpeg = std::string("\xFF\xD8\xFF\xE0", 4) + "signature-bytes"
 class ScopeHoles : public DemoApiTest {
 protected:
     static void SetUpTestSuite() {
-        start_demo_city({.enterprises = 400, .seed = 23});
+        start_demo_city({.enterprises = 1500, .seed = 23});
         pqxx::connection c(db->url());
         pqxx::work tx(c);
         yuzhong = bureau(tx, "500103");
@@ -159,16 +159,16 @@ protected:
         item = tx.exec1("SELECT id FROM inspection_item WHERE importance = 'key' ORDER BY id LIMIT 1")[0].as<long long>();
         jb_inspector = tx.exec_params1("SELECT id FROM inspector WHERE authority_id = $1 ORDER BY id LIMIT 1", jiangbei)[0]
                            .as<long long>();
-        // A holder of every permission with district scope in 江北区, the district admin of
-        // 江北区, and the unit admin of one of its sub-offices.
+        // A holder of every permission with district scope in 江北区 (and its twin in
+        // 渝中区, the control), and 江北区's district admin.
         std::string perms;
         for (const auto& p : accounts::permission_catalogue()) perms += (perms.empty() ? "" : ",") + p.name;
         tx.exec_params("INSERT INTO role(code, name, permissions, data_scope) VALUES"
                        " ('scope_probe', '越权探测', string_to_array($1, ','), 'district')",
                        perms);
         add_user(tx, "jb_probe", jiangbei, "scope_probe");
+        add_user(tx, "yz_probe", yuzhong, "scope_probe");
         add_user(tx, "jb_admin", jiangbei, "district_admin");
-        add_user(tx, "jb_office_admin", jb_office, "unit_admin");
         tx.commit();
         start_api("scope", [](App& a) {
             a.max_upload_bytes = 256 * 1024;
@@ -505,12 +505,17 @@ TEST_F(ScopeHoles, EveryWriteRouteRefusesAnotherDistrictsRows) {
               " new_inspector_id, requested_by) VALUES (" + id(conf) + ", " + id(yuzhong) + ", 'inspector', 'health',"
               " '矩阵测试变更', 1, " + id(inspector[1]) + ", " + id(inspector[5]) + ", " + id(yz_user) + ") RETURNING id")[0][0]
             .as<long long>();
+    // job2 is an accepted and published result (as the owner: the review flow has its
+    // own tests).
+    write("UPDATE inspection_job SET state = 'accepted', inspected_on = current_date WHERE id = " + id(job2));
     const long long publication =
         write("INSERT INTO result_publication(job_id, unit_id, draw_id, completed_on, deadline, deadline_provisional, late,"
               " published_on, job_no, object_kind, enterprise_name, task_name) SELECT id, unit_id, draw_id, current_date,"
               " current_date + 20, false, false, current_date, job_no, object_kind, '矩阵测试企业', '矩阵测试' FROM"
               " inspection_job WHERE id = " + id(job2) + " RETURNING id")[0][0]
             .as<long long>();
+    write("INSERT INTO result_version(publication_id, version, result_category, result_category_label, qualified,"
+          " findings) VALUES (" + id(publication) + ", 1, '01', '未发现问题', true, '未发现问题')");
     const long long correction =
         write("INSERT INTO result_correction(publication_id, unit_id, from_version, reason, result_category, requested_by)"
               " VALUES (" + id(publication) + ", " + id(yuzhong) + ", 1, '矩阵测试更正', '01', " + id(yz_user) + ") RETURNING id")[0][0]
@@ -670,7 +675,7 @@ TEST_F(ScopeHoles, EveryWriteRouteRefusesAnotherDistrictsRows) {
     cases["POST /api/appeals/{id}/accept"] = {{ap + "/accept", R"({"opinion":"同意"})", appeal_state}};
     cases["POST /api/appeals/{id}/reject"] = {{ap + "/reject", R"({"opinion":"驳回"})", appeal_state}};
     cases["POST /api/publication/results/{id}/corrections"] = {
-        {"/api/publication/results/" + id(publication) + "/corrections",
+        {"/api/publication/results/" + id(job2) + "/corrections",
          R"({"reason":"越权更正","result_category":"07","qualified":false,"findings":"越权"})",
          r_("result_publication", publication) + " || (SELECT count(*) FROM result_correction WHERE publication_id = " +
              id(publication) + ")::text"}};
@@ -722,6 +727,22 @@ TEST_F(ScopeHoles, EveryWriteRouteRefusesAnotherDistrictsRows) {
             auto r = raw(route.method, a.path, a.body, token("jb_probe"), a.type);
             EXPECT_TRUE(r.status == 403 || r.status == 404) << key << " " << a.path << ": " << r.status << " " << r.body;
             EXPECT_EQ(std::string(sql(a.state)[0][0].c_str()), before) << key << " " << a.path << " changed a row";
+        }
+    }
+    // Control: the same attempts by the same role in 渝中区 find their row (no 404), so a
+    // refusal above is the scope's, not a wrong path or a missing fixture. Deletions are
+    // left out (they would remove rows later controls use); business refusals (403 for a
+    // reviewer not named, 409 for a state, 422 for a body) are fine here.
+    const std::set<std::string> no_control = {
+        // Only a joint task's job takes a summary, and this fixture draws no joint task:
+        // JointSummaryApi.OnlyTheLeadDepartmentUploadsAndOutsidersSeeNothing tries outsiders.
+        "POST /api/jobs/{id}/joint-summary"};
+    for (const auto& [key, list] : cases) {
+        if (key.rfind("DELETE ", 0) == 0 || no_control.count(key)) continue;
+        const std::string method = key.substr(0, key.find(' '));
+        for (const auto& a : list) {
+            auto r = raw(method, a.path, a.body, token("yz_probe"), a.type);
+            EXPECT_NE(r.status, 404) << "control " << key << " " << a.path << ": " << r.body;
         }
     }
     for (const auto& [key, why] : kNoForeignId) EXPECT_TRUE(seen.count(key)) << key << " is no longer a route";
