@@ -272,7 +272,7 @@ Record load_record(pqxx::transaction_base& tx, long long id, json* meta, bool wi
         std::string("SELECT object_kind, cap_bp, strata, ") + (with_candidates ? "candidate_ids::text" : "''") +
             ", encode(object_digest, 'hex'),"
             " inspector_pools, encode(inspector_digest, 'hex'), encode(entropy, 'hex'), encode(seed, 'hex'),"
-            " groups, per_group, result, title, status, task_id, drawn_at, confirmed_at, params,"
+            " groups, per_group, result, title, status, task_id, display_time(drawn_at), display_time(confirmed_at), params,"
             " population_query, rules, importance, offices FROM draw WHERE id = $1",
         pg::Params().add(id));
     if (r.empty()) throw not_found("抽取记录不存在");
@@ -874,7 +874,7 @@ json get(pg::Pool& pool, long long id) {
         json scans = json::array();
         for (const auto& row :
              pg::exec(tx,
-                      "SELECT id, filename, content_type, size, sha256, uploaded_at FROM draw_scan WHERE draw_id = $1"
+                      "SELECT id, filename, content_type, size, sha256, display_time(uploaded_at) FROM draw_scan WHERE draw_id = $1"
                       " ORDER BY id",
                       pg::Params().add(id)))
             scans.push_back({{"id", row[0].as<long long>()},
@@ -901,7 +901,7 @@ json list(pg::Pool& pool, long long page, long long page_size, const std::string
         json items = json::array();
         for (const auto& row :
              pg::exec(tx,
-                      "SELECT d.id, d.title, d.status, d.task_id, d.object_kind, d.drawn_at, u.name, d.confirmed_at,"
+                      "SELECT d.id, d.title, d.status, d.task_id, d.object_kind, display_time(d.drawn_at), u.name, display_time(d.confirmed_at),"
                       " cardinality(d.candidate_ids), (SELECT count(*) FROM draw_object o WHERE o.draw_id = d.id),"
                       " d.groups, encode(d.seed, 'hex')"
                       " FROM draw d LEFT JOIN app_user_name u ON u.id = d.drawn_by WHERE " +
@@ -934,7 +934,7 @@ json attempts(pg::Pool& pool, long long page, long long page_size, std::optional
         json items = json::array();
         for (const auto& row :
              pg::exec(tx,
-                      "SELECT a.id, a.at, a.user_id, u.name, a.action, a.draw_id, a.task_id, a.outcome, a.code,"
+                      "SELECT a.id, display_time(a.at), a.user_id, u.name, a.action, a.draw_id, a.task_id, a.outcome, a.code,"
                       " a.message, a.address FROM draw_attempt a LEFT JOIN app_user_name u ON u.id = a.user_id WHERE " +
                           where + " ORDER BY a.id DESC LIMIT " + lim + "::bigint OFFSET " + off + "::bigint",
                       p))
@@ -990,7 +990,7 @@ json list_rules(pg::Pool& pool) {
     return pg::with_read(pool, "draw-rules", [&](pqxx::read_transaction& tx) {
         json items = json::array();
         for (const auto& row : pg::exec(tx,
-                                        "SELECT code, name, description, enabled, locked, days, updated_at FROM "
+                                        "SELECT code, name, description, enabled, locked, days, display_time(updated_at) FROM "
                                         "draw_filter_rule ORDER BY code"))
             items.push_back({{"code", row[0].c_str()},
                              {"name", row[1].c_str()},
@@ -1045,7 +1045,7 @@ json list_recusals(pg::Pool& pool, std::optional<long long> inspector_id) {
         for (const auto& row :
              pg::exec(tx,
                       "SELECT r.id, r.inspector_id, i.name, r.object_kind, r.object_id, r.reason, r.valid_from,"
-                      " r.valid_until, r.created_at FROM inspector_recusal r JOIN inspector i ON i.id = r.inspector_id"
+                      " r.valid_until, display_time(r.created_at) FROM inspector_recusal r JOIN inspector i ON i.id = r.inspector_id"
                       " WHERE " +
                           where + " ORDER BY r.id DESC LIMIT 1000",
                       p))
