@@ -52,6 +52,7 @@ import PublicationPage from './pages/publication/PublicationPage.vue'
 import PublicationDetail from './pages/publication/PublicationDetail.vue'
 import PublicResults from './pages/public/PublicResults.vue'
 import PublicHome from './pages/public/PublicHome.vue'
+import RecusalsPage from './pages/draw/RecusalsPage.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -112,6 +113,7 @@ const routes = [
   { path: '/m/targets', component: TodayTargetsPage, meta: { title: '今日目标', perm: 'job.submit', bare: true } },
   { path: '/random/appeals', component: AppealList, meta: { title: '申诉审核', perm: 'result.review' } },
   { path: '/random/appeals/:id(\\d+)', component: AppealDetail, props: true, meta: { title: '申诉复核', perm: 'result.review' } },
+  { path: '/random/recusals', component: RecusalsPage, meta: { title: '执法回避', perm: 'draw.read' } },
   { path: '/random/draw-changes', component: ChangeApprovals, meta: { title: '变更审批', perm: 'draw.change.approve' } },
   { path: '/random/publication', component: PublicationPage, meta: { title: '结果公示', perm: 'publish.manage' } },
   { path: '/random/publication/:id(\\d+)', component: PublicationDetail, props: true, meta: { title: '结果公示', perm: 'publish.manage' } },
