@@ -106,7 +106,10 @@ std::string record_pdf(const nlohmann::json& d, const std::string& url) {
         p.font(11);
         p.need(120);
         p.y += 24;
-        p.text("抽取人签字：________________　　监督人签字：________________　　组长签字：________________");
+        // Two per line: three did not fit the page width and wrapped mid-blank.
+        p.text("抽取人签字：____________________　　监督人签字：____________________");
+        p.y += 18;
+        p.text("确认人签字：____________________　　组长签字：______________________");
         p.y += 18;
         p.text("日期：______年____月____日");
     }
