@@ -1053,7 +1053,12 @@ json list_recusals(pg::Pool& pool, std::optional<long long> inspector_id) {
         for (const auto& row :
              pg::exec(tx,
                       "SELECT r.id, r.inspector_id, i.name, r.object_kind, r.object_id, r.reason, r.valid_from,"
-                      " r.valid_until, display_time(r.created_at) FROM inspector_recusal r JOIN inspector i ON i.id = r.inspector_id"
+                      " r.valid_until, display_time(r.created_at), CASE r.object_kind"
+                      "  WHEN 'market_subject' THEN (SELECT o.name FROM market_subject o WHERE o.id = r.object_id)"
+                      "  WHEN 'venue' THEN (SELECT o.name FROM venue o WHERE o.id = r.object_id)"
+                      "  WHEN 'product' THEN (SELECT coalesce(o.product_name, '') || '（' || o.enterprise_name || '）'"
+                      "   FROM product o WHERE o.id = r.object_id) END"
+                      " FROM inspector_recusal r JOIN inspector i ON i.id = r.inspector_id"
                       " WHERE " +
                           where + " ORDER BY r.id DESC LIMIT 1000",
                       p))
@@ -1065,7 +1070,8 @@ json list_recusals(pg::Pool& pool, std::optional<long long> inspector_id) {
                              {"reason", row[5].c_str()},
                              {"valid_from", row[6].c_str()},
                              {"valid_until", row[7].is_null() ? json() : json(row[7].c_str())},
-                             {"created_at", row[8].c_str()}});
+                             {"created_at", row[8].c_str()},
+                             {"object_name", row[9].is_null() ? json() : json(row[9].c_str())}});
         return json{{"items", items}};
     });
 }

@@ -169,6 +169,13 @@ TEST_F(DrawSettings, RecusalsFromThePageAcceptNullObjectsAndRefuseWrongTypes) {
     r = call("POST", "/api/draws/preview", draw_body("预览"));
     EXPECT_EQ(parse(r)["inspectors"]["members"], 12) << "执法人员7 recused";
     ASSERT_EQ(call("DELETE", "/api/draw-recusals/" + id).status, 204);
+    // A recusal from one object is listed with the object's name.
+    ASSERT_EQ(call("POST", "/api/draw-recusals", R"({"inspector_id":108,"object_kind":"market_subject","object_id":12,"reason":"亲属"})")
+                  .status,
+              201);
+    r = call("GET", "/api/draw-recusals");
+    ASSERT_EQ(parse(r)["items"].size(), 1u);
+    EXPECT_EQ(parse(r)["items"][0]["object_name"], "测试企业12");
     r = call("POST", "/api/draws/preview", draw_body("预览"));
     EXPECT_EQ(parse(r)["inspectors"]["members"], 13);
 }
