@@ -146,7 +146,14 @@ Lease Pool::acquire(std::string_view purpose, std::chrono::milliseconds timeout)
         }
     }
     try {
-        if (!conn) conn = std::make_unique<pqxx::connection>(url_);
+        if (!conn) {
+            conn = std::make_unique<pqxx::connection>(url_);
+            // Every time a person reads is Beijing time (DESIGN "Time"): a timestamptz
+            // rendered as text on a pooled connection carries the Asia/Shanghai date even
+            // where a query forgets display_time() (0037_display_time.sql).
+            pqxx::nontransaction tz(*conn);
+            tz.exec("SELECT set_config('TimeZone', 'Asia/Shanghai', false)");
+        }
         // Only when it changes: a round trip saved on most requests.
         const std::string name = "twindraw:" + std::string(purpose);
         std::string last;

@@ -5,6 +5,7 @@
 #include "geo/error.hpp"
 #include "server/app.hpp"
 #include "workflows/draw-pdf.hpp"
+#include "workflows/draw-public.hpp"
 #include "workflows/draw-repo.hpp"
 
 #include <regex>
@@ -234,7 +235,9 @@ void register_draw_routes(Router& router, App& app) {
 
     router.add({"GET", "/api/public/draws/{id}", "public", "公开复核：按公布的记录重算抽取并说明是否一致（无需登录）",
                 "公开", [&app](const Request& req) {
-                    return Response::json(200, draw::public_verification(app.pool, path_id(req)));
+                    auto v = draw::public_verification(app.pool, path_id(req));
+                    v["names"] = draw::public_names(app.pool, v);
+                    return Response::json(200, v);
                 }});
 }
 

@@ -17,6 +17,17 @@ std::string str(const nlohmann::json& j, const char* key) {
     return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
 }
 
+// A person of the draw: {id, name} under `key` (record format 2), else the flat
+// `<key>_name` of the draw page; "" when neither is there.
+std::string person_name(const nlohmann::json& d, const std::string& key) {
+    if (d.contains(key) && d[key].is_object()) return str(d[key], "name");
+    return str(d, (key + "_name").c_str());
+}
+
+std::string or_dash(const std::string& s) {
+    return s.empty() ? "—" : s;
+}
+
 std::string status_name(const std::string& s) {
     return s == "confirmed" ? "已确认" : s == "discarded" ? "已作废" : "待确认";
 }
@@ -39,8 +50,14 @@ std::string record_pdf(const nlohmann::json& d, const std::string& url) {
         p.text("对象类型：" + str(d, "object_kind_name") + "　抽查事项：" +
                    (str(d, "item_name").empty() ? "（未指定）" : str(d, "item_name")),
                kMargin, kWidth - kMargin - 110);
-        p.text("抽取时间：" + str(d, "drawn_at") + "　抽取人：" + str(d, "drawn_by_name"), kMargin,
-               kWidth - kMargin - 110);
+        // Times are Beijing time (display_time() in the draw queries): the signed record
+        // carries the local date.
+        p.text("抽取时间：" + str(d, "drawn_at") + "（北京时间）", kMargin, kWidth - kMargin - 110);
+        p.text("抽取人：" + or_dash(person_name(d, "drawn_by")) + "　监督人：" + or_dash(person_name(d, "witnessed_by")) +
+                   "　确认人：" + or_dash(person_name(d, "confirmed_by")),
+               kMargin, kWidth - kMargin - 110);
+        if (!str(d, "confirmed_at").empty())
+            p.text("确认时间：" + str(d, "confirmed_at") + "（北京时间）", kMargin, kWidth - kMargin - 110);
         if (p.y < kMargin + 100) p.y = kMargin + 100;
         p.font(8.5);
         p.text("扫描二维码或访问 " + url + " 可公开复核本次抽取");
@@ -61,6 +78,10 @@ std::string record_pdf(const nlohmann::json& d, const std::string& url) {
         p.text("熵（操作系统随机数）：" + str(d, "entropy"));
         p.text("随机种子：" + str(d, "seed"));
         p.text("执法人员名单摘要：" + str(d, "inspector_digest"));
+        // The public draw log's head when the record was printed (issue 12 §3): whoever
+        // holds the paper can check that the log shown on the portal extends it.
+        if (d.contains("log_head") && d["log_head"].is_object())
+            p.text("公开抽取日志链头：第 " + str(d["log_head"], "seq") + " 条　" + str(d["log_head"], "hash"));
         p.rule();
         for (const auto& g : d.value("result_groups", nlohmann::json::array())) {
             p.font(12, true);
@@ -85,7 +106,10 @@ std::string record_pdf(const nlohmann::json& d, const std::string& url) {
         p.font(11);
         p.need(120);
         p.y += 24;
-        p.text("抽取人签字：________________　　监督人签字：________________　　组长签字：________________");
+        // Two per line: three did not fit the page width and wrapped mid-blank.
+        p.text("抽取人签字：____________________　　监督人签字：____________________");
+        p.y += 18;
+        p.text("确认人签字：____________________　　组长签字：______________________");
         p.y += 18;
         p.text("日期：______年____月____日");
     }

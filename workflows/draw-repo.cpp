@@ -3,6 +3,7 @@
 
 #include "geo/error.hpp"
 #include "workflows/account-password.hpp"
+#include "workflows/draw-settings.hpp"
 #include "workflows/file-store.hpp"
 #include "workflows/jobs.hpp"
 
@@ -100,18 +101,20 @@ struct Rules {
     json snapshot = json::array();
 };
 
-Rules load_rules(pqxx::transaction_base& tx) {
+Rules load_rules(pqxx::transaction_base& tx, const DrawRequest& req) {
     Rules r;
-    for (const auto& row : pg::exec(tx, "SELECT code, name, enabled, days FROM draw_filter_rule ORDER BY code")) {
+    for (const auto& row :
+         pg::exec(tx, "SELECT code, name, enabled, days, locked FROM draw_filter_rule ORDER BY code")) {
         const auto code = row[0].as<std::string>();
-        const bool on = row[2].as<bool>();
+        const bool on = rule_applies(req, code, row[2].as<bool>(), row[4].as<bool>());
         if (code == "in_open_draw") r.in_open_draw = on;
         if (code == "inspected_this_year") r.inspected_this_year = on;
         if (code == "drawn_within_days") {
             r.within_days = on;
             r.days = row[3].is_null() ? 0 : row[3].as<int>();
         }
-        json e = {{"code", code}, {"name", row[1].as<std::string>()}, {"enabled", on}};
+        json e = {{"code", code}, {"name", row[1].as<std::string>()}, {"enabled", on},
+                  {"source", rule_source(req, code, row[4].as<bool>())}};
         if (!row[3].is_null()) e["days"] = row[3].as<int>();
         r.snapshot.push_back(e);
     }
@@ -209,6 +212,7 @@ std::vector<Stratum> inspector_pools(pqxx::transaction_base& tx, const DrawReque
     const auto specs = p.next(text_array(req.inspectors.specialties));
     const auto kind = p.next(req.object_kind);
     const auto objs = p.next(id_array(objects));
+    const auto cats = p.next(text_array(req.inspectors.categories));
     const std::string sql =
         "WITH RECURSIVE scope AS ("
         "  SELECT id FROM authority WHERE id = ANY(" +
@@ -224,7 +228,8 @@ std::vector<Stratum> inspector_pools(pqxx::transaction_base& tx, const DrawReque
         "  UNION SELECT a.id FROM authority a JOIN initiating s ON a.parent_id = s.id),"
         " eligible AS ("
         "  SELECT i.id, i.is_leader, i.authority_id FROM inspector i"
-        "   WHERE i.active AND i.category <> 'expert'"
+        "   WHERE i.active AND i.category <> 'expert' AND (cardinality(" +
+        cats + "::text[]) = 0 OR i.category = ANY(" + cats + "::text[]))"
         "     AND (cardinality(" +
         quals + "::text[]) = 0 OR i.qualifications && " + quals +
         "::text[])"
@@ -247,6 +252,7 @@ std::vector<Stratum> inspector_pools(pqxx::transaction_base& tx, const DrawReque
     canonicalise(pools, false);
     words = "执法人员：" + std::to_string(req.inspectors.unit_ids.size()) + " 个单位" +
             (req.inspectors.include_subunits ? "及其下级" : "") + "的在岗人员（不含专家）";
+    if (!req.inspectors.categories.empty()) words += "，人员类别为" + category_words(req);
     if (!req.inspectors.qualifications.empty()) words += "，执法资质含 " + text_array(req.inspectors.qualifications);
     if (!req.inspectors.specialties.empty()) words += "，业务专长含 " + text_array(req.inspectors.specialties);
     words += "，排除回避人员；组长取自组长库";
@@ -272,7 +278,7 @@ Record load_record(pqxx::transaction_base& tx, long long id, json* meta, bool wi
         std::string("SELECT object_kind, cap_bp, strata, ") + (with_candidates ? "candidate_ids::text" : "''") +
             ", encode(object_digest, 'hex'),"
             " inspector_pools, encode(inspector_digest, 'hex'), encode(entropy, 'hex'), encode(seed, 'hex'),"
-            " groups, per_group, result, title, status, task_id, drawn_at, confirmed_at, params,"
+            " groups, per_group, result, title, status, task_id, display_time(drawn_at), display_time(confirmed_at), params,"
             " population_query, rules, importance, offices FROM draw WHERE id = $1",
         pg::Params().add(id));
     if (r.empty()) throw not_found("抽取记录不存在");
@@ -414,12 +420,13 @@ DrawRequest parse_request(const json& body) {
             throw invalid("bad_cross_district", "cross_district 应为 true 或 false", "inspectors.cross_district");
         r.inspectors.cross_district = insp["cross_district"].get<bool>();
     }
+    parse_settings(body, r);
     return r;
 }
 
 json preview(pg::Pool& pool, const DrawRequest& req) {
     return pg::with_read(pool, "draw-preview", [&](pqxx::read_transaction& tx) {
-        const auto rules = load_rules(tx);
+        const auto rules = load_rules(tx, req);
         const auto cap = item_cap(tx, req);
         pg::Params p;
         std::string words;
@@ -480,7 +487,7 @@ json run(pg::Pool& pool, const DrawRequest& req) {
             // first one's objects as taken (READ COMMITTED: a fresh snapshot per statement).
             pg::exec(tx, "SELECT pg_advisory_xact_lock(hashtext('twindraw.draw'), hashtext($1))",
                      pg::Params().add(req.object_kind));
-            const auto rules = load_rules(tx);
+            const auto rules = load_rules(tx, req);
             const auto cap = item_cap(tx, req);
             pg::Params p;
             std::string words;
@@ -508,7 +515,7 @@ json run(pg::Pool& pool, const DrawRequest& req) {
                 rec.object_strata.push_back({row[0].as<std::string>(), parse_ids(row[1].c_str())});
             canonicalise(rec.object_strata);
             for (const auto& s : req.strata) rec.quotas[s.label()] = s.quota;
-            rec.groups = req.groups;
+            rec.groups = groups_for(rec, req);  // objects_per_group may call for more groups
             rec.per_group = req.per_group;
             rec.entropy = random_entropy();  // after the freeze
             draw_objects(rec);
@@ -550,6 +557,7 @@ json run(pg::Pool& pool, const DrawRequest& req) {
             }
             draw_inspectors(rec);
             if (!iwords.empty()) words += "。" + iwords;
+            words += group_words(rec, req);
 
             // Strata as stored: only those with candidates, with quota and k.
             json strata = json::array();
@@ -874,7 +882,7 @@ json get(pg::Pool& pool, long long id) {
         json scans = json::array();
         for (const auto& row :
              pg::exec(tx,
-                      "SELECT id, filename, content_type, size, sha256, uploaded_at FROM draw_scan WHERE draw_id = $1"
+                      "SELECT id, filename, content_type, size, sha256, display_time(uploaded_at) FROM draw_scan WHERE draw_id = $1"
                       " ORDER BY id",
                       pg::Params().add(id)))
             scans.push_back({{"id", row[0].as<long long>()},
@@ -901,7 +909,7 @@ json list(pg::Pool& pool, long long page, long long page_size, const std::string
         json items = json::array();
         for (const auto& row :
              pg::exec(tx,
-                      "SELECT d.id, d.title, d.status, d.task_id, d.object_kind, d.drawn_at, u.name, d.confirmed_at,"
+                      "SELECT d.id, d.title, d.status, d.task_id, d.object_kind, display_time(d.drawn_at), u.name, display_time(d.confirmed_at),"
                       " cardinality(d.candidate_ids), (SELECT count(*) FROM draw_object o WHERE o.draw_id = d.id),"
                       " d.groups, encode(d.seed, 'hex')"
                       " FROM draw d LEFT JOIN app_user_name u ON u.id = d.drawn_by WHERE " +
@@ -934,7 +942,7 @@ json attempts(pg::Pool& pool, long long page, long long page_size, std::optional
         json items = json::array();
         for (const auto& row :
              pg::exec(tx,
-                      "SELECT a.id, a.at, a.user_id, u.name, a.action, a.draw_id, a.task_id, a.outcome, a.code,"
+                      "SELECT a.id, display_time(a.at), a.user_id, u.name, a.action, a.draw_id, a.task_id, a.outcome, a.code,"
                       " a.message, a.address FROM draw_attempt a LEFT JOIN app_user_name u ON u.id = a.user_id WHERE " +
                           where + " ORDER BY a.id DESC LIMIT " + lim + "::bigint OFFSET " + off + "::bigint",
                       p))
@@ -990,7 +998,7 @@ json list_rules(pg::Pool& pool) {
     return pg::with_read(pool, "draw-rules", [&](pqxx::read_transaction& tx) {
         json items = json::array();
         for (const auto& row : pg::exec(tx,
-                                        "SELECT code, name, description, enabled, locked, days, updated_at FROM "
+                                        "SELECT code, name, description, enabled, locked, days, display_time(updated_at) FROM "
                                         "draw_filter_rule ORDER BY code"))
             items.push_back({{"code", row[0].c_str()},
                              {"name", row[1].c_str()},
@@ -1045,7 +1053,12 @@ json list_recusals(pg::Pool& pool, std::optional<long long> inspector_id) {
         for (const auto& row :
              pg::exec(tx,
                       "SELECT r.id, r.inspector_id, i.name, r.object_kind, r.object_id, r.reason, r.valid_from,"
-                      " r.valid_until, r.created_at FROM inspector_recusal r JOIN inspector i ON i.id = r.inspector_id"
+                      " r.valid_until, display_time(r.created_at), CASE r.object_kind"
+                      "  WHEN 'market_subject' THEN (SELECT o.name FROM market_subject o WHERE o.id = r.object_id)"
+                      "  WHEN 'venue' THEN (SELECT o.name FROM venue o WHERE o.id = r.object_id)"
+                      "  WHEN 'product' THEN (SELECT coalesce(o.product_name, '') || '（' || o.enterprise_name || '）'"
+                      "   FROM product o WHERE o.id = r.object_id) END"
+                      " FROM inspector_recusal r JOIN inspector i ON i.id = r.inspector_id"
                       " WHERE " +
                           where + " ORDER BY r.id DESC LIMIT 1000",
                       p))
@@ -1057,7 +1070,8 @@ json list_recusals(pg::Pool& pool, std::optional<long long> inspector_id) {
                              {"reason", row[5].c_str()},
                              {"valid_from", row[6].c_str()},
                              {"valid_until", row[7].is_null() ? json() : json(row[7].c_str())},
-                             {"created_at", row[8].c_str()}});
+                             {"created_at", row[8].c_str()},
+                             {"object_name", row[9].is_null() ? json() : json(row[9].c_str())}});
         return json{{"items", items}};
     });
 }
@@ -1066,12 +1080,14 @@ json add_recusal(pg::Pool& pool, const json& body) {
     if (!body.is_object()) throw bad_request("bad_json", "请求体应为 JSON 对象");
     const auto inspector = opt_id(body, "inspector_id");
     if (!inspector) throw invalid("bad_inspector_id", "请选择执法人员", "inspector_id");
-    const std::string kind = body.value("object_kind", "");
+    if (body.contains("object_kind") && !body["object_kind"].is_null() && !body["object_kind"].is_string())
+        throw invalid("bad_object_kind", "检查对象类型不正确", "object_kind");
+    const std::string kind = body.contains("object_kind") && body["object_kind"].is_string() ? body["object_kind"].get<std::string>() : "";
     const auto object = opt_id(body, "object_id");
     if (!kind.empty() && !kKinds.count(kind)) throw invalid("bad_object_kind", "检查对象类型不正确", "object_kind");
     if (kind.empty() != !object)
         throw invalid("bad_object", "回避对象应同时给出类型与编号，或都不给（全部回避）", "object_id");
-    const std::string reason = body.value("reason", "");
+    const std::string reason = body.contains("reason") && body["reason"].is_string() ? body["reason"].get<std::string>() : "";
     if (reason.empty() || reason.size() > 1500)
         throw invalid("bad_reason", "请填写回避原因（不超过 500 字）", "reason");
     std::regex date_re("^[0-9]{4}-[0-9]{2}-[0-9]{2}$");

@@ -29,6 +29,7 @@ struct InspectorScope {
     std::vector<std::string> specialties;         // any of them (empty: any)
     std::optional<long long> initiating_unit_id;  // joint task: leaders from this department
     bool cross_district = false;                  // 所所交叉: nobody inspects objects of their own district office
+    std::vector<std::string> categories;          // personnel categories (empty: every one but 辅助专家)
 };
 
 struct DrawRequest {
@@ -43,6 +44,8 @@ struct DrawRequest {
     int groups = 1;
     int per_group = 2;  // 0: objects only
     InspectorScope inspectors;
+    std::optional<std::vector<std::string>> exclusions;  // filter rules chosen (draw-settings.hpp)
+    std::optional<int> objects_per_group;                // at most this many objects per group
     nlohmann::json raw;  // the request as sent, kept in the record
 };
 

@@ -59,14 +59,14 @@ const Shape& shape(Dataset d) {
         "p.id, p.enterprise_name, p.uscc, p.district_name, p.task_name, p.unit_name,"
         " to_char(p.inspected_on, 'YYYY-MM-DD'), v.result_category, v.result_category_label,"
         " CASE v.qualified WHEN true THEN '合格' WHEN false THEN '不合格' END, v.findings,"
-        " to_char(p.published_on, 'YYYY-MM-DD'), p.version::text",
+        " to_char(p.published_on, 'YYYY-MM-DD'), p.version::text, p.draw_id::text",
         "",
         "",
         " ORDER BY p.published_on DESC, p.id DESC",
         {"id", "enterprise_name", "uscc", "district", "task_name", "unit_name", "inspected_on", "result_category",
-         "result_category_label", "qualified", "findings", "published_on", "version"},
+         "result_category_label", "qualified", "findings", "published_on", "version", "draw_id"},
         {"公示编号", "企业名称", "统一社会信用代码", "所在区县", "抽查任务", "实施部门", "检查日期", "检查结果代码",
-         "检查结果", "是否合格", "检查情况", "公示日期", "版本"},
+         "检查结果", "是否合格", "检查情况", "公示日期", "版本", "抽取记录编号"},
         "抽查结果公示"};
     static const Shape enterprises = {
         "p.enterprise_name, p.uscc, min(p.district_name), string_agg(DISTINCT p.task_name, '；'),"
@@ -88,12 +88,14 @@ const Shape& shape(Dataset d) {
     static const Shape tasks = {
         "min(p.task_name), min(p.unit_name), to_char(max(p.completed_on), 'YYYY-MM-DD'), count(*)::text,"
         " to_char(min(p.published_on), 'YYYY-MM-DD'), to_char(max(p.published_on), 'YYYY-MM-DD'),"
-        " count(*) FILTER (WHERE p.version > 1)::text",
+        " count(*) FILTER (WHERE p.version > 1)::text, min(p.draw_id)::text",
         "",
         " GROUP BY p.task_id, CASE WHEN p.task_id IS NULL THEN p.draw_id END",
         " ORDER BY max(p.published_on) DESC, min(p.task_name)",
-        {"task_name", "unit_name", "completed_on", "results", "first_published_on", "last_published_on", "corrected"},
-        {"抽查任务", "实施部门", "任务完成日期", "公示结果数", "首次公示日期", "最近公示日期", "更正结果数"},
+        {"task_name", "unit_name", "completed_on", "results", "first_published_on", "last_published_on", "corrected",
+         "draw_id"},
+        {"抽查任务", "实施部门", "任务完成日期", "公示结果数", "首次公示日期", "最近公示日期", "更正结果数",
+         "抽取记录编号"},
         "抽查任务"};
     switch (d) {
         case Dataset::Results:
@@ -146,6 +148,9 @@ json public_query(pg::Pool& pool, Dataset d, const PublicQuery& q) {
                                       p)) {
             json item = json::object();
             for (size_t i = 0; i < s.keys.size(); ++i) item[s.keys[i]] = cell(r[static_cast<int>(i)]);
+            // The draw that chose the result: the public re-check page /public/draws/{id}.
+            if (item.contains("draw_id") && item["draw_id"].is_string())
+                item["draw_id"] = std::stoll(item["draw_id"].get<std::string>());
             if (d == Dataset::Results) {
                 item["id"] = r[0].as<long long>();
                 item["version"] = r[12].as<int>();
@@ -168,7 +173,8 @@ json public_result(pg::Pool& pool, long long publication_id) {
         out["id"] = publication_id;
         out["version"] = r[0][12].as<int>();
         out["corrected"] = r[0][12].as<int>() > 1;
-        out["inspectors"] = json::parse(r[0][13].c_str());
+        out["inspectors"] = json::parse(r[0][static_cast<int>(s.keys.size())].c_str());
+        if (out["draw_id"].is_string()) out["draw_id"] = std::stoll(out["draw_id"].get<std::string>());
         // 更正记录: every earlier version, with the reason and date of the correction
         // that replaced it.
         json history = json::array();

@@ -1,5 +1,6 @@
 #include "workflows/task-draw-params.hpp"
 
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -109,7 +110,9 @@ struct Checker {
 };
 
 const std::set<std::string> kObjectTypes = {"market_subject", "venue", "product"};
-const std::set<std::string> kExclusions = {"inspected_this_year", "in_open_task"};
+// The filter rules a task chooses: the draw's own codes (draw_filter_rule). in_open_draw is
+// locked on in the draw, so a task always carries it; in_open_task is its former name here.
+const std::set<std::string> kExclusions = {"inspected_this_year", "in_open_draw"};
 const std::set<std::string> kInspectorScopes = {"bureau", "offices", "office"};
 const std::set<std::string> kCategories = {"law_enforcement", "daily_supervision", "expert"};
 
@@ -128,11 +131,17 @@ json objects_part(Checker& c, const json& in) {
     out["division_codes"] = c.code_list(in, "division_codes", at, std::regex("^[0-9]{6}$|^[0-9]{9}$"), "行政区划代码");
     out["industry_codes"] = c.code_list(in, "industry_codes", at, std::regex("^[A-T]$|^[0-9]{2}$"), "行业代码");
     out["item_ids"] = c.id_list(in, "item_ids", at);
-    json excl = c.code_list(in, "exclusions", at, std::regex("^[a-z_]{1,40}$"), "过滤规则");
-    for (const auto& e : excl)
-        if (!kExclusions.count(e.get<std::string>()))
+    json given = c.code_list(in, "exclusions", at, std::regex("^[a-z_]{1,40}$"), "过滤规则");
+    if (!in.contains("exclusions")) given = json::array({"inspected_this_year", "in_open_draw"});
+    json excl = json::array();
+    for (const auto& e : given) {
+        const std::string code = e.get<std::string>() == "in_open_task" ? "in_open_draw" : e.get<std::string>();
+        if (!kExclusions.count(code))
             c.add(at + ".exclusions", "bad_choice", "不认识的过滤规则：" + e.get<std::string>());
-    if (!in.contains("exclusions")) excl = json::array({"inspected_this_year", "in_open_task"});
+        else if (std::find(excl.begin(), excl.end(), json(code)) == excl.end())
+            excl.push_back(code);
+    }
+    if (std::find(excl.begin(), excl.end(), json("in_open_draw")) == excl.end()) excl.push_back("in_open_draw");
     out["exclusions"] = excl;
 
     json strata = json::array();
@@ -211,9 +220,14 @@ json inspectors_part(Checker& c, const json& in) {
         c.add(at + ".authority_ids", "one_office", "单一派出机构内抽取应选择且只选择一个派出机构");
     json cats = c.code_list(in, "categories", at, std::regex("^[a-z_]{1,40}$"), "人员类别");
     for (const auto& v : cats)
-        if (!kCategories.count(v.get<std::string>()))
+        if (v.get<std::string>() == "expert")
+            c.add(at + ".categories", "expert_not_drawable",
+                  "辅助专家不参加随机分组：需要专家时由检查组另行邀请并在检查记录中载明");
+        else if (!kCategories.count(v.get<std::string>()))
             c.add(at + ".categories", "bad_choice", "不认识的人员类别：" + v.get<std::string>());
     if (!in.contains("categories")) cats = json::array({"law_enforcement"});
+    if (in.contains("categories") && cats.empty())
+        c.add(at + ".categories", "required", "请至少选择一类执法检查人员");
     out["categories"] = cats;
     out["qualifications"] = c.text_list(in, "qualifications", at);
     out["specialties"] = c.text_list(in, "specialties", at);

@@ -84,6 +84,10 @@ json request_from_params(const json& task) {
     body["strata"] = strata;
     body["groups"] = groups.value("count", 1);
     body["per_group"] = groups.value("inspectors_per_group", 2);
+    // The task's settings, each applied by the draw (draw-settings.hpp) and kept in its record.
+    if (objects.contains("exclusions") && objects["exclusions"].is_array()) body["exclusions"] = objects["exclusions"];
+    if (groups.contains("objects_per_group") && groups["objects_per_group"].is_number_integer())
+        body["objects_per_group"] = groups["objects_per_group"];
 
     const long long initiating = task.at("initiating_authority_id").get<long long>();
     const bool joint = task.value("task_type", std::string()) == "joint";
@@ -100,6 +104,7 @@ json request_from_params(const json& task) {
                {"qualifications", strings(insp.value("qualifications", json::array()))},
                {"specialties", strings(insp.value("specialties", json::array()))},
                {"cross_district", insp.value("cross_district", false)}};
+    if (insp.contains("categories") && insp["categories"].is_array()) ib["categories"] = insp["categories"];
     if (joint) ib["initiating_unit_id"] = initiating;
     body["inspectors"] = ib;
     return body;

@@ -19,6 +19,7 @@ import { cycleTests } from './cycle.spec.mjs'
 import { jointSummaryTests } from './joint-summary.spec.mjs'
 import { unlicensedTests } from './unlicensed.spec.mjs'
 import { correctionTests } from './corrections.spec.mjs'
+import { publicTests } from './public.spec.mjs'
 
 const me = await fetch(BASE + '/api/auth/me')
 let tests
@@ -49,7 +50,10 @@ if (me.status === 404) {
     ...jointSummaryTests,
     ...unlicensedTests,
     ...correctionTests,
+    ...publicTests,
   ]
+  // E2E_ONLY=regex: only the tests whose name matches (a spec that logs in on its own).
+  if (process.env.E2E_ONLY) tests = tests.filter(([name]) => new RegExp(process.env.E2E_ONLY).test(name))
 }
 const failed = await run(tests)
 process.exit(failed ? 1 : 0)

@@ -494,7 +494,13 @@ TEST_F(PublicationApi, ThePublicSeesOnlyPublishedResults) {
     for (const auto& i : list["items"]) {
         EXPECT_EQ(i["task_name"], "2026年渝中区结果公示测试");
         published_names.insert(i["enterprise_name"]);
+        // Each result links the draw that chose it (its public re-check page).
+        EXPECT_EQ(i["draw_id"], draw_a) << i.dump();
     }
+    ASSERT_FALSE(list["items"].empty());
+    EXPECT_EQ(parse(anon("/api/public/results/" + std::to_string(list["items"][0]["id"].get<long long>())))["draw_id"],
+              draw_a);
+    EXPECT_EQ(parse(anon("/api/public/tasks"))["items"][0]["draw_id"], draw_a);
     // Nothing of draw B anywhere in the public API, whichever dataset.
     auto b_names =
         sql("SELECT m.name FROM inspection_job j JOIN market_subject m ON m.id = j.object_id"

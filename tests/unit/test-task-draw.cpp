@@ -2,6 +2,8 @@
 // open level expand to the cells no earlier stratum took, a count over several cells
 // is refused, joint tasks draw leaders from the initiating department.
 #include "geo/error.hpp"
+#include "workflows/draw-repo.hpp"
+#include "workflows/draw-settings.hpp"
 #include "workflows/task-draw.hpp"
 
 #include <gtest/gtest.h>
@@ -80,4 +82,65 @@ TEST(TaskDraw, CountsOverSeveralCellsAndEmptyParamsAreRefused) {
     EXPECT_THROW(taskdraw::request_from_params(empty), Error);
     empty["draw_params"] = json::object();
     EXPECT_THROW(taskdraw::request_from_params(empty), Error);
+}
+
+// The task's settings reach the draw request and the draw reads them (issue 12 §3): the
+// chosen filter rules, the personnel categories and objects_per_group; a task still
+// holding 辅助专家 or the former rule code is refused or translated, never ignored.
+TEST(TaskDraw, TheTasksSettingsReachTheDrawRequest) {
+    json t = task(R"([{"ratio": 5}])", "single", R"({"scope":"bureau","categories":["law_enforcement","daily_supervision"]})");
+    t["draw_params"]["objects"]["exclusions"] = json::array({"in_open_draw"});
+    t["draw_params"]["groups"]["objects_per_group"] = 15;
+    auto body = taskdraw::request_from_params(t);
+    EXPECT_EQ(body["exclusions"], json::array({"in_open_draw"}));
+    EXPECT_EQ(body["inspectors"]["categories"], json::array({"law_enforcement", "daily_supervision"}));
+    EXPECT_EQ(body["objects_per_group"], 15);
+    auto req = draw::parse_request(body);
+    ASSERT_TRUE(req.exclusions.has_value());
+    EXPECT_EQ(*req.exclusions, std::vector<std::string>{"in_open_draw"});
+    EXPECT_EQ(req.inspectors.categories, (std::vector<std::string>{"law_enforcement", "daily_supervision"}));
+    EXPECT_EQ(req.objects_per_group, 15);
+    EXPECT_FALSE(draw::rule_applies(req, "inspected_this_year", true, false)) << "not chosen by the task";
+    EXPECT_TRUE(draw::rule_applies(req, "in_open_draw", false, true)) << "locked";
+    EXPECT_EQ(draw::rule_source(req, "inspected_this_year", false), "request");
+
+    // Without a list the bureau's switch decides.
+    t["draw_params"]["objects"].erase("exclusions");
+    req = draw::parse_request(taskdraw::request_from_params(t));
+    EXPECT_FALSE(req.exclusions.has_value());
+    EXPECT_TRUE(draw::rule_applies(req, "inspected_this_year", true, false));
+    EXPECT_FALSE(draw::rule_applies(req, "inspected_this_year", false, false));
+
+    // The former code of the task form means the draw's in_open_draw.
+    t["draw_params"]["objects"]["exclusions"] = json::array({"in_open_task", "inspected_this_year"});
+    req = draw::parse_request(taskdraw::request_from_params(t));
+    EXPECT_EQ(*req.exclusions, (std::vector<std::string>{"in_open_draw", "inspected_this_year"}));
+
+    // A task saved with 辅助专家 is refused at the draw, naming the field.
+    t["draw_params"]["inspectors"]["categories"] = json::array({"law_enforcement", "expert"});
+    try {
+        draw::parse_request(taskdraw::request_from_params(t));
+        FAIL() << "expert accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), "expert_not_drawable");
+        EXPECT_EQ(e.field(), "inspectors.categories");
+    }
+}
+
+// objects_per_group: ceil(k / cap) groups over the quotas' k, never fewer than asked.
+TEST(TaskDraw, ObjectsPerGroupGivesTheNumberOfGroups) {
+    draw::Record rec;
+    rec.object_strata = {{"R1CA", {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}}, {"R2CB", {11, 12, 13, 14, 15}}};
+    rec.quotas["R1CA"].count = 9;
+    rec.quotas["R2CB"].count = 5;
+    draw::DrawRequest req;
+    req.groups = 2;
+    EXPECT_EQ(draw::groups_for(rec, req), 2);
+    req.objects_per_group = 4;
+    EXPECT_EQ(draw::groups_for(rec, req), 4);  // 14 objects, at most 4 a group
+    req.objects_per_group = 14;
+    EXPECT_EQ(draw::groups_for(rec, req), 2);  // never fewer than asked
+    req.objects_per_group = 3;
+    req.groups = 1;
+    EXPECT_EQ(draw::groups_for(rec, req), 5);
 }

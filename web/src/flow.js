@@ -39,5 +39,11 @@ export const RISK_LEVELS = [
 export const CREDIT_LEVELS = ['A', 'B', 'C', 'D']
 export const OBJECT_TYPES = { market_subject: '市场主体', venue: '场地场所', product: '产品' }
 export const INSPECTOR_SCOPES = { bureau: '全局内随机', offices: '若干派出机构内随机', office: '单一派出机构内随机' }
-export const CATEGORIES = { law_enforcement: '行政执法人员', daily_supervision: '日常监管人员', expert: '辅助专家' }
-export const EXCLUSIONS = { inspected_this_year: '当年已抽查过的对象不再抽取', in_open_task: '已在其他进行中任务里的对象不再抽取' }
+// The personnel categories a task's draw takes its inspectors from. 辅助专家 are not drawn
+// into groups (the server refuses them); the label stays for tasks saved before.
+export const CATEGORIES = { law_enforcement: '行政执法人员', daily_supervision: '日常监管人员' }
+export const CATEGORY_LABELS = { ...CATEGORIES, expert: '辅助专家（不参加随机分组）' }
+// The filter rules a task chooses, by the draw's own codes (draw_filter_rule);
+// in_open_draw is always applied (locked), in_open_task is its former name.
+export const EXCLUSIONS = { inspected_this_year: '当年已抽查过的对象不再抽取', in_open_draw: '已在其他未结束抽取中的对象不再抽取（始终适用）' }
+export const EXCLUSION_LABELS = { ...EXCLUSIONS, in_open_task: EXCLUSIONS.in_open_draw }

@@ -18,8 +18,9 @@ export const menu = [
       { title: '结果审核', path: '/random/results', perm: 'result.review' },
       { title: '申诉审核', path: '/random/appeals', perm: 'result.review' },
       { title: '变更审批', path: '/random/draw-changes', perm: 'draw.change.approve' },
+      { title: '执法回避', path: '/random/recusals', perm: 'draw.read' },
       { title: '结果公示', path: '/random/publication', perm: 'publish.manage' },
-      { title: '信息公开', path: '/public/results' },
+      { title: '信息公开', path: '/public' },
     ],
   },
   {

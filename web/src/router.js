@@ -51,6 +51,8 @@ import ChangeApprovals from './pages/draw/ChangeApprovals.vue'
 import PublicationPage from './pages/publication/PublicationPage.vue'
 import PublicationDetail from './pages/publication/PublicationDetail.vue'
 import PublicResults from './pages/public/PublicResults.vue'
+import PublicHome from './pages/public/PublicHome.vue'
+import RecusalsPage from './pages/draw/RecusalsPage.vue'
 
 // meta.perm: the permission a page needs (the shell shows 无权限 in its place otherwise);
 // meta.bare: a page drawn without the menu and header (login, forced password change);
@@ -93,6 +95,7 @@ const routes = [
   { path: '/random/tasks/:id', component: TaskDetail, props: true, meta: { title: '抽查任务详情', perm: 'task.read' } },
   { path: '/random/works', component: WorkList, meta: { title: '部门工作', perm: 'task.read' } },
   { path: '/random/works/:task(\\d+)/:unit(\\d+)', component: WorkDetail, props: true, meta: { title: '工作详情', perm: 'task.read' } },
+  { path: '/public', component: PublicHome, meta: { title: '信息公开', bare: true, public: true } },
   { path: '/public/plans', component: PublicPlans, meta: { title: '联合抽查计划公示', bare: true, public: true } },
   { path: '/random/draws', component: DrawListPage, meta: { title: '随机抽取', perm: 'draw.read' } },
   { path: '/random/draws/new', component: DrawNewPage, meta: { title: '新建抽取', perm: 'draw.run' } },
@@ -110,6 +113,7 @@ const routes = [
   { path: '/m/targets', component: TodayTargetsPage, meta: { title: '今日目标', perm: 'job.submit', bare: true } },
   { path: '/random/appeals', component: AppealList, meta: { title: '申诉审核', perm: 'result.review' } },
   { path: '/random/appeals/:id(\\d+)', component: AppealDetail, props: true, meta: { title: '申诉复核', perm: 'result.review' } },
+  { path: '/random/recusals', component: RecusalsPage, meta: { title: '执法回避', perm: 'draw.read' } },
   { path: '/random/draw-changes', component: ChangeApprovals, meta: { title: '变更审批', perm: 'draw.change.approve' } },
   { path: '/random/publication', component: PublicationPage, meta: { title: '结果公示', perm: 'publish.manage' } },
   { path: '/random/publication/:id(\\d+)', component: PublicationDetail, props: true, meta: { title: '结果公示', perm: 'publish.manage' } },

@@ -1,0 +1,96 @@
+// The draw routes through dispatch() on the small draw city (draw-fixture.hpp), as the
+// fixture's drawer 抽取员张三 (city scope) or without a session; poppler's pdftotext for
+// the printed record.
+#pragma once
+
+#include "draw-fixture.hpp"
+
+#include "server/app.hpp"
+#include "server/http-server.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace twindraw::testing {
+
+class DrawApiTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        load_draw_city(db.url(), 800);
+        app = std::make_unique<server::App>(server::App{db.pool(), "", data_dir.string()});
+        server::register_all(router, *app);
+    }
+    void TearDown() override {
+        std::error_code ec;
+        std::filesystem::remove_all(data_dir, ec);
+    }
+
+    server::Response call(const std::string& method, const std::string& target, const std::string& body = {},
+                          bool signed_in = true) {
+        server::Request req;
+        req.method = method;
+        auto q = target.find('?');
+        req.path = target.substr(0, q);
+        if (q != std::string::npos) req.query = server::parse_query(target.substr(q + 1));
+        req.body = body;
+        req.headers["content-type"] = "application/json";
+        req.headers["host"] = "twindraw.example:8080";
+        req.peer = "192.0.2.9";
+        if (signed_in) {
+            server::Principal p;
+            p.user_id = 77;
+            p.identity_id = 1;
+            p.unit_id = 900;
+            p.stage = "ok";
+            p.data_scope = "all";
+            p.permissions = {"draw.run", "draw.read", "draw.manage"};
+            req.principal = p;
+        }
+        return server::dispatch(router, "", req);
+    }
+    static nlohmann::json parse(const server::Response& r) { return nlohmann::json::parse(r.body); }
+    // SQL as the database owner: fixture steps the product may not take.
+    void exec(const std::string& sql) {
+        pqxx::connection c(db.url());
+        pqxx::work tx(c);
+        tx.exec(sql);
+        tx.commit();
+    }
+    // Runs and confirms a draw of body; its id.
+    long long confirmed_draw(const std::string& body = draw_body()) {
+        auto r = call("POST", "/api/draws", body);
+        EXPECT_EQ(r.status, 201) << r.body;
+        const long long id = parse(r)["id"].get<long long>();
+        r = call("PUT", "/api/draws-password", R"({"login_password":"Login@2026pw","draw_password":"Draw#2026"})");
+        EXPECT_EQ(r.status, 200) << r.body;
+        r = call("POST", "/api/draws/" + std::to_string(id) + "/confirm", R"({"password":"Draw#2026"})");
+        EXPECT_EQ(r.status, 200) << r.body;
+        return id;
+    }
+    // A PDF's text through pdftotext, without whitespace (it breaks lines anywhere).
+    std::string pdf_text(const std::string& pdf_bytes) {
+        const auto pdf = std::filesystem::temp_directory_path() / ("twindraw-pdf-" + db.name() + ".pdf");
+        {
+            std::ofstream out(pdf, std::ios::binary);
+            out << pdf_bytes;
+        }
+        std::string text;
+        if (FILE* p = popen(("pdftotext -enc UTF-8 '" + pdf.string() + "' - 2>&1").c_str(), "r")) {
+            char buf[4096];
+            size_t n;
+            while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
+            EXPECT_EQ(pclose(p), 0) << text;
+        }
+        std::filesystem::remove(pdf);
+        std::erase_if(text, [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\f'; });
+        return text;
+    }
+
+    TempDatabase db;
+    std::filesystem::path data_dir = std::filesystem::temp_directory_path() / ("twindraw-drawapi-" + db.name());
+    std::unique_ptr<server::App> app;
+    server::Router router;
+};
+
+}  // namespace twindraw::testing
