@@ -450,6 +450,9 @@ json request_correction(pg::Pool& pool, const flow::FlowActor& actor, long long 
                             "SELECT result_category, qualified, coalesce(findings, '') FROM result_version"
                             " WHERE publication_id = $1 AND version = $2",
                             pg::Params().add(pid).add(r["version"].get<int>()));
+        // A publication without its published version cannot be corrected (pqxx's
+        // operator[] does not check the range: an empty result must not be indexed).
+        if (cur.empty()) throw conflict("version_missing", "该公示缺少已公示的结果版本，无法更正");
         const std::string new_findings = findings ? *findings : std::string(cur[0][2].c_str());
         const std::optional<bool> cur_q =
             cur[0][1].is_null() ? std::nullopt : std::optional<bool>(cur[0][1].as<bool>());

@@ -750,3 +750,19 @@ TEST_F(PublicationApi, CancelledJobsDoNotKeepATaskIncomplete) {
     sql("UPDATE inspection_job SET state = 'pending' WHERE id = " + std::to_string(jobs.back()));
     EXPECT_TRUE(sql("SELECT 1 FROM task_completion WHERE draw_id = " + b).empty());
 }
+
+// A publication whose published version cannot be found (data damaged by hand) answers
+// 409 version_missing to a correction instead of indexing an empty result (which took
+// the process down).
+TEST_F(PublicationApi, ACorrectionOfAPublicationWithoutItsVersionIsAConflict) {
+    publish_draw_a();
+    const std::string job = std::to_string(jobs_of(draw_a)[0]);
+    const std::string pub = "(SELECT id FROM result_publication WHERE job_id = " + job + ")";
+    sql("UPDATE result_version SET version = version + 1000 WHERE publication_id = " + pub);
+    auto r = call("yz_admin", "POST", "/api/publication/results/" + job + "/corrections", kCorrection);
+    sql("UPDATE result_version SET version = version - 1000 WHERE publication_id = " + pub + " AND version > 1000");
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_EQ(parse(r)["error"]["code"], "version_missing") << r.body;
+    EXPECT_EQ(sql("SELECT 1 FROM result_correction WHERE publication_id = " + pub + " AND state = 'pending'").size(),
+              0u);
+}
