@@ -1,6 +1,7 @@
 #include "geo/ogr-reader.hpp"
 
 #include "geo/error.hpp"
+#include "geo/zip-guard.hpp"
 
 #include <cpl_conv.h>
 #include <cpl_vsi.h>
@@ -229,6 +230,8 @@ struct Reader::Impl {
 
 Reader::Reader(const std::string& path, const std::string& format) : impl_(std::make_unique<Impl>()) {
     ensure_registered();
+    // An archive is bounded before GDAL looks into it, even to list its entries.
+    if (zipguard::is_zip(head_of(path, 4))) zipguard::check_file(path);
     std::string fmt = format.empty() ? sniff_format(path) : format;
     if (fmt.empty()) throw not_a_table();
     impl_->format = fmt;

@@ -67,7 +67,8 @@ void register_appeal_routes(Router& router, App& app) {
                                                std::min<size_t>(app.max_upload_bytes, 10u * 1024u * 1024u)));
                 },
                 {"filename"},
-                "application/octet-stream"});
+                "application/octet-stream",
+                10u * 1024u * 1024u});  // the route's own limit, checked before the body is read
     router.add({"POST",
                 "/api/appeals/{id}/withdraw",
                 "job.submit",

@@ -163,7 +163,16 @@ void register_auth_routes(Router& router, App& app) {
                     std::string old_password = string_field(body, "old_password", 256);
                     std::string new_password = string_field(body, "new_password", 256);
                     auto s = session_of(req);
-                    accounts::change_password(app.pool, s, old_password, new_password);
+                    try {
+                        accounts::change_password(app.pool, s, old_password, new_password, client_of(req),
+                                                  app.auth.lockout);
+                    } catch (const Error& e) {
+                        if (e.kind() != Error::Kind::TooMany) throw;
+                        Response res = error_response(e);
+                        for (const auto& [k, v] : e.details())
+                            if (k == "retry_after_seconds") res.headers.emplace_back("Retry-After", v);
+                        return res;
+                    }
                     s.stage = "ok";
                     nlohmann::json out = accounts::describe_session(app.pool, s);
                     out["status"] = "ok";

@@ -4,6 +4,7 @@
 //   GET  /api/{entity}/export.xlsx?<list filters>
 //   GET  /api/objects/export?kind=subjects&format=geojson|gpkg|kml&division_code=
 #include "server/app.hpp"
+#include "geo/zip-guard.hpp"
 #include "server/import-queue.hpp"
 #include "workflows/export-objects.hpp"
 #include "workflows/registry-repo.hpp"
@@ -64,6 +65,10 @@ void register_import_routes(Router& router, App& app) {
                     if (req.body.size() > app.max_upload_bytes)
                         throw Error(Error::Kind::TooLarge, "file_too_large",
                                     "文件过大（上限 " + std::to_string(app.max_upload_bytes / 1024 / 1024) + " MB）");
+                    // A ZIP-based file (XLSX, zipped Shapefile) is bounded now, so that a
+                    // compression bomb is refused to the uploader and never reaches GDAL;
+                    // the import reader checks again (the CLI does not come this way).
+                    if (zipguard::is_zip(req.body)) zipguard::check(req.body);
                     import::ImportOptions opt;
                     opt.kind = req.query_value("kind").value_or("subjects");
                     opt.crs = req.query_value("crs").value_or("wgs84");
@@ -72,9 +77,13 @@ void register_import_routes(Router& router, App& app) {
                     if (opt.filename.size() > 200) throw bad_request("bad_filename", "文件名过长", "filename");
                     opt.max_bytes = app.max_upload_bytes;
                     if (auto m = req.query_value("mapping")) {
-                        auto j = nlohmann::json::parse(*m, nullptr, false);
-                        if (j.is_discarded() || !j.is_object())
+                        if (m->size() > 64 * 1024) throw bad_request("bad_mapping", "列映射过长", "mapping");
+                        nlohmann::json j;
+                        try {
+                            j = parse_json_object(*m, "mapping");
+                        } catch (const Error&) {
                             throw bad_request("bad_mapping", "列映射应为 JSON 对象（表头→字段）", "mapping");
+                        }
                         for (auto it = j.begin(); it != j.end(); ++it) {
                             if (!it->is_string()) throw bad_request("bad_mapping", "列映射的值应为字段名", "mapping");
                             opt.mapping[it.key()] = it->get<std::string>();

@@ -81,7 +81,8 @@ void register_job_routes(Router& router, App& app) {
                                             std::min<size_t>(app.max_upload_bytes, 10u * 1024u * 1024u)));
                 },
                 {"kind", "filename"},
-                "application/octet-stream"});
+                "application/octet-stream",
+                10u * 1024u * 1024u});  // the route's own limit, checked before the body is read
     router.add({"GET", "/api/job-files/{id}", "job.submit", "下载检查作业的照片、附件或签字", mine,
                 [&app](const Request& req) { return file_response(app, req); }});
 

@@ -34,7 +34,8 @@ void register_joint_summary_routes(Router& router, App& app) {
                                               req.body, std::min<size_t>(app.max_upload_bytes, 20u * 1024u * 1024u)));
                 },
                 {"filename", "summary_date", "conclusion", "summary"},
-                "application/octet-stream"});
+                "application/octet-stream",
+                20u * 1024u * 1024u});  // the route's own limit, checked before the body is read
     router.add({"GET", "/api/joint-summaries/{id}/file", "task.read", "下载联合检查汇总表文件", tag,
                 [&app](const Request& req) {
                     auto f =

@@ -96,7 +96,8 @@ void register_unlicensed_routes(Router& router, App& app) {
                                                    std::min<size_t>(app.max_upload_bytes, 10u * 1024u * 1024u)));
                 },
                 {"filename"},
-                "application/octet-stream"});
+                "application/octet-stream",
+                10u * 1024u * 1024u});  // the route's own limit, checked before the body is read
     router.add({"GET", "/api/unlicensed-photos/{id}", "unlicensed.read", "下载无照经营现场照片", tag,
                 [&app](const Request& req) {
                     auto p = unlicensed::get_photo(app.pool, app.data_dir, params::path_id(req));

@@ -1,6 +1,14 @@
 #include "server/http-router.hpp"
 
+#include <algorithm>
+
 namespace twindraw::server {
+
+size_t body_limit(const Route* route, bool signed_in, size_t upload_limit) {
+    if (!route || !signed_in) return kAnonymousBodyLimit;
+    if (route->max_body) return std::min(route->max_body, upload_limit);
+    return route->request_body == "application/octet-stream" ? upload_limit : kJsonBodyLimit;
+}
 
 std::vector<std::string> split_path(const std::string& path) {
     std::vector<std::string> out;

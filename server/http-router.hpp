@@ -25,7 +25,18 @@ struct Route {
     // Query parameters and request body are described for OpenAPI.
     std::vector<std::string> query_params = {};
     std::string request_body = {};  // media type, or empty
+    /// The largest body a signed-in caller may send (0: kJsonBodyLimit, or the server's
+    /// upload limit for an "application/octet-stream" body); see body_limit().
+    size_t max_body = 0;
 };
+
+/// The smallest limit: what any caller without a valid session may send to any route
+/// (login, password reset and the other public routes need a few hundred bytes).
+inline constexpr size_t kAnonymousBodyLimit = 64 * 1024;
+
+/// The body limit of a request to route (null: no route matched) for a caller with or
+/// without a valid session; upload_limit is the server's limit for upload routes.
+size_t body_limit(const Route* route, bool signed_in, size_t upload_limit);
 
 class Router {
 public:

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace twindraw::server {
 
@@ -29,14 +30,22 @@ public:
     virtual void note_write() const {}
 };
 
+/// The endpoint's largest request (uploads); each route has its own, smaller limit
+/// (body_limit() in http-router.hpp).
+inline constexpr size_t kDefaultUploadLimit = 110u * 1024u * 1024u;
+
 struct ServerOptions {
     std::string address = "127.0.0.1";
     std::uint16_t port = 8080;  // 0: any free port
     int threads = 4;
-    size_t max_request_bytes = 110u * 1024u * 1024u;  // uploads; JSON bodies are capped at 1 MB
+    size_t max_request_bytes = kDefaultUploadLimit;  // uploads; see body_limit() for the per-route limits
     std::string web_dir = "web/dist";
     bool access_log = true;
     const Authenticator* authenticator = nullptr;  // see dispatch()
+    /// Addresses of reverse proxies (nginx) whose X-Forwarded-For is believed
+    /// (TWINDRAW_TRUSTED_PROXIES): a request from one of them counts as coming from the
+    /// client it names (client_address()); from anyone else the header is ignored.
+    std::vector<std::string> trusted_proxies;
 };
 
 /// Runs the full request pipeline without a socket: routing, access control, handler,
@@ -51,9 +60,11 @@ struct ServerOptions {
 /// row-level security as twindraw_app) and the peer address; without a principal
 /// (public routes) the actor carries the address only. Refusals (403 forbidden,
 /// out_of_scope, role_above_admin) of a signed-in caller go to
-/// Authenticator::record_refusal.
+/// Authenticator::record_refusal. A body over the route's limit (body_limit(): the
+/// smallest for a caller without a valid session) is 413 "body_too_large"; a JSON
+/// value of the wrong type or shape read by a handler is 400 naming the field.
 Response dispatch(const Router& router, const std::string& web_dir, Request& req,
-                  const Authenticator* authenticator = nullptr);
+                  const Authenticator* authenticator = nullptr, size_t upload_limit = kDefaultUploadLimit);
 
 class HttpServer {
 public:

@@ -5,7 +5,12 @@
 
 #include <pqxx/except>
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+
 namespace twindraw::server {
+
 
 bool Principal::has(const std::string& permission) const {
     for (const auto& p : permissions)
@@ -25,11 +30,77 @@ std::optional<std::string> Request::query_value(const std::string& name) const {
     return it->second;
 }
 
-nlohmann::json Request::json_body() const {
-    if (body.size() > 1024 * 1024) throw Error(Error::Kind::TooLarge, "body_too_large", "请求体过大（上限 1 MB）");
-    auto v = nlohmann::json::parse(body, nullptr, false);
-    if (v.is_discarded() || !v.is_object()) throw bad_request("bad_json", "请求体不是有效的 JSON 对象");
+int json_depth(std::string_view text, int limit) {
+    int depth = 0, deepest = 0;
+    bool in_string = false, escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest && (deepest = depth) > limit) return deepest;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+nlohmann::json parse_json_object(std::string_view text, const std::string& field) {
+    // Counted before parsing: nlohmann's parser itself is iterative, but the value it
+    // would build is not safe to destroy, copy or print at any depth.
+    if (json_depth(text) > kJsonMaxDepth)
+        throw bad_request("json_too_deep", "JSON 嵌套层数过多（上限 " + std::to_string(kJsonMaxDepth) + " 层）", field);
+    auto v = nlohmann::json::parse(text, nullptr, false);
+    if (v.is_discarded() || !v.is_object())
+        throw bad_request("bad_json", field.empty() ? "请求体不是有效的 JSON 对象" : "参数 " + field + " 不是有效的 JSON 对象",
+                          field);
     return v;
+}
+
+std::string json_error_field(const char* what) {
+    std::string_view w(what);
+    size_t open = w.find("] (/");
+    if (open == std::string_view::npos) return {};
+    size_t close = w.find(") ", open);
+    if (close == std::string_view::npos) return {};
+    std::string field(w.substr(open + 4, close - open - 4));
+    for (auto& c : field)
+        if (c == '/') c = '.';
+    // JSON pointer escapes: ~1 is '/', ~0 is '~'.
+    std::string out;
+    for (size_t i = 0; i < field.size(); ++i) {
+        if (field[i] == '~' && i + 1 < field.size() && (field[i + 1] == '0' || field[i + 1] == '1')) {
+            out += field[i + 1] == '0' ? '~' : '/';
+            ++i;
+        } else {
+            out += field[i];
+        }
+    }
+    if (out.size() > 100) out.resize(100);  // the client's own text echoed back: bounded
+    return out;
+}
+
+nlohmann::json Request::json_body() const {
+    // Only application/json: a page of another site can post text/plain (or a blob
+    // without a type) cross-origin without a preflight, never application/json — the
+    // login CSRF rule, and the same for every route that reads a JSON body.
+    if (body.empty()) throw bad_request("bad_json", "请求体不是有效的 JSON 对象");
+    std::string type = header("content-type").value_or("");
+    type = type.substr(0, type.find(';'));
+    for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+    while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.erase(0, 1);
+    if (type != "application/json")
+        throw Error(Error::Kind::Unsupported, "unsupported_media_type", "请求体须为 JSON（Content-Type: application/json）",
+                    "Content-Type");
+    if (body.size() > kJsonBodyLimit) throw Error(Error::Kind::TooLarge, "body_too_large", "请求体过大（上限 1 MB）");
+    return parse_json_object(body);
 }
 
 Response Response::json(int status, const nlohmann::json& value) {
@@ -114,7 +185,44 @@ Response error_response(const std::exception& e) {
     }
     if (dynamic_cast<const pqxx::broken_connection*>(&e))
         return error_response(503, "db_unavailable", "数据库暂时无法连接，请稍后重试");
+    // What PostgreSQL refused because of a value the client sent (a date that does not
+    // exist, a number out of range, a duplicate, a missing reference) is the client's
+    // fault: decided by SQLSTATE, never by the message; the message itself is not shown.
+    if (auto* q = dynamic_cast<const pqxx::sql_error*>(&e)) {
+        const std::string& st = q->sqlstate();
+        if (st.rfind("22", 0) == 0) return error_response(400, "bad_value", "输入的值格式不正确或超出范围");
+        if (st == "23505") return error_response(409, "duplicate", "与已有记录重复");
+        if (st == "23503") return error_response(409, "reference", "引用的记录不存在，或记录仍被引用");
+        if (st == "23502" || st == "23514") return error_response(422, "invalid_value", "输入的值不符合要求");
+        if (st == "42501") return error_response(403, "out_of_scope", "超出本人数据范围");
+        if (st == "55P03") return error_response(409, "busy", "数据正被他人修改，请稍后重试");
+    }
+    if (dynamic_cast<const pqxx::transaction_rollback*>(&e))  // serialization failure, deadlock
+        return error_response(409, "busy", "数据正被他人修改，请稍后重试");
     return error_response(500, "internal", "服务器内部错误，请稍后重试");
+}
+
+std::string client_address(const std::string& peer, const std::optional<std::string>& forwarded_for,
+                           const std::vector<std::string>& trusted_proxies) {
+    auto trusted = [&](const std::string& a) {
+        return std::find(trusted_proxies.begin(), trusted_proxies.end(), a) != trusted_proxies.end();
+    };
+    if (!forwarded_for || !trusted(peer)) return peer;
+    const std::string& x = *forwarded_for;
+    size_t end = x.size();
+    while (true) {
+        size_t comma = end == 0 ? std::string::npos : x.rfind(',', end - 1);
+        size_t start = comma == std::string::npos ? 0 : comma + 1;
+        std::string hop = x.substr(start, end - start);
+        size_t a = hop.find_first_not_of(" \t"), b = hop.find_last_not_of(" \t");
+        hop = a == std::string::npos ? std::string() : hop.substr(a, b - a + 1);
+        unsigned char buf[16];
+        const bool ip = hop.size() <= 45 && (inet_pton(AF_INET, hop.c_str(), buf) == 1 || inet_pton(AF_INET6, hop.c_str(), buf) == 1);
+        if (!ip) return peer;  // a hop we cannot read: the last one we can vouch for is the proxy
+        if (!trusted(hop)) return hop;
+        if (comma == std::string::npos) return hop;
+        end = comma;
+    }
 }
 
 std::string url_decode(const std::string& s, bool form) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,9 +43,32 @@ struct Request {
 
     std::optional<std::string> header(const std::string& lower_name) const;
     std::optional<std::string> query_value(const std::string& name) const;
-    /// The body parsed as a JSON object; Error(BadRequest, "bad_json") otherwise.
+    /// The body parsed as a JSON object (see parse_json_object); Error(Unsupported,
+    /// "unsupported_media_type") unless Content-Type is application/json (CSRF: no
+    /// cross-site form or no-cors fetch can send that), Error(TooLarge, "body_too_large")
+    /// over kJsonBodyLimit.
     nlohmann::json json_body() const;
 };
+
+/// Bounds every request body read as JSON: a body over kJsonBodyLimit is 413, a
+/// nesting deeper than kJsonMaxDepth is 400 before anything walks it (a 100,000-deep
+/// body would otherwise overflow the stack of whatever recurses over it: dump(),
+/// copies, our handlers).
+inline constexpr size_t kJsonBodyLimit = 1024 * 1024;
+inline constexpr int kJsonMaxDepth = 64;
+
+/// The deepest nesting of arrays and objects in text (strings skipped), counting
+/// no further than limit + 1; text need not be valid JSON.
+int json_depth(std::string_view text, int limit = kJsonMaxDepth);
+
+/// text parsed as a JSON object. Throws Error(BadRequest) "json_too_deep" (deeper than
+/// kJsonMaxDepth) or "bad_json" (not JSON, or not an object), naming field if given.
+nlohmann::json parse_json_object(std::string_view text, const std::string& field = {});
+
+/// The field a nlohmann exception blames, from the JSON pointer that JSON_DIAGNOSTICS
+/// puts into its message ("(/items/0/name) type must be …" → "items.0.name"); empty
+/// when the message names none.
+std::string json_error_field(const char* what);
 
 struct Response {
     int status = 200;
@@ -64,6 +88,13 @@ struct Response {
 Response error_response(const std::exception& e);
 Response error_response(int status, const std::string& code, const std::string& message,
                         const std::string& field = {});
+
+/// The client of a request that reached us from peer: peer itself, unless peer is one
+/// of trusted_proxies, then the right-most X-Forwarded-For entry that is not a trusted
+/// proxy (the left-most ones are whatever the client wrote). Entries that are not IP
+/// addresses are ignored.
+std::string client_address(const std::string& peer, const std::optional<std::string>& forwarded_for,
+                           const std::vector<std::string>& trusted_proxies);
 
 /// Percent-decoding of URL components ('+' as space when form is true).
 std::string url_decode(const std::string& s, bool form);

@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
     serve->add_option("--web-dir", sopt.web_dir, "前端静态文件目录")->capture_default_str();
     serve->add_option("--data-dir", data_dir, "数据目录（上传文件等）")->capture_default_str();
     serve->add_option("--pool-size", pool_size, "数据库连接池大小")->capture_default_str();
+    std::string trusted_proxies = env_or("TWINDRAW_TRUSTED_PROXIES", "");
+    serve->add_option("--trusted-proxies", trusted_proxies,
+                      "可信反向代理地址（逗号分隔；只采信这些地址发来的 X-Forwarded-For，登录限制按真实客户端地址计数）")
+        ->capture_default_str();
     // The tile port (server/tile-port.hpp): cached map tiles from an epoll listener.
     int tile_port = -1;
     server::TilePortOptions tile_opt;
@@ -103,6 +107,15 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*serve) {
+            for (size_t start = 0; start <= trusted_proxies.size();) {
+                size_t comma = trusted_proxies.find(',', start);
+                if (comma == std::string::npos) comma = trusted_proxies.size();
+                std::string a = trusted_proxies.substr(start, comma - start);
+                a.erase(0, a.find_first_not_of(' '));
+                a.erase(a.find_last_not_of(' ') + 1);
+                if (!a.empty()) sopt.trusted_proxies.push_back(a);
+                start = comma + 1;
+            }
             pg::Pool pool(database, pool_size);
             server::ImportQueue imports(pool);
             server::App app{pool, sopt.web_dir, data_dir};

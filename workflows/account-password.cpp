@@ -7,8 +7,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
+#include <unordered_set>
 
 namespace twindraw::accounts {
+
+std::string_view common_password_list();  // generated from data/common-passwords.txt (CMakeLists.txt)
 
 namespace {
 
@@ -26,7 +30,67 @@ std::string lower(std::string s) {
     return s;
 }
 
+bool is_edge(unsigned char c) { return !std::isalpha(c); }
+
+// The stripped base of a password: lower case, without digits and symbols at either end.
+std::string base_of(const std::string& password) {
+    std::string s = lower(password);
+    size_t a = 0, b = s.size();
+    while (a < b && is_edge(static_cast<unsigned char>(s[a]))) ++a;
+    while (b > a && is_edge(static_cast<unsigned char>(s[b - 1]))) --b;
+    return s.substr(a, b - a);
+}
+
+const std::unordered_set<std::string_view>& common_bases() {
+    static const std::unordered_set<std::string_view> set = [] {
+        std::unordered_set<std::string_view> out;
+        std::string_view text = common_password_list();
+        size_t pos = 0;
+        while (pos < text.size()) {
+            size_t eol = text.find('\n', pos);
+            if (eol == std::string_view::npos) eol = text.size();
+            std::string_view line = text.substr(pos, eol - pos);
+            if (!line.empty() && line.front() != '#') out.insert(line);
+            pos = eol + 1;
+        }
+        return out;
+    }();
+    return set;
+}
+
 }  // namespace
+
+bool is_common_password(const std::string& password) {
+    const auto& bases = common_bases();
+    const std::string low = lower(password);
+    if (bases.count(low)) return true;
+    // Leetspeak undone inside the word ('1' read both ways), then the ends stripped.
+    for (char one : {'i', 'l'}) {
+        std::string plain;
+        for (char c : low) {
+            switch (c) {
+            case '@': case '4': plain += 'a'; break;
+            case '0': plain += 'o'; break;
+            case '1': case '!': plain += one; break;
+            case '3': plain += 'e'; break;
+            case '$': case '5': plain += 's'; break;
+            case '7': plain += 't'; break;
+            default: plain += c;
+            }
+        }
+        // Only the inside of the word is read as leetspeak; its ends are stripped as typed.
+        std::string stripped = base_of(low);
+        size_t at = low.find(stripped);
+        std::string inner = stripped.empty() ? std::string() : plain.substr(at, stripped.size());
+        // Keyboard walks keep their digits ("1qaz2wsx"): only symbols stripped.
+        size_t a = 0, b = low.size();
+        while (a < b && !std::isalnum(static_cast<unsigned char>(low[a]))) ++a;
+        while (b > a && !std::isalnum(static_cast<unsigned char>(low[b - 1]))) --b;
+        for (const std::string& candidate : {base_of(password), inner, base_of(plain), low.substr(a, b - a)})
+            if (!candidate.empty() && bases.count(candidate)) return true;
+    }
+    return false;
+}
 
 std::string hash_password(const std::string& password) {
     ensure_sodium();
@@ -64,6 +128,8 @@ void check_password_policy(const std::string& account, const std::string& passwo
     }
     if (lo + up + dig + other < 3)
         throw invalid("weak_password", "密码须包含大写字母、小写字母、数字、特殊字符中的至少三类", field);
+    if (is_common_password(password))
+        throw invalid("weak_password", "密码过于常见（常用单词、拼音姓名或键盘序列加数字），请换一个", field);
     if (!account.empty() && lower(password).find(lower(account)) != std::string::npos)
         throw invalid("weak_password", "密码不能包含账号名", field);
     if (!old_password.empty() && password == old_password)

@@ -18,11 +18,18 @@ bool verify_password(const std::string& encoded_hash, const std::string& passwor
 void burn_verification_time(const std::string& password);
 
 /// The policy: at least 10 characters (at most 128 bytes), at least three of the four
-/// classes (lower case, upper case, digits, other), not containing the account name,
-/// not equal to the previous password. Throws Error(Invalid, "weak_password", …,
-/// "new_password") naming the first rule broken.
+/// classes (lower case, upper case, digits, other), not a common password
+/// (is_common_password), not containing the account name, not equal to the previous
+/// password. Throws Error(Invalid, "weak_password", …, "new_password") naming the
+/// first rule broken.
 void check_password_policy(const std::string& account, const std::string& password,
                            const std::string& old_password = {});
+
+/// Whether password is a common one dressed up: lower-cased, with digits and symbols
+/// stripped from both ends and leetspeak undone (@→a, 0→o, 1→i or l, 3→e, $ and 5→s,
+/// 7→t), it is in data/common-passwords.txt (compiled in). "Password12", "Aa12345678",
+/// "Qwer123456", "P@ssw0rd!2026" and "Zhangwei1988" are.
+bool is_common_password(const std::string& password);
 
 /// 32 random bytes as unpadded base64url (43 characters), from the OS CSPRNG.
 std::string random_token();

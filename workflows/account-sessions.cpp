@@ -1,6 +1,7 @@
 #include "workflows/account-sessions.hpp"
 
 #include "geo/error.hpp"
+#include "geo/pg-context.hpp"
 #include "workflows/account-password.hpp"
 #include "workflows/account-sms.hpp"
 #include "workflows/account-totp.hpp"
@@ -11,8 +12,8 @@ namespace twindraw::accounts {
 
 namespace {
 
-// Failures that count towards a lockout.
-const char* kFailureReasons = "('bad_password','unknown_account','locked','bad_code')";
+// Failures that count towards a lockout (refusals while locked, "locked", do not).
+const char* kFailureReasons = "('bad_password','unknown_account','bad_code','bad_old_password')";
 
 std::string seconds_interval(std::chrono::seconds s) {
     return std::to_string(s.count()) + " seconds";
@@ -30,28 +31,31 @@ void log_attempt(pqxx::transaction_base& tx, const std::string& account, long lo
 // Seconds until the attempt may be retried, or 0 when not locked.
 long long locked_for(pqxx::transaction_base& tx, const std::string& account, const ClientInfo& c,
                      const LockoutPolicy& lockout) {
-    const std::string window = seconds_interval(lockout.window);
     pg::Params p;
-    p.add(account).add(c.address).add(window).add(lockout.account_failures).add(lockout.address_failures);
-    // The n-th most recent failure inside the window (after the account's last
-    // success) decides: the lock lifts when it leaves the window.
+    p.add(account).add(c.address).add(seconds_interval(lockout.window)).add(lockout.account_failures);
+    p.add(lockout.address_failures).add(static_cast<double>(lockout.backoff.count()));
+    p.add(static_cast<double>(lockout.backoff_max.count()));
+    // From the n-th failure on, the wait after the latest failure doubles with each
+    // further one (exponent capped so that 2^k stays a finite float8).
     auto r = pg::exec(tx, std::string(R"(
       WITH acc AS (
-        SELECT at FROM login_log
+        SELECT count(*) AS n, max(at) AS last FROM login_log
          WHERE lower(account) = lower($1) AND NOT success AND reason IN )") + kFailureReasons + R"(
            AND at > now() - $3::interval
-           AND at > coalesce((SELECT max(at) FROM login_log WHERE lower(account) = lower($1) AND success), '-infinity')
-         ORDER BY at DESC OFFSET $4::int - 1 LIMIT 1),
+           AND at > coalesce((SELECT max(at) FROM login_log WHERE lower(account) = lower($1) AND success), '-infinity')),
       addr AS (
-        SELECT at FROM login_log
+        SELECT count(*) AS n, max(at) AS last FROM login_log
          WHERE address = $2 AND $2 <> '' AND NOT success AND reason IN )" + kFailureReasons + R"(
-           AND at > now() - $3::interval
-         ORDER BY at DESC OFFSET $5::int - 1 LIMIT 1)
+           AND at > now() - $3::interval)
       SELECT ceil(extract(epoch FROM greatest(
-               (SELECT at FROM acc) + $3::interval - now(),
-               (SELECT at FROM addr) + $3::interval - now())))::bigint)", p);
+               CASE WHEN acc.n >= $4::int THEN acc.last + make_interval(secs =>
+                 least($6::float8 * power(2, least(acc.n - $4::int, 40)), $7::float8)) - now() END,
+               CASE WHEN addr.n >= $5::int THEN addr.last + make_interval(secs =>
+                 least($6::float8 * power(2, least(addr.n - $5::int, 40)), $7::float8)) - now() END)))::bigint
+        FROM acc, addr)", p);
     // greatest() skips nulls: null means neither limit is reached.
-    return r[0][0].is_null() ? 0 : std::max(1LL, r[0][0].as<long long>());
+    if (r[0][0].is_null()) return 0;
+    return std::max(0LL, r[0][0].as<long long>());
 }
 
 // The user's default identity (or the first), for a new session.
@@ -335,13 +339,33 @@ nlohmann::json describe_session(pg::Pool& pool, const SessionInfo& s) {
 }
 
 void change_password(pg::Pool& pool, const SessionInfo& s, const std::string& old_password,
-                     const std::string& new_password) {
+                     const std::string& new_password, const ClientInfo& client, const LockoutPolicy& lockout) {
     auto [account, hash] = pg::with_read(pool, "auth", [&](pqxx::read_transaction& tx) {
         auto r = pg::exec(tx, "SELECT account, password_hash FROM app_user WHERE id = $1", pg::Params().add(s.user_id));
         if (r.empty()) throw not_found("用户不存在");
         return std::make_pair(r[0][0].as<std::string>(), r[0][1].as<std::string>());
     });
-    if (!verify_password(hash, old_password)) throw invalid("bad_old_password", "原密码不正确", "old_password");
+    // Checked and counted like a login: guessing through this route is guessing too.
+    // The failure is committed before the refusal is thrown. Like a login, the count
+    // reads every attempt of the account and the address, beyond the caller's own rows.
+    bool ok = false;
+    {
+    pg::ActorScope as_login(pg::Actor(s.user_id, s.identity_id, s.unit_id, client.address));
+    ok = pg::with_transaction(pool, "auth", [&](pqxx::work& tx) {
+        pg::exec(tx, "SELECT pg_advisory_xact_lock(hashtext('login:' || lower($1)))", pg::Params().add(account));
+        if (long long wait = locked_for(tx, account, client, lockout); wait > 0) {
+            log_attempt(tx, account, s.user_id, client, false, "locked");
+            tx.commit();
+            throw Error(Error::Kind::TooMany, "locked",
+                        "原密码错误次数过多，请 " + std::to_string((wait + 59) / 60) + " 分钟后再试", "old_password")
+                .with("retry_after_seconds", std::to_string(wait));
+        }
+        if (verify_password(hash, old_password)) return true;
+        log_attempt(tx, account, s.user_id, client, false, "bad_old_password");
+        return false;
+    });
+    }
+    if (!ok) throw invalid("bad_old_password", "原密码不正确", "old_password");
     check_password_policy(account, new_password, old_password);
     const std::string new_hash = hash_password(new_password);
     pg::with_transaction(pool, "auth", [&](pqxx::work& tx) {

@@ -21,14 +21,20 @@ struct SessionPolicy {
     std::chrono::seconds challenge{5 * 60};       // time to answer a second-factor challenge
 };
 
-/// AUTH-7: more than `account_failures` failed attempts for one account, or
-/// `address_failures` from one address, within `window` lock further attempts. Refused
-/// attempts count as failures too, so hammering a locked account keeps it locked
-/// (back-off); waiting out the window unlocks it.
+/// AUTH-7: failed attempts (wrong password, unknown account, wrong second-factor code,
+/// wrong old password on a password change) are counted per account and per client
+/// address (the real client: see server::client_address for proxies), within `window`
+/// and, for an account, since its last success. From `account_failures` failures on,
+/// the account waits `backoff` after its latest failure, doubled for each further one,
+/// up to `backoff_max`; likewise an address from `address_failures` on. Attempts refused
+/// while waiting are logged ("locked") but do not lengthen the wait, so nobody can keep
+/// another's account shut; one address does not shut the accounts of other addresses.
 struct LockoutPolicy {
     int account_failures = 5;
     int address_failures = 20;
-    std::chrono::seconds window{15 * 60};
+    std::chrono::seconds window{24 * 60 * 60};
+    std::chrono::seconds backoff{60};
+    std::chrono::seconds backoff_max{60 * 60};
 };
 
 struct ClientInfo {
@@ -96,10 +102,13 @@ void switch_identity(pg::Pool& pool, long long session_id, long long user_id, lo
 nlohmann::json describe_session(pg::Pool& pool, const SessionInfo& s);
 
 /// Changes the user's password after checking the old one and the policy; the session
-/// becomes 'ok' and every other session of the user is revoked.
-/// Throws Error(Invalid, "bad_old_password", …, "old_password") or the policy's error.
+/// becomes 'ok' and every other session of the user is revoked. A wrong old password
+/// counts as a failed login of the account from client (LockoutPolicy).
+/// Throws Error(Invalid, "bad_old_password", …, "old_password"), Error(TooMany, "locked")
+/// with detail retry_after_seconds while the account or address waits, or the policy's
+/// error.
 void change_password(pg::Pool& pool, const SessionInfo& s, const std::string& old_password,
-                     const std::string& new_password);
+                     const std::string& new_password, const ClientInfo& client, const LockoutPolicy& lockout);
 
 struct TotpEnrollment {
     std::string secret;

@@ -34,7 +34,22 @@ void check_upload(const std::string& bytes, size_t max_bytes, const std::string&
                     what + "过大（上限 " + std::to_string(max_bytes / 1024 / 1024) + " MB）");
 }
 
+namespace {
+// Markup a browser would render or run if it ever took the file for HTML (an old
+// browser sniffing, a download opened from disk): refused in any upload, whatever the
+// magic bytes before it.
+bool looks_like_markup(const std::string& bytes) {
+    std::string head = bytes.substr(0, 1024);
+    for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* tag : {"<html", "<script", "<!doctype", "<body", "<head", "<iframe", "<svg", "<img", "<meta",
+                            "<object", "<embed", "<a href", "javascript:"})
+        if (head.find(tag) != std::string::npos) return true;
+    return false;
+}
+}  // namespace
+
 std::string sniff(const std::string& bytes) {
+    if (looks_like_markup(bytes)) return "";
     if (bytes.size() > 3 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
         static_cast<unsigned char>(bytes[1]) == 0xD8 && static_cast<unsigned char>(bytes[2]) == 0xFF)
         return "image/jpeg";

@@ -24,7 +24,9 @@ std::string get(const std::string& data_dir, const std::string& hex);
 void check_upload(const std::string& bytes, size_t max_bytes, const std::string& what = "文件");
 
 /// The type of uploaded bytes from their first bytes: "image/jpeg", "image/png" or
-/// "application/pdf"; empty for anything else.
+/// "application/pdf"; empty for anything else, and for bytes whose first KB holds HTML
+/// or script markup after the magic (a PNG signature followed by <html> is no PNG).
+/// Callers store this type, never the one the client claimed.
 std::string sniff(const std::string& bytes);
 
 /// At most n characters of UTF-8 text, cut on a character boundary.

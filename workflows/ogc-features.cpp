@@ -5,6 +5,8 @@
 #include <cmath>
 #include <map>
 #include <regex>
+#include <cstdlib>
+#include <cerrno>
 
 namespace twindraw::ogc {
 
@@ -94,7 +96,12 @@ ItemsQuery parse_items_query(const std::string& bbox, const std::string& limit, 
                 throw bad_request("bad_bbox", "bbox 应为 4 个以逗号分隔的数", "bbox");
             std::string part = bbox.substr(start, i < 3 ? comma - start : std::string::npos);
             if (!std::regex_match(part, num)) throw bad_request("bad_bbox", "bbox 应为 4 个以逗号分隔的数", "bbox");
-            b[i] = std::stod(part);
+            // strtod, not stod: "1e999" is out of range for a double and stod would throw
+            // std::out_of_range (a 500); it is a bad bbox like any other.
+            errno = 0;
+            b[i] = std::strtod(part.c_str(), nullptr);
+            if (errno == ERANGE || !std::isfinite(b[i]))
+                throw bad_request("bad_bbox", "bbox 的数超出范围", "bbox");
             start = comma + 1;
         }
         if (!(b[0] <= b[2] && b[1] <= b[3]) || std::abs(b[0]) > 180 || std::abs(b[2]) > 180 || std::abs(b[1]) > 90 ||

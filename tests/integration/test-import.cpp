@@ -6,6 +6,7 @@
 #include "geo/coord-transform.hpp"
 #include "geo/error.hpp"
 #include "geo/ogr-reader.hpp"
+#include "geo/zip-guard.hpp"
 #include "workflows/import-objects.hpp"
 #include "workflows/uscc.hpp"
 
@@ -505,4 +506,92 @@ TEST_F(Import, ProductsByLicenceNumber) {
     auto again = import_as(pool(), path, "products.csv", opt);
     EXPECT_EQ(again.unchanged, 1);
     EXPECT_EQ(again.inserted + again.updated, 0);
+}
+
+// ---- ZIP-based uploads are bounded before GDAL opens them (issue 12 §2) -------------
+
+namespace {
+
+// Archives made by python3's zipfile (an independent writer): argv[1] is the file,
+// argv[2] the kind.
+const char* kZipScript = R"PY(
+import sys, zipfile, struct
+path, kind = sys.argv[1], sys.argv[2]
+ct = '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as z:
+    z.writestr('[Content_Types].xml', ct)
+    z.writestr('xl/workbook.xml', '<workbook/>')
+    if kind == 'bomb':
+        # 60 MB of shared strings in about 60 KB: what a 200 KB upload did, smaller.
+        with z.open('xl/sharedStrings.xml', 'w') as f:
+            f.write(b'<sst>')
+            chunk = b'<si><t>a</t></si>' * 65536
+            for _ in range(60 * 1024 * 1024 // len(chunk)):
+                f.write(chunk)
+            f.write(b'</sst>')
+    elif kind == 'nested':
+        z.writestr('xl/embeddings/inner.zip', b'PK\x03\x04' + b'0' * 100)
+    elif kind == 'hidden':
+        # An archive inside under an innocent name.
+        z.writestr('xl/media/image1.png', b'PK\x03\x04' + b'0' * 100)
+    elif kind == 'lying':
+        z.writestr('xl/sharedStrings.xml', b'<sst>' + b'<si><t>b</t></si>' * 20000 + b'</sst>')
+if kind == 'lying':
+    # Both headers claim 1,000 bytes for what inflates to 340,011 (ratio under 100:1).
+    data = bytearray(open(path, 'rb').read())
+    name = b'xl/sharedStrings.xml'
+    i = 0
+    while True:
+        i = data.find(b'PK\x03\x04', i)
+        if i < 0: break
+        n = struct.unpack_from('<H', data, i + 26)[0]
+        if data[i + 30:i + 30 + n] == name:
+            struct.pack_into('<I', data, i + 22, 1000)
+        i += 4
+    i = 0
+    while True:
+        i = data.find(b'PK\x01\x02', i)
+        if i < 0: break
+        n = struct.unpack_from('<H', data, i + 28)[0]
+        if data[i + 46:i + 46 + n] == name:
+            struct.pack_into('<I', data, i + 24, 1000)
+        i += 4
+    open(path, 'wb').write(bytes(data))
+)PY";
+
+std::string make_zip(const TempDir& dir, const std::string& kind) {
+    const std::string script = dir.file("make-zip.py"), path = dir.file(kind + ".xlsx");
+    write_file(script, kZipScript);
+    run("python3 " + script + " " + path + " " + kind);
+    return path;
+}
+
+}  // namespace
+
+TEST_F(Import, AnXlsxBombIsRefusedBeforeGdalOpensIt) {
+    const std::string path = make_zip(dir, "bomb");
+    ASSERT_LT(fs::file_size(path), 1024u * 1024) << "the bomb is small";
+    auto e = error_of([&] { import_as(pool(), path, "名录.xlsx"); });
+    EXPECT_EQ(e.kind(), Error::Kind::TooLarge);
+    EXPECT_EQ(e.code(), "zip_ratio") << e.message();
+    EXPECT_NE(e.message().find("xl/sharedStrings.xml"), std::string::npos) << e.message();
+    EXPECT_EQ(import::list_jobs(pool()).at(0).error_code, "zip_ratio");
+    // Bounded by the total too, whatever the ratio of each entry.
+    zipguard::Limits small;
+    small.max_ratio = 100000;
+    small.max_total = 10u * 1024 * 1024;
+    EXPECT_EQ(error_of([&] { zipguard::check_file(path, small); }).code(), "zip_too_large");
+    small.max_total = 200u * 1024 * 1024;
+    zipguard::check_file(path, small);  // within both bounds: accepted
+}
+
+TEST_F(Import, ZipHeadersThatLieOrNestAreRefused) {
+    EXPECT_EQ(error_of([&] { zipguard::check_file(make_zip(dir, "lying")); }).code(), "zip_corrupt");
+    EXPECT_EQ(error_of([&] { zipguard::check_file(make_zip(dir, "nested")); }).code(), "zip_nested");
+    EXPECT_EQ(error_of([&] { zipguard::check_file(make_zip(dir, "hidden")); }).code(), "zip_nested");
+    // A truncated archive has no central directory left.
+    std::string whole = read_file(make_zip(dir, "plain"));
+    EXPECT_NO_THROW(zipguard::check(whole));
+    EXPECT_EQ(error_of([&] { zipguard::check(whole.substr(0, whole.size() / 2)); }).code(), "zip_corrupt");
+    EXPECT_EQ(error_of([&] { zipguard::check(std::string(10, 'x')); }).code(), "zip_corrupt");
 }

@@ -2,6 +2,7 @@
 // error model. Most requests go through dispatch() (the full pipeline minus the
 // socket); HttpApi.* go through a real Pistache endpoint on a free port.
 #include "common-pg.hpp"
+#include "zip-fixtures.hpp"
 
 #include "server/app.hpp"
 #include "server/http-server.hpp"
@@ -12,7 +13,10 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
 
@@ -286,6 +290,41 @@ TEST_F(RegistryApi, UploadedCsvIsImportedInTheBackground) {
     EXPECT_EQ(call("POST", "/api/imports?filename=x.png", "\x89PNG", "image/png").status, 415);
 }
 
+// Issue 12 §2: a ZIP-based upload is bounded when it arrives, before a job is queued or
+// GDAL sees it; a real workbook still imports.
+TEST_F(RegistryApi, AZipBombUploadIsRefusedAtOnceAndARealWorkbookStillImports) {
+    const std::string bomb = twindraw::testing::zip_bomb("xl/sharedStrings.xml", 50u * 1024 * 1024);
+    ASSERT_LT(bomb.size(), 200u * 1024);
+    auto r = call("POST", "/api/imports?kind=subjects&filename=roster.xlsx", bomb, "application/octet-stream");
+    EXPECT_EQ(r.status, 413) << r.body;
+    EXPECT_EQ(parse(r)["error"]["code"], "zip_ratio");
+    EXPECT_EQ(parse(call("GET", "/api/imports"))["items"].size(), 0u) << "no job was queued";
+
+    char tmpl[] = "/tmp/twindraw-xlsx-XXXXXX";
+    const std::filesystem::path dir = ::mkdtemp(tmpl);
+    {
+        std::ofstream csv(dir / "roster.csv");
+        csv << "统一社会信用代码,企业名称,经度,纬度,所属区县\n914403001922038216,渝中表格一号,106.57,29.55,500103\n";
+    }
+    ASSERT_EQ(std::system(("ogr2ogr -f XLSX " + (dir / "roster.xlsx").string() + " " + (dir / "roster.csv").string() +
+                           " > /dev/null 2>&1").c_str()),
+              0);
+    std::ifstream in(dir / "roster.xlsx", std::ios::binary);
+    const std::string xlsx((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::filesystem::remove_all(dir);
+    r = call("POST", "/api/imports?kind=subjects&filename=roster.xlsx", xlsx, "application/octet-stream");
+    ASSERT_EQ(r.status, 202) << r.body;
+    const std::string id = std::to_string(parse(r)["id"].get<long long>());
+    nlohmann::json job;
+    for (int i = 0; i < 600; ++i) {  // bounded: at most one minute
+        job = parse(call("GET", "/api/imports/" + id));
+        if (job["status"] == "done" || job["status"] == "failed") break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(job["status"], "done") << job.dump();
+    EXPECT_EQ(job["inserted"], 1);
+}
+
 // ---- through a real socket ---------------------------------------------------------
 
 namespace {
@@ -340,6 +379,7 @@ TEST_F(RegistryApi, HttpEndpointServesHealthReadinessLimitsAndStops) {
     login.method = "POST";
     login.path = "/api/auth/login";
     login.body = R"({"account":"admin","password":"Twindraw@2026","client":"mobile"})";
+    login.headers["content-type"] = "application/json";
     auto logged_in = dispatch(router, "", login, app->authenticator.get());
     ASSERT_EQ(logged_in.status, 200) << logged_in.body;
     const std::string token = nlohmann::json::parse(logged_in.body)["token"];

@@ -300,6 +300,14 @@ TEST_F(UnlicensedApi, PhotosAreTypedBoundedAndScoped) {
     EXPECT_EQ(text.status, 415);
     EXPECT_EQ(code(text), "unsupported_type");
     EXPECT_EQ(call(kInspector, "POST", path, nullptr, "").status, 400);
+    // Issue 12 §5: magic bytes are not enough; PNG's signature followed by a page is no PNG.
+    for (const std::string& fake : {std::string("\x89PNG\r\n\x1a\n", 8) + "<html><script>alert(1)</script></html>",
+                                    std::string("\xff\xd8\xff\xe0", 4) + "<!DOCTYPE html><p>x</p>",
+                                    std::string("%PDF-1.4\n<body onload=alert(1)>")}) {
+        auto html = call(kInspector, "POST", path, nullptr, fake);
+        EXPECT_EQ(html.status, 415) << html.body;
+        EXPECT_EQ(code(html), "unsupported_type");
+    }
 
     auto detail = parse(call(kSupervisor, "GET", "/api/unlicensed/" + std::to_string(id)));
     ASSERT_EQ(detail["photos"].size(), 1u);

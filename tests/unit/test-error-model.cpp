@@ -3,6 +3,7 @@
 #include "workflows/registry-repo.hpp"
 
 #include <gtest/gtest.h>
+#include <pqxx/except>
 
 using namespace twindraw;
 using namespace twindraw::server;
@@ -49,6 +50,21 @@ TEST(ErrorModel, InternalDetailsNeverReachTheClient) {
     EXPECT_EQ(r.body.find("foo"), std::string::npos);
 }
 
+// Issue 12: a value PostgreSQL refuses is the client's fault, decided by SQLSTATE; its
+// message (with SQL in it) never reaches the client, and our own SQL errors stay 500.
+TEST(ErrorModel, ValuesPostgresRefusesAre4xxBySqlstate) {
+    pqxx::data_exception date("ERROR:  date/time field value out of range: \"2026-02-30\"", "SELECT $1::date", "22008");
+    Response r = error_response(date);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(body_of(r)["error"]["code"], "bad_value");
+    EXPECT_EQ(r.body.find("SELECT"), std::string::npos);
+    EXPECT_EQ(r.body.find("ERROR"), std::string::npos);
+    EXPECT_EQ(error_response(pqxx::unique_violation("dup", "INSERT", "23505")).status, 409);
+    EXPECT_EQ(error_response(pqxx::check_violation("chk", "INSERT", "23514")).status, 422);
+    EXPECT_EQ(error_response(pqxx::insufficient_privilege("rls", "UPDATE", "42501")).status, 403);
+    EXPECT_EQ(error_response(pqxx::syntax_error("ours", "SELEC", "42601")).status, 500);
+}
+
 TEST(ErrorModel, ValidationErrorListsEveryField) {
     registry::ValidationError v({{"uscc", "uscc_check_digit", "校验位错误"}, {"name", "required", "名称不能为空"}});
     Response r = error_response(v);
@@ -83,6 +99,7 @@ TEST(ErrorModel, DispatchTurnsThrowsIntoJsonAndUnknownPathsInto404) {
 
 TEST(ErrorModel, MalformedJsonBodyIs400) {
     Request req;
+    req.headers["content-type"] = "application/json; charset=utf-8";
     req.body = "{not json";
     EXPECT_THROW(
         {
