@@ -225,7 +225,8 @@ json inspectors_part(Checker& c, const json& in) {
                   "辅助专家不参加随机分组：需要专家时由检查组另行邀请并在检查记录中载明");
         else if (!kCategories.count(v.get<std::string>()))
             c.add(at + ".categories", "bad_choice", "不认识的人员类别：" + v.get<std::string>());
-    if (!in.contains("categories")) cats = json::array({"law_enforcement"});
+    // The default is what a draw without categories takes: everyone but 辅助专家.
+    if (!in.contains("categories")) cats = json::array({"law_enforcement", "daily_supervision"});
     if (in.contains("categories") && cats.empty())
         c.add(at + ".categories", "required", "请至少选择一类执法检查人员");
     out["categories"] = cats;

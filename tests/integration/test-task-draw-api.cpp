@@ -211,8 +211,7 @@ TEST_F(TaskDrawApi, RefusalsNameTheStateAndPermissionsAndScopesHold) {
 // initiating one (0022). A single-department task naming another district's people does not
 // widen the scope: they stay out of its pool.
 TEST_F(TaskDrawApi, JointTaskDrawPoolsBothDistrictsInspectorsUnderRowLevelSecurity) {
-    // Counted as the owner, outside row-level security: active, of the task's personnel
-    // category (行政执法人员 by default, issue 12 §3), not recused.
+    // Counted as the owner, outside row-level security: active, not experts, not recused.
     auto eligible = [&](long long unit, bool leaders) {
         pqxx::connection c(db->url());
         pqxx::read_transaction tx(c);
@@ -221,7 +220,7 @@ TEST_F(TaskDrawApi, JointTaskDrawPoolsBothDistrictsInspectorsUnderRowLevelSecuri
                 "WITH RECURSIVE u AS (SELECT id FROM authority WHERE id = $1"
                 "  UNION SELECT a.id FROM authority a JOIN u ON a.parent_id = u.id)"
                 " SELECT count(*) FROM inspector i WHERE i.authority_id IN (SELECT id FROM u)"
-                "  AND i.active AND i.category = 'law_enforcement' AND (NOT $2 OR i.is_leader)"
+                "  AND i.active AND i.category <> 'expert' AND (NOT $2 OR i.is_leader)"
                 "  AND NOT EXISTS (SELECT 1 FROM inspector_recusal r WHERE r.inspector_id = i.id AND r.object_id IS NULL"
                 "   AND current_date >= r.valid_from AND (r.valid_until IS NULL OR current_date <= r.valid_until))",
                 unit, leaders)[0]

@@ -94,7 +94,7 @@ TEST(TaskDrawParams, AFullSetIsNormalisedAndComplete) {
     EXPECT_TRUE(out["objects"]["strata"][1]["credit_level"].is_null());
     EXPECT_EQ(out["objects"]["strata"][1]["count"], 3);
     EXPECT_EQ(out["objects"]["exclusions"], nlohmann::json::array({"inspected_this_year", "in_open_draw"}));
-    EXPECT_EQ(out["inspectors"]["categories"], nlohmann::json::array({"law_enforcement"}));
+    EXPECT_EQ(out["inspectors"]["categories"], nlohmann::json::array({"law_enforcement", "daily_supervision"}));
     EXPECT_EQ(out["inspectors"]["cross_district"], false);
     EXPECT_TRUE(out["groups"]["objects_per_group"].is_null());
     EXPECT_TRUE(draw_params_complete(out));
