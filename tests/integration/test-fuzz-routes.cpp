@@ -53,6 +53,7 @@ const char* kLeaks[] = {"pqxx", "ERROR:", "DETAIL:", "HINT:", "terminate called"
 struct Operation {
     std::string method, path, body_type;  // body_type: "", "application/json", "application/octet-stream"
     std::vector<std::string> query;
+    Json schema;  // the request body's schema when the document gives one (registry entities)
 };
 
 class Fuzzer {
@@ -141,6 +142,34 @@ public:
         std::string s = o.dump(-1, ' ', false, Json::error_handler_t::replace);
         if (chance(0.05) && s.size() > 2) s.resize(pick(s.size()));  // truncated
         return s;
+    }
+
+    // A value for a schema: mostly of its type (strings of its choices or near its
+    // length), sometimes of another, so that the handler's own checks are reached.
+    Json from_schema(const Json& sc, int depth = 0) {
+        if (!sc.is_object() || chance(0.15) || depth > 3) return value(3);
+        const std::string type = sc.value("type", "");
+        if (sc.contains("x-choices") && !sc["x-choices"].empty() && chance(0.7))
+            return sc["x-choices"][pick(sc["x-choices"].size())];
+        if (type == "integer") return chance(0.7) ? Json(static_cast<long long>(pick(20))) : value(3);
+        if (type == "number") return chance(0.5) ? Json(106.5 + pick(100) / 1000.0) : Json(29.5 + pick(100) / 1000.0);
+        if (type == "boolean") return chance(0.5);
+        if (type == "array") {
+            Json a = Json::array();
+            for (size_t i = 0, n = pick(4); i < n; ++i) a.push_back(from_schema(sc.value("items", Json::object()), depth + 1));
+            return a;
+        }
+        if (type == "object") {
+            Json o = Json::object();
+            const Json properties = sc.value("properties", Json::object());
+            for (const auto& [k, v] : properties.items())
+                if (chance(0.8)) o[k] = from_schema(v, depth + 1);
+            return o;
+        }
+        if (sc.value("format", "") == "date") return chance(0.7) ? Json("2026-12-0" + std::to_string(1 + pick(9))) : Json(text());
+        std::string t = chance(0.5) ? "测试" + std::to_string(pick(1000)) : text();
+        if (sc.contains("maxLength") && chance(0.2)) t = std::string(sc["maxLength"].get<size_t>() + 1, 'm');
+        return t;
     }
 
     std::string upload(const std::string& zip_bomb) {
@@ -279,7 +308,12 @@ SELECT 'fuzz_all', '模糊测试', '每一项权限', array_agg(DISTINCT p ORDER
             for (const auto& p : op.value("parameters", Json::array()))
                 if (p.value("in", "") == "query") o.query.push_back(p.value("name", ""));
             if (op.contains("requestBody"))
-                for (const auto& [type, unused] : op["requestBody"]["content"].items()) o.body_type = type;
+                for (const auto& [type, content] : op["requestBody"]["content"].items()) {
+                    o.body_type = type;
+                    const std::string ref = content.value("schema", Json::object()).value("$ref", "");
+                    const std::string prefix = "#/components/schemas/";
+                    if (ref.rfind(prefix, 0) == 0) o.schema = openapi["components"]["schemas"].value(ref.substr(prefix.size()), Json());
+                }
             ops.push_back(o);
             paths.insert(path);
         }
@@ -314,6 +348,9 @@ SELECT 'fuzz_all', '模糊测试', '每一项权限', array_agg(DISTINCT p ORDER
             type = f.chance(0.8) ? "application/octet-stream" : "image/png";
             if (op.path == "/api/imports" && f.chance(0.5))
                 query += std::string(query.empty() ? "?" : "&") + "filename=" + f.one_of(std::vector<std::string>{"a.xlsx", "a.zip", "a.csv", "a.geojson", "a.gpkg"});
+        } else if (op.schema.is_object() && f.chance(0.7)) {
+            body = f.from_schema(op.schema).dump(-1, ' ', false, Json::error_handler_t::replace);
+            type = "application/json";
         } else if (!op.body_type.empty() || (op.method != "GET" && f.chance(0.5))) {
             body = f.json_body();
             type = "application/json";
