@@ -35,6 +35,7 @@ const demoNext = {
   yz_assigner: 'Pv8#delta-Kite',
   yz_reviewer: 'Rw5!maple-Dune',
   yz_admin: 'Tq6#harbor-Fig',
+  yz_head: 'Hb7#willow-Cove',
   inspector1: 'Mk5#cedar-Pond',
   inspector2: 'Ij6#cedar-Moss',
   inspector3: 'Nv4#spruce-Tarn',
@@ -135,6 +136,15 @@ export async function bearerToken(who, known = []) {
     return body.token
   }
   throw new Error(`no known password for ${who.account}`)
+}
+
+// The 监督人员 (yz_reviewer holds draw.witness) enters a witness value for a committed
+// draw through the API (issue 12 §3): the draw is revealed. Answers the draw.
+export async function witnessDraw(id, witness = '0123456789abcdef0123456789abcdef') {
+  const token = await bearerToken(demoUser('yz_reviewer'), ['Hd3!birch-Wave'])
+  const r = await bearerCall(token, 'POST', `/api/draws/${id}/witness`, { witness })
+  assert.equal(r.status, 200, JSON.stringify(r.body))
+  return r.body
 }
 
 // Logs in through the login page as who; on the forced password-change page sets the
