@@ -9,6 +9,7 @@
 #include <cstring>
 #include <queue>
 #include <set>
+#include <thread>
 
 namespace twindraw::draw {
 
@@ -282,18 +283,35 @@ std::vector<std::vector<long long>> assign_objects(const Digest& seed, const std
     return groups;
 }
 
-void draw_objects(Record& r) {
-    r.object_digest = digest(r.object_strata);
+void draw_objects(Record& r, bool digest_known) {
+    if (!digest_known) r.object_digest = digest(r.object_strata);
     r.seed = r.format == 2 ? object_seed_v2(r.object_digest, r.entropy, r.witness, r.beacon)
                            : object_seed(r.object_digest, r.entropy);
     r.selected.clear();
-    // A quota of a stratum without candidates draws nothing.
+    // A quota of a stratum without candidates draws nothing. The strata are independent:
+    // their keys are computed on two threads (the result does not depend on it).
+    std::vector<std::pair<const Stratum*, size_t>> work;
     for (const auto& s : r.object_strata) {
         auto it = r.quotas.find(s.label);
         if (it == r.quotas.end()) continue;
         const long long k = quota_k(static_cast<long long>(s.ids.size()), it->second, r.cap_bp);
-        r.selected[s.label] = smallest_k(r.seed, s.label, s.ids, static_cast<size_t>(k));
+        work.emplace_back(&s, static_cast<size_t>(k));
     }
+    std::vector<std::vector<long long>> picked(work.size());
+    auto run = [&](size_t from, size_t step) {
+        for (size_t i = from; i < work.size(); i += step)
+            picked[i] = smallest_k(r.seed, work[i].first->label, work[i].first->ids, work[i].second);
+    };
+    size_t total = 0;
+    for (const auto& w : work) total += w.first->ids.size();
+    if (total > 100000 && work.size() > 1) {
+        std::thread other(run, 1, 2);
+        run(0, 2);
+        other.join();
+    } else {
+        run(0, 1);
+    }
+    for (size_t i = 0; i < work.size(); ++i) r.selected[work[i].first->label] = std::move(picked[i]);
 }
 
 void draw_inspectors(Record& r) {

@@ -145,7 +145,9 @@ struct Record {
 /// Runs the object phase: computes digest and seed (entropy given; format 2: with the
 /// witness and beacon), k per stratum and
 /// the selection. Fills object_digest, seed, selected. Throws like quota_k.
-void draw_objects(Record& r);
+/// digest_known: r.object_digest is already the digest of r.object_strata (the reveal of a
+/// committed draw reads it from the row); verify() always recomputes it.
+void draw_objects(Record& r, bool digest_known = false);
 
 /// The inspector phase, after draw_objects: digest of the (canonical) inspector strata,
 /// N leaders from "leader", N·(M−1) members from "member" minus the chosen leaders,

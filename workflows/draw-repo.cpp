@@ -565,7 +565,7 @@ void reveal_in(pqxx::work& tx, long long id) {
     auto r = pg::exec(tx, "SELECT params, witness, beacon FROM draw WHERE id = $1", pg::Params().add(id));
     const DrawRequest req = parse_request(json::parse(r[0][0].as<std::string>()));
     Record rec = load_record(tx, id, nullptr, true);
-    draw_objects(rec);
+    draw_objects(rec, true);  // the digest was computed and committed with the population
     std::vector<long long> objects;
     for (const auto& [label, ids] : rec.selected) objects.insert(objects.end(), ids.begin(), ids.end());
     std::string iwords;
