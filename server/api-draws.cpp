@@ -5,10 +5,12 @@
 #include "geo/error.hpp"
 #include "server/app.hpp"
 #include "workflows/draw-pdf.hpp"
+#include "workflows/draw-log.hpp"
 #include "workflows/draw-public.hpp"
 #include "workflows/draw-repo.hpp"
 
 #include <regex>
+#include <set>
 
 namespace twindraw::server {
 
@@ -34,6 +36,14 @@ std::optional<long long> query_id(const Request& req, const std::string& name) {
     if (!std::regex_match(*v, std::regex("^[1-9][0-9]{0,17}$")))
         throw bad_request("bad_" + name, "参数 " + name + " 应为正整数", name);
     return std::stoll(*v);
+}
+
+// A text field of a JSON body: absent or null is "", another type is a 400 naming it.
+std::string text_field(const nlohmann::json& body, const std::string& key) {
+    if (!body.is_object()) throw bad_request("bad_json", "请求体应为 JSON 对象");
+    if (!body.contains(key) || body[key].is_null()) return "";
+    if (!body[key].is_string()) throw invalid("bad_" + key, "字段 " + key + " 应为文本", key);
+    return body[key].get<std::string>();
 }
 
 std::string public_url(const Request& req, long long id) {
@@ -85,8 +95,12 @@ void register_draw_routes(Router& router, App& app) {
                 tag,
                 [&app](const Request& req) {
                     const std::string status = req.query_value("status").value_or("");
-                    if (!status.empty() && status != "draft" && status != "confirmed" && status != "discarded")
-                        throw bad_request("bad_status", "状态应为 draft、confirmed 或 discarded", "status");
+                    static const std::set<std::string> known = {"draft",     "confirmed", "discarded", "committed",
+                                                                "witnessed", "revealed",  "abandoned"};
+                    if (!status.empty() && !known.count(status))
+                        throw bad_request("bad_status",
+                                          "状态应为 committed、witnessed、revealed、confirmed、abandoned、draft 或 discarded",
+                                          "status");
                     return Response::json(
                         200, draw::list(app.pool, query_number(req, "page", 1, 1000000),
                                         query_number(req, "page_size", 20, 200), status, query_id(req, "task_id")));
@@ -114,8 +128,7 @@ void register_draw_routes(Router& router, App& app) {
                 "以双随机密码确认抽取结果（确认后不可更改）",
                 tag,
                 [&app](const Request& req) {
-                    const auto body = req.json_body();
-                    const auto pw = body.value("password", "");
+                    const auto pw = text_field(req.json_body(), "password");
                     if (pw.empty()) throw invalid("missing_password", "请输入双随机密码", "password");
                     return Response::json(200, draw::confirm(app.pool, path_id(req), pw));
                 },
@@ -125,11 +138,70 @@ void register_draw_routes(Router& router, App& app) {
     router.add({"POST",
                 "/api/draws/{id}/discard",
                 "draw.run",
-                "作废未确认的抽取（须填写原因，记入日志）",
+                "申请放弃未确认的抽取（同 /abandon：须填写原因，经另一位负责人批准后生效）",
                 tag,
                 [&app](const Request& req) {
-                    const auto body = req.json_body();
-                    return Response::json(200, draw::discard(app.pool, path_id(req), body.value("reason", "")));
+                    return Response::json(200, draw::discard(app.pool, path_id(req), text_field(req.json_body(), "reason")));
+                },
+                {},
+                "application/json"});
+
+    router.add({"POST",
+                "/api/draws/{id}/witness",
+                "draw.witness",
+                "监督人员录入见证值 {witness}（16 至 64 位十六进制；须有监督人员权限 draw.witness，且不是抽取人）",
+                tag,
+                [&app](const Request& req) {
+                    return Response::json(200,
+                                          draw::witness(app.pool, path_id(req), text_field(req.json_body(), "witness")));
+                },
+                {},
+                "application/json"});
+
+    router.add({"POST",
+                "/api/draws/{id}/reveal",
+                "draw.run",
+                "抽取人录入公开信标值 {beacon} 并揭示结果（本局要求公开信标时）",
+                tag,
+                [&app](const Request& req) {
+                    return Response::json(200,
+                                          draw::reveal(app.pool, path_id(req), text_field(req.json_body(), "beacon")));
+                },
+                {},
+                "application/json"});
+
+    router.add({"POST",
+                "/api/draws/{id}/abandon",
+                "draw.run",
+                "申请放弃未确认的抽取 {reason}（经另一位部门负责人批准后生效，公开记录）",
+                tag,
+                [&app](const Request& req) {
+                    return Response::json(
+                        200, draw::abandon_request(app.pool, path_id(req), text_field(req.json_body(), "reason")));
+                },
+                {},
+                "application/json"});
+
+    router.add({"POST",
+                "/api/draws/{id}/abandon/approve",
+                "draw.change.approve",
+                "批准放弃抽取 {opinion?}（申请人、抽取人本人不能审批）",
+                tag,
+                [&app](const Request& req) {
+                    return Response::json(200, draw::abandon_decide(app.pool, path_id(req), true,
+                                                                    text_field(req.json_body(), "opinion")));
+                },
+                {},
+                "application/json"});
+
+    router.add({"POST",
+                "/api/draws/{id}/abandon/refuse",
+                "draw.change.approve",
+                "不予批准放弃抽取 {opinion}（须填写理由）",
+                tag,
+                [&app](const Request& req) {
+                    return Response::json(200, draw::abandon_decide(app.pool, path_id(req), false,
+                                                                    text_field(req.json_body(), "opinion")));
                 },
                 {},
                 "application/json"});
@@ -144,7 +216,14 @@ void register_draw_routes(Router& router, App& app) {
     router.add({"GET", "/api/draws/{id}/record.pdf", "draw.read", "打印抽取记录（PDF，含签字栏与复核二维码）", tag,
                 [&app](const Request& req) {
                     const long long id = path_id(req);
-                    return Response::download(draw::record_pdf(draw::get(app.pool, id), public_url(req, id)),
+                    const auto d = draw::get(app.pool, id);
+                    // Only a result can be printed and signed: not a bare commitment, not
+                    // an abandoned attempt.
+                    if (d["result_groups"].empty())
+                        throw conflict("draw_not_revealed", "该抽取尚未揭示结果或已放弃，没有可打印签字的抽取记录",
+                                       "status")
+                            .with("state", d["status"].get<std::string>());
+                    return Response::download(draw::record_pdf(d, public_url(req, id)),
                                               "application/pdf", "抽取记录-" + std::to_string(id) + ".pdf");
                 }});
 
@@ -226,12 +305,35 @@ void register_draw_routes(Router& router, App& app) {
                 tag,
                 [&app](const Request& req) {
                     const auto body = req.json_body();
-                    draw::set_draw_password(app.pool, body.value("login_password", ""),
-                                            body.value("draw_password", ""));
+                    draw::set_draw_password(app.pool, text_field(body, "login_password"),
+                                            text_field(body, "draw_password"));
                     return Response::json(200, {{"set", true}});
                 },
                 {},
                 "application/json"});
+
+    router.add({"GET",
+                "/api/public/draw-log",
+                "public",
+                "公开抽取日志：每一次承诺、见证、揭示、确认与放弃，哈希链接，附链头（无需登录）",
+                "公开",
+                [&app](const Request& req) {
+                    return Response::json(200, draw::drawlog::entries(app.pool, query_number(req, "page", 1, 1000000),
+                                                                      query_number(req, "page_size", 50, 500),
+                                                                      query_id(req, "draw_id")));
+                },
+                {"page", "page_size", "draw_id"}});
+
+    router.add({"GET", "/api/public/tasks/{id}/draws", "public",
+                "公开：一个抽查任务的每一次抽取（含已放弃的），时间、人员与原因（无需登录）", "公开",
+                [&app](const Request& req) {
+                    return Response::json(200, draw::public_attempts(app.pool, path_id(req), std::nullopt));
+                }});
+
+    router.add({"GET", "/api/public/plans/{id}/draws", "public",
+                "公开：一个抽查计划各任务的每一次抽取（含已放弃的）（无需登录）", "公开", [&app](const Request& req) {
+                    return Response::json(200, draw::public_attempts(app.pool, std::nullopt, path_id(req)));
+                }});
 
     router.add({"GET", "/api/public/draws/{id}", "public", "公开复核：按公布的记录重算抽取并说明是否一致（无需登录）",
                 "公开", [&app](const Request& req) {

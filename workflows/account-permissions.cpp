@@ -14,6 +14,7 @@ const std::vector<PermissionInfo>& permission_catalogue() {
         {"task.create", "创建抽查任务", "计划与任务"},
         {"task.review", "审核抽查任务", "计划与任务"},
         {"draw.run", "执行随机抽取", "随机抽取"},
+        {"draw.witness", "担任抽取监督人员（录入见证值）", "随机抽取"},
         {"job.submit", "录入检查结果", "检查实施"},
         {"result.review", "审核检查结果", "检查实施"},
         {"publish.manage", "管理结果公示", "结果公示"},

@@ -97,7 +97,7 @@ Current load_current(pqxx::transaction_base& tx, long long draw_id, bool lock) {
     c.object_kind = r[0][2].as<std::string>();
     c.closed = r[0][3].as<bool>();
     c.params = json::parse(r[0][4].c_str());
-    c.result = json::parse(r[0][5].c_str());
+    c.result = r[0][5].is_null() ? json::object() : json::parse(r[0][5].c_str());  // null before the reveal
     c.title = r[0][6].as<std::string>();
     c.cross_district = r[0][7].as<bool>();
     for (const auto& g : c.result.value("groups", json::array())) {
@@ -513,6 +513,9 @@ const flow::Transition& require_transition(const std::string& action, const std:
 json for_draw(pg::Pool& pool, const flow::FlowActor* actor, long long draw_id, bool public_view) {
     return pg::with_read(pool, "draw-changes", [&](pqxx::read_transaction& tx) {
         const Current c = load_current(tx, draw_id, false);
+        // The public sees the groups of a confirmed draw only: nothing selected by an
+        // attempt that was not confirmed, or was given up (issue 12 §3).
+        if (public_view && c.status != "confirmed") throw not_found("抽取记录不存在或尚未确认");
         json changes = json::array();
         for (const auto& r : pg::exec(tx,
                                       std::string("SELECT ") + kColumns + kFrom + " WHERE c.draw_id = $1" +
@@ -717,6 +720,9 @@ json decide(pg::Pool& pool, const flow::FlowActor& actor, long long id, bool app
         require_scope(tx, actor, x[1].is_null() ? 0 : x[1].as<long long>());
         const std::string kind = x[2].as<std::string>(), state = x[3].as<std::string>();
         const auto& t = require_transition(approve ? "approve" : "refuse", state);
+        // Four eyes (issue 12 §3): whoever asked for a change does not decide it.
+        if (!x[13].is_null() && x[13].as<long long>() == actor.user_id)
+            throw forbidden("self_approval", "不能审批本人提出的变更申请，请由另一位部门负责人审批");
         if (!approve && opinion.empty())
             throw registry::ValidationError({{"opinion", "required", "请填写不予批准的理由"}});
         if (approve && opinion.empty()) opinion = "同意";

@@ -9,12 +9,14 @@
 #include <cstring>
 #include <queue>
 #include <set>
+#include <thread>
 
 namespace twindraw::draw {
 
 namespace {
 
 constexpr const char* kFormat = "twindraw-draw/1";
+constexpr const char* kFormat2 = "twindraw-draw/2";
 
 Digest sha256_of(const void* data, size_t n) {
     Digest d;
@@ -148,6 +150,65 @@ Digest object_seed(const Digest& object_digest, const Digest& entropy) {
     return sha256_pair(object_digest, entropy);
 }
 
+Digest entropy_commitment(const Digest& entropy) {
+    return sha256_of(entropy.data(), entropy.size());
+}
+
+std::string canonical_witness(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    if (text.size() < 16 || text.size() > 64 || text.size() % 2 != 0)
+        throw invalid("bad_witness", "见证值应为 16 至 64 位（偶数位）十六进制数字，即至少 64 位二进制", "witness");
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        if (c >= '0' && c <= '9')
+            out.push_back(c);
+        else if (c >= 'a' && c <= 'f')
+            out.push_back(c);
+        else if (c >= 'A' && c <= 'F')
+            out.push_back(static_cast<char>(c - 'A' + 'a'));
+        else
+            throw invalid("bad_witness", "见证值只能包含十六进制数字 0-9、a-f", "witness");
+    }
+    return out;
+}
+
+Digest witness_hash(const std::string& witness) {
+    const std::string w = canonical_witness(witness);
+    std::vector<unsigned char> bytes(w.size() / 2);
+    auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    for (size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] = static_cast<unsigned char>(nib(w[2 * i]) * 16 + nib(w[2 * i + 1]));
+    return sha256_of(bytes.data(), bytes.size());
+}
+
+std::string canonical_beacon(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    if (text.empty() || text.size() > 200)
+        throw invalid("bad_beacon", "公开信标值应为 1 至 200 个字节的文字", "beacon");
+    for (unsigned char c : text)
+        if (c < 0x20 || c == 0x7f) throw invalid("bad_beacon", "公开信标值不能包含控制字符", "beacon");
+    return std::string(text);
+}
+
+Digest object_seed_v2(const Digest& object_digest, const Digest& entropy, const std::string& witness,
+                      const std::optional<std::string>& beacon) {
+    unsigned char buf[128];
+    std::memcpy(buf, object_digest.data(), 32);
+    std::memcpy(buf + 32, entropy.data(), 32);
+    const Digest w = witness_hash(witness);
+    std::memcpy(buf + 64, w.data(), 32);
+    size_t n = 96;
+    if (beacon) {
+        const Digest b = sha256_of(beacon->data(), beacon->size());
+        std::memcpy(buf + 96, b.data(), 32);
+        n = 128;
+    }
+    return sha256_of(buf, n);
+}
+
 Digest inspector_seed(const Digest& seed, const Digest& inspector_digest) {
     return sha256_pair(seed, inspector_digest);
 }
@@ -222,17 +283,35 @@ std::vector<std::vector<long long>> assign_objects(const Digest& seed, const std
     return groups;
 }
 
-void draw_objects(Record& r) {
-    r.object_digest = digest(r.object_strata);
-    r.seed = object_seed(r.object_digest, r.entropy);
+void draw_objects(Record& r, bool digest_known) {
+    if (!digest_known) r.object_digest = digest(r.object_strata);
+    r.seed = r.format == 2 ? object_seed_v2(r.object_digest, r.entropy, r.witness, r.beacon)
+                           : object_seed(r.object_digest, r.entropy);
     r.selected.clear();
-    // A quota of a stratum without candidates draws nothing.
+    // A quota of a stratum without candidates draws nothing. The strata are independent:
+    // their keys are computed on two threads (the result does not depend on it).
+    std::vector<std::pair<const Stratum*, size_t>> work;
     for (const auto& s : r.object_strata) {
         auto it = r.quotas.find(s.label);
         if (it == r.quotas.end()) continue;
         const long long k = quota_k(static_cast<long long>(s.ids.size()), it->second, r.cap_bp);
-        r.selected[s.label] = smallest_k(r.seed, s.label, s.ids, static_cast<size_t>(k));
+        work.emplace_back(&s, static_cast<size_t>(k));
     }
+    std::vector<std::vector<long long>> picked(work.size());
+    auto run = [&](size_t from, size_t step) {
+        for (size_t i = from; i < work.size(); i += step)
+            picked[i] = smallest_k(r.seed, work[i].first->label, work[i].first->ids, work[i].second);
+    };
+    size_t total = 0;
+    for (const auto& w : work) total += w.first->ids.size();
+    if (total > 100000 && work.size() > 1) {
+        std::thread other(run, 1, 2);
+        run(0, 2);
+        other.join();
+    } else {
+        run(0, 1);
+    }
+    for (size_t i = 0; i < work.size(); ++i) r.selected[work[i].first->label] = std::move(picked[i]);
 }
 
 void draw_inspectors(Record& r) {
@@ -329,7 +408,7 @@ nlohmann::json to_json(const Record& r) {
                           {"leader", g.leader ? json(g.leader) : json()},
                           {"members", g.members},
                           {"objects", g.objects}});
-    json out = {{"format", kFormat},
+    json out = {{"format", r.format == 2 ? kFormat2 : kFormat},
                 {"object_kind", r.object_kind},
                 {"cap_bp", r.cap_bp ? json(*r.cap_bp) : json()},
                 {"strata", strata},
@@ -350,13 +429,21 @@ nlohmann::json to_json(const Record& r) {
         out["object_offices"] = oo;
         out["inspector_offices"] = io;
     }
+    if (r.format == 2) {
+        out["entropy_commitment"] = to_hex(r.entropy_commitment);
+        out["witness"] = r.witness;
+        out["beacon"] = r.beacon ? json(*r.beacon) : json();
+        if (!r.log.is_null()) out["log"] = r.log;
+    }
     return out;
 }
 
 Record from_json(const nlohmann::json& j) {
     using nlohmann::json;
     if (!j.is_object()) throw bad_record("", "应为 JSON 对象");
-    if (j.value("format", "") != kFormat) throw bad_record("format", "format 应为 " + std::string(kFormat));
+    const std::string format = j.contains("format") && j["format"].is_string() ? j["format"].get<std::string>() : "";
+    if (format != kFormat && format != kFormat2)
+        throw bad_record("format", "format 应为 " + std::string(kFormat) + " 或 " + std::string(kFormat2));
     auto need = [&](const char* key, json::value_t t) -> const json& {
         if (!j.contains(key)) throw bad_record(key, std::string("缺少字段 ") + key);
         const json& v = j.at(key);
@@ -376,7 +463,26 @@ Record from_json(const nlohmann::json& j) {
         return ids;
     };
     Record r;
+    r.format = format == kFormat2 ? 2 : 1;
     r.object_kind = need("object_kind", json::value_t::string).get<std::string>();
+    if (r.format == 2) {
+        r.entropy_commitment = hex("entropy_commitment");
+        r.witness = need("witness", json::value_t::string).get<std::string>();
+        try {
+            r.witness = canonical_witness(r.witness);
+        } catch (const Error& e) {
+            throw bad_record("witness", e.message());
+        }
+        if (j.contains("beacon") && !j["beacon"].is_null()) {
+            if (!j["beacon"].is_string()) throw bad_record("beacon", "beacon 应为文字或 null");
+            try {
+                r.beacon = canonical_beacon(j["beacon"].get<std::string>());
+            } catch (const Error& e) {
+                throw bad_record("beacon", e.message());
+            }
+        }
+        if (j.contains("log")) r.log = j["log"];
+    }
     if (j.contains("cap_bp") && !j["cap_bp"].is_null()) {
         if (!j["cap_bp"].is_number_integer()) throw bad_record("cap_bp", "cap_bp 应为整数");
         r.cap_bp = j["cap_bp"].get<long long>();
@@ -492,12 +598,18 @@ Verification verify(const nlohmann::json& record) {
         canonicalise(pools, false);
         again.inspector_strata = pools;
         draw_objects(again);
+        if (given.format == 2 && entropy_commitment(given.entropy) != given.entropy_commitment)
+            diff("entropy_commitment", "熵与抽取前公布的承诺不符：SHA-256(熵) 为 " +
+                                           to_hex(entropy_commitment(given.entropy)) + "，公布的承诺为 " +
+                                           to_hex(given.entropy_commitment));
         if (again.object_digest != given.object_digest)
             diff("object_digest", "候选名单摘要不符：记录为 " + to_hex(given.object_digest) + "，按候选名单重算为 " +
                                       to_hex(again.object_digest));
         if (again.seed != given.seed)
-            diff("seed",
-                 "随机种子不符：记录为 " + to_hex(given.seed) + "，由候选名单摘要与熵重算为 " + to_hex(again.seed));
+            diff("seed", "随机种子不符：记录为 " + to_hex(given.seed) +
+                             (given.format == 2 ? "，由候选名单摘要、熵、见证值与公开信标重算为 "
+                                                : "，由候选名单摘要与熵重算为 ") +
+                             to_hex(again.seed));
         // Select with the recorded seed too, so a seed difference does not hide the rest.
         std::set<std::string> labels;
         for (const auto& [l, ids] : given.selected) labels.insert(l);

@@ -52,6 +52,28 @@ Digest random_entropy();
 /// The seed of the object draw: SHA-256(object_digest ‖ entropy), 64 raw bytes hashed.
 Digest object_seed(const Digest& object_digest, const Digest& entropy);
 
+/// Format 2 (commit, witness, reveal; DRAW-3, VERIFY-1): the commitment to the
+/// server's entropy E published before any randomness is known, SHA-256(E).
+Digest entropy_commitment(const Digest& entropy);
+
+/// The witness value W of the 监督人员: 16 to 64 hex digits (64 to 256 bits), either
+/// case, surrounding blanks ignored; returns its canonical form (lowercase). Throws
+/// Error(Invalid, "bad_witness", …, "witness") otherwise.
+std::string canonical_witness(std::string_view text);
+
+/// SHA-256 of the bytes W stands for (the hex digits decoded; W canonical).
+Digest witness_hash(const std::string& witness);
+
+/// A beacon value (a public number announced after the commitment, e.g. a lottery
+/// draw): 1 to 200 bytes of UTF-8 without control characters, surrounding blanks
+/// dropped. Throws Error(Invalid, "bad_beacon", …, "beacon").
+std::string canonical_beacon(std::string_view text);
+
+/// The seed of format 2: SHA-256(object_digest ‖ E ‖ SHA-256(W bytes) [‖ SHA-256(beacon UTF-8)]),
+/// 96 or 128 raw bytes hashed; the beacon part only when there is a beacon.
+Digest object_seed_v2(const Digest& object_digest, const Digest& entropy, const std::string& witness,
+                      const std::optional<std::string>& beacon);
+
 /// The seed of the inspector draw: SHA-256(seed ‖ inspector_digest).
 Digest inspector_seed(const Digest& seed, const Digest& inspector_digest);
 
@@ -90,6 +112,7 @@ std::vector<std::vector<long long>> assign_objects(const Digest& seed, const std
 
 /// Everything a draw record holds that verification needs (the "record" of the docs).
 struct Record {
+    int format = 1;                         // 1: twindraw-draw/1, 2: twindraw-draw/2 (witnessed)
     std::string object_kind;                // market_subject | venue | product
     std::vector<Stratum> object_strata;     // canonical
     std::map<std::string, Quota> quotas;    // by stratum label; missing → 0 drawn
@@ -101,6 +124,13 @@ struct Record {
     Digest inspector_digest{};
     Digest entropy{};
     Digest seed{};
+    // Format 2 only: H(E) as committed, the witness value W (canonical), the beacon.
+    Digest entropy_commitment{};
+    std::string witness;
+    std::optional<std::string> beacon;
+    // Format 2: where the commitment sits in the public draw log ({commit_seq, ...});
+    // carried along, not recomputed by verify().
+    nlohmann::json log;
     // The result.
     std::map<std::string, std::vector<long long>> selected;  // per stratum, in key order
     std::vector<Group> result_groups;
@@ -112,9 +142,12 @@ struct Record {
     std::map<long long, long long> inspector_offices;
 };
 
-/// Runs the object phase: computes digest and seed (entropy given), k per stratum and
+/// Runs the object phase: computes digest and seed (entropy given; format 2: with the
+/// witness and beacon), k per stratum and
 /// the selection. Fills object_digest, seed, selected. Throws like quota_k.
-void draw_objects(Record& r);
+/// digest_known: r.object_digest is already the digest of r.object_strata (the reveal of a
+/// committed draw reads it from the row); verify() always recomputes it.
+void draw_objects(Record& r, bool digest_known = false);
 
 /// The inspector phase, after draw_objects: digest of the (canonical) inspector strata,
 /// N leaders from "leader", N·(M−1) members from "member" minus the chosen leaders,
@@ -124,7 +157,8 @@ void draw_objects(Record& r);
 /// "cross_district_impossible" when no group qualifies.
 void draw_inspectors(Record& r);
 
-/// Record ↔ JSON in the published format "twindraw-draw/1" (docs/draw-algorithm.md).
+/// Record ↔ JSON in the published formats "twindraw-draw/1" and "twindraw-draw/2"
+/// (docs/draw-algorithm.md); r.format chooses.
 nlohmann::json to_json(const Record& r);
 /// Throws Error(Invalid, "bad_record", …, field) for a malformed record.
 Record from_json(const nlohmann::json& j);

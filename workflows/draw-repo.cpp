@@ -5,7 +5,9 @@
 #include "workflows/account-password.hpp"
 #include "workflows/draw-settings.hpp"
 #include "workflows/file-store.hpp"
+#include "workflows/draw-log.hpp"
 #include "workflows/jobs.hpp"
+#include "workflows/notify.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -271,7 +273,9 @@ json group_json(const std::vector<Group>& groups) {
 }
 
 // The stored record. Without candidates (the page, not the published record) the strata
-// keep their ids empty and the populations are in meta["strata"].
+// keep their ids empty and the populations are in meta["strata"]. Before the reveal the
+// seed, pools and result are absent (zero digests, empty result); the entropy is read
+// but is never shown before the reveal (callers check meta["status"]).
 Record load_record(pqxx::transaction_base& tx, long long id, json* meta, bool with_candidates = true) {
     auto r = pg::exec(
         tx,
@@ -279,17 +283,19 @@ Record load_record(pqxx::transaction_base& tx, long long id, json* meta, bool wi
             ", encode(object_digest, 'hex'),"
             " inspector_pools, encode(inspector_digest, 'hex'), encode(entropy, 'hex'), encode(seed, 'hex'),"
             " groups, per_group, result, title, status, task_id, display_time(drawn_at), display_time(confirmed_at), params,"
-            " population_query, rules, importance, offices FROM draw WHERE id = $1",
+            " population_query, rules, importance, offices, format, encode(entropy_commitment, 'hex'), witness,"
+            " beacon, log_commit_seq FROM draw WHERE id = $1",
         pg::Params().add(id));
     if (r.empty()) throw not_found("抽取记录不存在");
     const auto& row = r[0];
     Record rec;
+    rec.format = row[22].as<int>();
     rec.object_kind = row[0].as<std::string>();
     if (!row[1].is_null()) rec.cap_bp = row[1].as<long long>();
     const auto strata = json::parse(row[2].as<std::string>());
     const auto ids = parse_ids(row[3].as<std::string>());
     size_t at = 0;
-    const auto result = json::parse(row[11].as<std::string>());
+    const auto result = row[11].is_null() ? json::object() : json::parse(row[11].as<std::string>());
     for (const auto& s : strata) {
         Stratum st{s["label"].get<std::string>(), {}};
         const size_t n = s["population"].get<size_t>();
@@ -305,15 +311,18 @@ Record load_record(pqxx::transaction_base& tx, long long id, json* meta, bool wi
         rec.object_strata.push_back(std::move(st));
     }
     rec.object_digest = bytes_digest(row[4]);
-    for (const auto& p : json::parse(row[5].as<std::string>()))
-        rec.inspector_strata.push_back({p["label"].get<std::string>(), p["ids"].get<std::vector<long long>>()});
-    rec.inspector_digest = bytes_digest(row[6]);
+    if (!row[5].is_null())
+        for (const auto& p : json::parse(row[5].as<std::string>()))
+            rec.inspector_strata.push_back({p["label"].get<std::string>(), p["ids"].get<std::vector<long long>>()});
+    if (!row[6].is_null()) rec.inspector_digest = bytes_digest(row[6]);
     rec.entropy = bytes_digest(row[7]);
-    rec.seed = bytes_digest(row[8]);
+    if (!row[8].is_null()) rec.seed = bytes_digest(row[8]);
     rec.groups = row[9].as<int>();
     rec.per_group = row[10].as<int>();
-    for (const auto& [label, sel] : result["selected"].items()) rec.selected[label] = sel.get<std::vector<long long>>();
-    for (const auto& g : result["groups"]) {
+    if (result.contains("selected"))
+        for (const auto& [label, sel] : result["selected"].items())
+            rec.selected[label] = sel.get<std::vector<long long>>();
+    for (const auto& g : result.value("groups", json::array())) {
         Group out;
         out.no = g["no"].get<int>();
         out.leader = g["leader"].is_null() ? 0 : g["leader"].get<long long>();
@@ -328,6 +337,19 @@ Record load_record(pqxx::transaction_base& tx, long long id, json* meta, bool wi
         for (const auto& p : offices["inspectors"])
             rec.inspector_offices[p[0].get<long long>()] = p[1].get<long long>();
     }
+    if (rec.format == 2) {
+        rec.entropy_commitment = bytes_digest(row[23]);
+        if (!row[24].is_null()) rec.witness = row[24].as<std::string>();
+        if (!row[25].is_null()) rec.beacon = row[25].as<std::string>();
+        if (!row[26].is_null()) {
+            rec.log = {{"commit_seq", row[26].as<long long>()}};
+            for (const auto& l : pg::exec(tx,
+                                          "SELECT kind, seq, encode(row_hash, 'hex') FROM draw_log WHERE draw_id = $1"
+                                          " ORDER BY seq",
+                                          pg::Params().add(id)))
+                rec.log[l[0].as<std::string>() + "_seq"] = l[1].as<long long>();
+        }
+    }
     if (meta) {
         json populations = json::object();
         for (const auto& s : strata) populations[s["label"].get<std::string>()] = s["population"];
@@ -341,7 +363,8 @@ Record load_record(pqxx::transaction_base& tx, long long id, json* meta, bool wi
                  {"params", json::parse(row[17].as<std::string>())},
                  {"population", row[18].as<std::string>()},
                  {"rules", json::parse(row[19].as<std::string>())},
-                 {"importance", row[20].as<std::string>()}};
+                 {"importance", row[20].as<std::string>()},
+                 {"format", rec.format}};
     }
     return rec;
 }
@@ -355,6 +378,7 @@ DrawRequest parse_request(const json& body) {
     r.title = body.value("title", "");
     if (r.title.empty() || r.title.size() > 600) throw invalid("bad_title", "请填写抽取名称（不超过 200 字）", "title");
     r.task_id = opt_id(body, "task_id");
+    r.co_drawer_id = opt_id(body, "co_drawer_id");
     r.object_kind = body.value("object_kind", "market_subject");
     if (!kKinds.count(r.object_kind))
         throw invalid("bad_object_kind", "检查对象类型应为市场主体、场地场所或产品", "object_kind");
@@ -479,20 +503,157 @@ json preview(pg::Pool& pool, const DrawRequest& req) {
     });
 }
 
+namespace {
+
+std::optional<std::string> opt_text(const std::optional<long long>& v) {
+    return v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt;
+}
+
+// One row of the attempt log inside tx (the action succeeded).
+void attempt_ok(pqxx::transaction_base& tx, const std::string& action, long long draw_id,
+                std::optional<long long> task_id, const std::string& message, const json& params = json()) {
+    const auto& a = actor();
+    pg::exec(tx,
+             "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, task_id, outcome, message, params)"
+             " VALUES ($1, $2, $3, $4, $5, $6, 'ok', $7, $8::jsonb)",
+             pg::Params()
+                 .add(actor_user())
+                 .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
+                 .add(a.address)
+                 .add(action)
+                 .add(draw_id)
+                 .add(opt_text(task_id))
+                 .add(message)
+                 .add(params.is_null() ? std::nullopt : std::optional<std::string>(params.dump())));
+}
+
+std::string sha256_hex(const std::string& text) {
+    const auto raw = accounts::sha256(text);
+    Digest d;
+    std::copy(raw.begin(), raw.end(), d.begin());
+    return to_hex(d);
+}
+
+// The attempt as the flow needs it, locked.
+struct AttemptRow {
+    std::string status;
+    std::optional<long long> task_id;
+    long long drawn_by = 0, co_drawer = 0, requested_by = 0, drawn_unit = 0;
+    int format = 1;
+    bool require_beacon = false;
+};
+
+AttemptRow lock_attempt(pqxx::transaction_base& tx, long long id) {
+    auto r = pg::exec(tx,
+                      "SELECT status, task_id, drawn_by, co_drawer_id, abandon_requested_by, format, require_beacon,"
+                      " drawn_unit_id FROM draw WHERE id = $1 FOR UPDATE",
+                      pg::Params().add(id));
+    if (r.empty()) throw not_found("抽取记录不存在");
+    AttemptRow a;
+    a.status = r[0][0].as<std::string>();
+    if (!r[0][1].is_null()) a.task_id = r[0][1].as<long long>();
+    a.drawn_by = r[0][2].is_null() ? 0 : r[0][2].as<long long>();
+    a.co_drawer = r[0][3].is_null() ? 0 : r[0][3].as<long long>();
+    a.requested_by = r[0][4].is_null() ? 0 : r[0][4].as<long long>();
+    a.format = r[0][5].as<int>();
+    a.require_beacon = r[0][6].as<bool>();
+    a.drawn_unit = r[0][7].is_null() ? 0 : r[0][7].as<long long>();
+    return a;
+}
+
+const std::map<std::string, std::string> kStatusNames = {
+    {"committed", "已承诺（待见证）"}, {"witnessed", "已见证（待录入公开信标）"}, {"revealed", "已揭示（待确认）"},
+    {"confirmed", "已确认"},         {"abandoned", "已放弃"},                   {"draft", "待确认（旧格式）"},
+    {"discarded", "已作废"}};
+
+// The seed, selection and groups of a witnessed attempt (format 2), in tx: the frozen
+// population of the record, E, W and the beacon. Writes the result and the reveal entry.
+void reveal_in(pqxx::work& tx, long long id) {
+    auto r = pg::exec(tx, "SELECT params, witness, beacon FROM draw WHERE id = $1", pg::Params().add(id));
+    const DrawRequest req = parse_request(json::parse(r[0][0].as<std::string>()));
+    Record rec = load_record(tx, id, nullptr, true);
+    draw_objects(rec, true);  // the digest was computed and committed with the population
+    std::vector<long long> objects;
+    for (const auto& [label, ids] : rec.selected) objects.insert(objects.end(), ids.begin(), ids.end());
+    std::string iwords;
+    rec.inspector_strata = inspector_pools(tx, req, objects, iwords);
+    json offices;
+    if (req.inspectors.cross_district) {
+        // An object's district office: the sub-office whose division is the object's town
+        // or county (the lowest id when several share it).
+        rec.cross_district = true;
+        for (const auto& row : pg::exec(tx,
+                                        "SELECT o.id, (SELECT min(a.id) FROM authority a WHERE a.kind = 'sub_office'"
+                                        " AND a.division_code = o.division_code) FROM " +
+                                            pg::quote_ident(req.object_kind) + " o WHERE o.id = ANY($1::bigint[])",
+                                        pg::Params().add(id_array(objects))))
+            if (!row[1].is_null()) rec.object_offices[row[0].as<long long>()] = row[1].as<long long>();
+        std::vector<long long> people;
+        for (const auto& s : rec.inspector_strata) people.insert(people.end(), s.ids.begin(), s.ids.end());
+        for (const auto& row : pg::exec(tx,
+                                        "SELECT i.id, i.authority_id FROM inspector i JOIN authority a ON a.id ="
+                                        " i.authority_id AND a.kind = 'sub_office' WHERE i.id = ANY($1::bigint[])",
+                                        pg::Params().add(id_array(people))))
+            rec.inspector_offices[row[0].as<long long>()] = row[1].as<long long>();
+        json oo = json::array(), io = json::array();
+        for (const auto& [o, office] : rec.object_offices) oo.push_back({o, office});
+        for (const auto& [i, office] : rec.inspector_offices) io.push_back({i, office});
+        offices = {{"objects", oo}, {"inspectors", io}};
+    }
+    draw_inspectors(rec);
+    json pools = json::array();
+    for (const auto& s : rec.inspector_strata) pools.push_back({{"label", s.label}, {"ids", s.ids}});
+    json selected = json::object();
+    for (const auto& [label, ids] : rec.selected) selected[label] = ids;
+    json result = {{"selected", selected}, {"groups", group_json(rec.result_groups)}};
+    pg::exec(tx,
+             "UPDATE draw SET status = 'revealed', revealed_at = now(), seed = decode($2, 'hex'), result = $3::jsonb,"
+             " inspector_pools = $4::jsonb, inspector_digest = decode($5, 'hex'), offices = $6::jsonb WHERE id = $1",
+             pg::Params()
+                 .add(id)
+                 .add(to_hex(rec.seed))
+                 .add(result.dump())
+                 .add(pools.dump())
+                 .add(to_hex(rec.inspector_digest))
+                 .add(offices.is_null() ? std::nullopt : std::optional<std::string>(offices.dump())));
+    drawlog::append(tx, "reveal", id,
+                    {{"draw_id", id},
+                     {"entropy", to_hex(rec.entropy)},
+                     {"witness", rec.witness},
+                     {"beacon", rec.beacon ? json(*rec.beacon) : json()},
+                     {"seed", to_hex(rec.seed)},
+                     {"inspector_digest", to_hex(rec.inspector_digest)},
+                     {"result_digest", sha256_hex(result.dump())}});
+    attempt_ok(tx, "reveal", id, req.task_id,
+               "揭示：抽取 " + std::to_string(objects.size()) + " 个对象、" + std::to_string(rec.groups) + " 个组");
+}
+
+}  // namespace
+
 json run(pg::Pool& pool, const DrawRequest& req) {
     long long id = 0;
     try {
         id = pg::with_transaction(pool, "draw", [&](pqxx::work& tx) {
-            // One draw per object library at a time: the second waits, then sees the
-            // first one's objects as taken (READ COMMITTED: a fresh snapshot per statement).
+            // One commitment per object library at a time, so two freezes never interleave.
             pg::exec(tx, "SELECT pg_advisory_xact_lock(hashtext('twindraw.draw'), hashtext($1))",
                      pg::Params().add(req.object_kind));
+            // One attempt of a task at a time: a new one only after the last was confirmed
+            // or its abandonment approved, so every re-roll is a public, approved step.
+            if (req.task_id) {
+                auto open = pg::exec(tx,
+                                     "SELECT id FROM draw WHERE task_id = $1 AND status IN ('draft', 'committed',"
+                                     " 'witnessed', 'revealed') ORDER BY id LIMIT 1",
+                                     pg::Params().add(*req.task_id));
+                if (!open.empty())
+                    throw conflict("attempt_open", "该任务已有进行中的抽取（抽取记录 " + open[0][0].as<std::string>() +
+                                                       "），须确认或经批准放弃后方可重新抽取")
+                        .with("draw_id", open[0][0].as<std::string>());
+            }
             const auto rules = load_rules(tx, req);
             const auto cap = item_cap(tx, req);
             pg::Params p;
             std::string words;
             const auto where = population_where(req, rules, p, words);
-            std::vector<std::string> labels;
             std::vector<std::string> risks, credits;
             for (const auto& s : req.strata) {
                 risks.push_back(std::to_string(s.risk));
@@ -509,57 +670,16 @@ json run(pg::Pool& pool, const DrawRequest& req) {
                                           rp + "::text[], " + cp + "::text[]) AS t(r, c)) GROUP BY 1",
                                       p);
             Record rec;
+            rec.format = 2;
             rec.object_kind = req.object_kind;
             rec.cap_bp = cap.cap_bp;
             for (const auto& row : pop)
                 rec.object_strata.push_back({row[0].as<std::string>(), parse_ids(row[1].c_str())});
             canonicalise(rec.object_strata);
             for (const auto& s : req.strata) rec.quotas[s.label()] = s.quota;
-            rec.groups = groups_for(rec, req);  // objects_per_group may call for more groups
-            rec.per_group = req.per_group;
-            rec.entropy = random_entropy();  // after the freeze
-            draw_objects(rec);
-            std::vector<long long> objects;
-            std::vector<std::string> obj_strata;
-            for (const auto& [label, ids] : rec.selected)
-                for (long long oid : ids) {
-                    objects.push_back(oid);
-                    obj_strata.push_back(label);
-                }
-            if (objects.empty()) throw invalid("empty_draw", "按当前范围和比例抽不到任何对象", "strata");
-            std::string iwords;
-            rec.inspector_strata = inspector_pools(tx, req, objects, iwords);
-            json offices;
-            if (req.inspectors.cross_district) {
-                // An object's district office: the sub-office whose division is the
-                // object's town or county (the lowest id when several share it).
-                rec.cross_district = true;
-                for (const auto& row :
-                     pg::exec(tx,
-                              "SELECT o.id, (SELECT min(a.id) FROM authority a WHERE a.kind = 'sub_office'"
-                              " AND a.division_code = o.division_code) FROM " +
-                                  pg::quote_ident(req.object_kind) + " o WHERE o.id = ANY($1::bigint[])",
-                              pg::Params().add(id_array(objects))))
-                    if (!row[1].is_null()) rec.object_offices[row[0].as<long long>()] = row[1].as<long long>();
-                std::vector<long long> people;
-                for (const auto& s : rec.inspector_strata) people.insert(people.end(), s.ids.begin(), s.ids.end());
-                for (const auto& row :
-                     pg::exec(tx,
-                              "SELECT i.id, i.authority_id FROM inspector i JOIN authority a ON a.id ="
-                              " i.authority_id AND a.kind = 'sub_office' WHERE i.id = ANY($1::bigint[])",
-                              pg::Params().add(id_array(people))))
-                    rec.inspector_offices[row[0].as<long long>()] = row[1].as<long long>();
-                json oo = json::array(), io = json::array();
-                for (const auto& [o, office] : rec.object_offices) oo.push_back({o, office});
-                for (const auto& [i, office] : rec.inspector_offices) io.push_back({i, office});
-                offices = {{"objects", oo}, {"inspectors", io}};
-                iwords += "；所所交叉：执法人员不检查本所辖区的对象";
-            }
-            draw_inspectors(rec);
-            if (!iwords.empty()) words += "。" + iwords;
-            words += group_words(rec, req);
-
-            // Strata as stored: only those with candidates, with quota and k.
+            rec.object_digest = digest(rec.object_strata);
+            // Refusals that do not depend on the randomness come now, before the commitment.
+            long long to_draw = 0, population = 0;
             json strata = json::array();
             std::string candidates = "{";
             bool first = true;
@@ -568,7 +688,10 @@ json run(pg::Pool& pool, const DrawRequest& req) {
                 const auto& q = rec.quotas.at(s.label);
                 if (q.ratio_bp) e["ratio_bp"] = *q.ratio_bp;
                 if (q.count) e["count"] = *q.count;
-                e["k"] = rec.selected.count(s.label) ? rec.selected.at(s.label).size() : 0;
+                const long long k = quota_k(static_cast<long long>(s.ids.size()), q, rec.cap_bp);
+                e["k"] = k;
+                to_draw += k;
+                population += static_cast<long long>(s.ids.size());
                 strata.push_back(e);
                 for (long long cid : s.ids) {
                     if (!first) candidates += ',';
@@ -577,28 +700,70 @@ json run(pg::Pool& pool, const DrawRequest& req) {
                 }
             }
             candidates += '}';
-            json pools = json::array();
-            for (const auto& s : rec.inspector_strata) pools.push_back({{"label", s.label}, {"ids", s.ids}});
-            json selected = json::object();
-            for (const auto& [label, ids] : rec.selected) selected[label] = ids;
-            json result = {{"selected", selected}, {"groups", group_json(rec.result_groups)}};
+            if (to_draw == 0) throw invalid("empty_draw", "按当前范围和比例抽不到任何对象", "strata");
+            // objects_per_group may call for more groups than asked; fixed before any randomness.
+            rec.groups = groups_for(rec, req);
+            rec.per_group = req.per_group;
+            std::string iwords;
+            const auto pools = inspector_pools(tx, req, {}, iwords);
+            if (req.per_group > 0) {
+                if (pools[0].ids.size() < static_cast<size_t>(rec.groups))
+                    throw invalid("too_few_leaders", "组长库人数不足：需要 " + std::to_string(rec.groups) + " 人，现有 " +
+                                                         std::to_string(pools[0].ids.size()) + " 人",
+                                  "groups");
+                if (pools[1].ids.size() < static_cast<size_t>(rec.groups) * static_cast<size_t>(req.per_group))
+                    throw invalid("too_few_inspectors",
+                                  "执法人员不足：需要 " + std::to_string(rec.groups * req.per_group) + " 人，现有 " +
+                                      std::to_string(pools[1].ids.size()) + " 人",
+                                  "per_group");
+            }
+            if (req.inspectors.cross_district) iwords += "；所所交叉：执法人员不检查本所辖区的对象";
+            if (!iwords.empty()) words += "。" + iwords;
+            words += group_words(rec, req);
+            auto beacon = pg::exec(tx, "SELECT value FROM draw_setting WHERE key = 'require_beacon'");
+            const bool require_beacon = !beacon.empty() && beacon[0][0].as<std::string>() == "true";
+            rec.entropy = random_entropy();  // after the freeze; published only at the reveal
+            const Digest commitment = entropy_commitment(rec.entropy);
             const auto& a = actor();
-            auto ins = pg::exec(
+            // The commitment goes into the public log first (its row refers to the draw
+            // by a deferred key), so the draw row is written once, with its log position.
+            const long long draw_id = pg::exec(tx, "SELECT nextval('draw_id_seq')")[0][0].as<long long>();
+            json quota = json::object();
+            for (const auto& s : req.strata) {
+                json q = json::object();
+                if (s.quota.ratio_bp) q["ratio_bp"] = *s.quota.ratio_bp;
+                if (s.quota.count) q["count"] = *s.quota.count;
+                quota[s.label()] = q;
+            }
+            json populations = json::object();
+            for (const auto& s : rec.object_strata) populations[s.label] = s.ids.size();
+            const auto entry = drawlog::append(tx, "commit", draw_id,
+                                               {{"draw_id", draw_id},
+                                                {"format", "twindraw-draw/2"},
+                                                {"task_id", req.task_id ? json(*req.task_id) : json()},
+                                                {"object_kind", req.object_kind},
+                                                {"params_digest", sha256_hex(req.raw.dump())},
+                                                {"quotas", quota},
+                                                {"cap_bp", cap.cap_bp ? json(*cap.cap_bp) : json()},
+                                                {"groups", rec.groups},
+                                                {"per_group", req.per_group},
+                                                {"populations", populations},
+                                                {"object_digest", to_hex(rec.object_digest)},
+                                                {"entropy_commitment", to_hex(commitment)},
+                                                {"require_beacon", require_beacon}});
+            pg::exec(
                 tx,
-                "INSERT INTO draw(task_id, title, object_kind, item_id, importance, cap_bp, params, "
-                "population_query, rules,"
-                " strata, candidate_ids, object_digest, inspector_pools, inspector_digest, entropy, seed, "
-                "groups, per_group,"
-                " result, drawn_by, drawn_unit_id, offices) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, "
-                "$10::jsonb,"
-                " $11::bigint[], decode($12, 'hex'), $13::jsonb, decode($14, 'hex'), decode($15, 'hex'), "
-                "decode($16, 'hex'),"
-                " $17, $18, $19::jsonb, $20, $21, $22::jsonb) RETURNING id",
+                "INSERT INTO draw(task_id, title, object_kind, item_id, importance, cap_bp, params, population_query,"
+                " rules, strata, candidate_ids, object_digest, entropy, entropy_commitment, groups, per_group,"
+                " drawn_by, drawn_unit_id, status, format, co_drawer_id, require_beacon, id, log_commit_seq)"
+                " VALUES ($1, $2, $3, $4, $5,"
+                " $6, $7::jsonb, $8, $9::jsonb, $10::jsonb, $11::bigint[], decode($12, 'hex'), decode($13, 'hex'),"
+                " decode($14, 'hex'), $15, $16, $17, $18, 'committed', 2, $19, $20, $21, $22)",
                 pg::Params()
-                    .add(req.task_id ? std::optional<std::string>(std::to_string(*req.task_id)) : std::nullopt)
+                    .add(opt_text(req.task_id))
                     .add(req.title)
                     .add(req.object_kind)
-                    .add(req.item_id ? std::optional<std::string>(std::to_string(*req.item_id)) : std::nullopt)
+                    .add(opt_text(req.item_id))
                     .add(cap.importance)
                     .add(cap.cap_bp ? std::optional<std::string>(std::to_string(*cap.cap_bp)) : std::nullopt)
                     .add(req.raw.dump())
@@ -607,64 +772,23 @@ json run(pg::Pool& pool, const DrawRequest& req) {
                     .add(strata.dump())
                     .add(candidates)
                     .add(to_hex(rec.object_digest))
-                    .add(pools.dump())
-                    .add(to_hex(rec.inspector_digest))
                     .add(to_hex(rec.entropy))
-                    .add(to_hex(rec.seed))
+                    .add(to_hex(commitment))
                     .add(rec.groups)
                     .add(rec.per_group)
-                    .add(result.dump())
                     .add(actor_user())
                     .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
-                    .add(offices.is_null() ? std::nullopt : std::optional<std::string>(offices.dump())));
-            const long long draw_id = ins[0][0].as<long long>();
-            std::vector<std::string> group_of;
-            std::map<long long, int> gmap;
-            for (const auto& g : rec.result_groups)
-                for (long long oid : g.objects) gmap[oid] = g.no;
-            for (long long oid : objects) group_of.push_back(std::to_string(gmap[oid]));
-            pg::exec(tx,
-                     "INSERT INTO draw_object(draw_id, object_kind, object_id, stratum, group_no)"
-                     " SELECT $1, $2, o, s, g::int FROM unnest($3::bigint[], $4::text[], $5::text[]) AS t(o, s, g)",
-                     pg::Params()
-                         .add(draw_id)
-                         .add(req.object_kind)
-                         .add(id_array(objects))
-                         .add(text_array(obj_strata))
-                         .add(text_array(group_of)));
-            for (const auto& g : rec.result_groups) {
-                if (!g.leader) continue;
-                pg::exec(
-                    tx,
-                    "INSERT INTO draw_inspector(draw_id, inspector_id, group_no, role) VALUES ($1, $2, $3, 'leader')",
-                    pg::Params().add(draw_id).add(g.leader).add(g.no));
-                for (long long m : g.members)
-                    pg::exec(tx,
-                             "INSERT INTO draw_inspector(draw_id, inspector_id, group_no, role) VALUES ($1, $2, $3, "
-                             "'member')",
-                             pg::Params().add(draw_id).add(m).add(g.no));
-            }
-            pg::exec(
-                tx,
-                "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, task_id, outcome, message, "
-                "params)"
-                " VALUES ($1, $2, $3, 'run', $4, $5, 'ok', $6, $7::jsonb)",
-                pg::Params()
-                    .add(actor_user())
-                    .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
-                    .add(a.address)
+                    .add(opt_text(req.co_drawer_id))
+                    .add(require_beacon)
                     .add(draw_id)
-                    .add(req.task_id ? std::optional<std::string>(std::to_string(*req.task_id)) : std::nullopt)
-                    .add("抽取 " + std::to_string(objects.size()) + " 个对象、" + std::to_string(rec.groups) + " 个组")
-                    .add(req.raw.dump()));
+                    .add(entry["seq"].get<long long>()));
+            attempt_ok(tx, "run", draw_id, req.task_id,
+                       "承诺：冻结候选对象 " + std::to_string(population) + " 个，应抽 " + std::to_string(to_draw) +
+                           " 个，待监督人员见证",
+                       req.raw);
             return draw_id;
         });
     } catch (const Error& e) {
-        if (e.code() == "duplicate") {  // draw_object_open_idx: the lock makes this unreachable
-            auto err = conflict("object_in_open_draw", "有对象已在另一次未结束的抽取中，请重新抽取");
-            log_attempt(pool, "run", std::nullopt, req.task_id, "refused", err.code(), err.message(), req.raw);
-            throw err;
-        }
         log_attempt(pool, "run", std::nullopt, req.task_id, "refused", e.code(), e.message(), req.raw);
         throw;
     }
@@ -686,8 +810,8 @@ void log_attempt(pg::Pool& pool, const std::string& action, std::optional<long l
                     .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
                     .add(a.address)
                     .add(action)
-                    .add(draw_id ? std::optional<std::string>(std::to_string(*draw_id)) : std::nullopt)
-                    .add(task_id ? std::optional<std::string>(std::to_string(*task_id)) : std::nullopt)
+                    .add(opt_text(draw_id))
+                    .add(opt_text(task_id))
                     .add(outcome)
                     .add(code)
                     .add(message)
@@ -698,35 +822,135 @@ void log_attempt(pg::Pool& pool, const std::string& action, std::optional<long l
     }
 }
 
+json witness(pg::Pool& pool, long long id, const std::string& value) {
+    try {
+        const std::string w = canonical_witness(value);
+        pg::with_transaction(pool, "draw-witness", [&](pqxx::work& tx) {
+            const auto a = lock_attempt(tx, id);
+            if (a.status != "committed")
+                throw conflict("draw_not_committed", "只有已承诺、尚未见证的抽取可以录入见证值", "status")
+                    .with("state", a.status);
+            const long long me = actor().user_id;
+            if (!me) throw Error(Error::Kind::Unauthorized, "unauthenticated", "请先登录");
+            if (me == a.drawn_by || me == a.co_drawer)
+                throw forbidden("witness_is_drawer", "监督人员不能是本次抽取的抽取人或共同抽取人");
+            const Digest wh = witness_hash(w);
+            pg::exec(tx,
+                     "UPDATE draw SET status = 'witnessed', witness = $2, witness_hash = decode($3, 'hex'),"
+                     " witnessed_by = $4, witnessed_at = now() WHERE id = $1",
+                     pg::Params().add(id).add(w).add(to_hex(wh)).add(me));
+            drawlog::append(tx, "witness", id,
+                            {{"draw_id", id}, {"witness_hash", to_hex(wh)}, {"role", "witness"}});
+            attempt_ok(tx, "witness", id, a.task_id, "监督人员录入见证值");
+            if (!a.require_beacon) reveal_in(tx, id);
+        });
+    } catch (const Error& e) {
+        if (e.kind() != Error::Kind::NotFound)
+            log_attempt(pool, "witness", id, std::nullopt, "refused", e.code(), e.message(), json());
+        throw;
+    }
+    return get(pool, id);
+}
+
+json reveal(pg::Pool& pool, long long id, const std::string& beacon) {
+    try {
+        pg::with_transaction(pool, "draw-reveal", [&](pqxx::work& tx) {
+            const auto a = lock_attempt(tx, id);
+            if (a.status != "witnessed")
+                throw conflict("draw_not_witnessed", "只有已见证、待录入公开信标的抽取可以揭示", "status")
+                    .with("state", a.status);
+            const long long me = actor().user_id;
+            if (me != a.drawn_by && me != a.co_drawer)
+                throw forbidden("not_drawer", "只有本次抽取的抽取人或共同抽取人可以录入公开信标");
+            const std::string b = canonical_beacon(beacon);
+            pg::exec(tx, "UPDATE draw SET beacon = $2 WHERE id = $1", pg::Params().add(id).add(b));
+            reveal_in(tx, id);
+        });
+    } catch (const Error& e) {
+        if (e.kind() != Error::Kind::NotFound)
+            log_attempt(pool, "reveal", id, std::nullopt, "refused", e.code(), e.message(), json());
+        throw;
+    }
+    return get(pool, id);
+}
+
 json confirm(pg::Pool& pool, long long id, const std::string& password) {
     try {
         pg::with_transaction(pool, "draw-confirm", [&](pqxx::work& tx) {
-            auto r = pg::exec(tx, "SELECT status, task_id FROM draw WHERE id = $1 FOR UPDATE", pg::Params().add(id));
-            if (r.empty()) throw not_found("抽取记录不存在");
-            const auto status = r[0][0].as<std::string>();
-            if (status != "draft")
-                throw conflict("draw_not_draft", status == "confirmed" ? "该抽取已确认，不能再次确认" : "该抽取已作废",
-                               "status");
-            const auto& a = actor();
-            auto pw =
-                pg::exec(tx, "SELECT password_hash FROM draw_password WHERE user_id = $1", pg::Params().add(a.user_id));
+            const auto a = lock_attempt(tx, id);
+            if (a.status != "revealed")
+                throw conflict("draw_not_revealed",
+                               a.status == "confirmed"   ? "该抽取已确认，不能再次确认"
+                               : a.status == "draft"     ? "旧格式的草稿未经监督人员见证，不能确认，请申请放弃"
+                               : a.status == "committed" ? "该抽取尚未经监督人员见证，不能确认"
+                               : a.status == "witnessed" ? "该抽取尚未录入公开信标，不能确认"
+                                                         : "该抽取已放弃或作废，不能确认",
+                               "status")
+                    .with("state", a.status);
+            if (a.requested_by)
+                throw conflict("abandon_pending", "该抽取已申请放弃，待审批期间不能确认", "status")
+                    .with("state", a.status);
+            const long long me = actor().user_id;
+            if (me != a.drawn_by && me != a.co_drawer)
+                throw forbidden("not_drawer", "只有本次抽取的抽取人或共同抽取人可以确认抽取结果");
+            auto pw = pg::exec(tx, "SELECT password_hash FROM draw_password WHERE user_id = $1", pg::Params().add(me));
             if (pw.empty()) throw conflict("no_draw_password", "请先设置双随机密码", "password");
             if (!accounts::verify_password(pw[0][0].as<std::string>(), password))
                 throw forbidden("wrong_draw_password", "双随机密码不正确");
             pg::exec(tx, "UPDATE draw SET status = 'confirmed', confirmed_by = $2, confirmed_at = now() WHERE id = $1",
-                     pg::Params().add(id).add(a.user_id));
-            jobs::create_for_draw(tx, id);  // each drawn object becomes a job of its group (JOB-1)
+                     pg::Params().add(id).add(me));
+            // Only now does the draw hold its objects and people (in_open_draw, DRAW-3).
+            const Record rec = load_record(tx, id, nullptr, false);
+            std::vector<long long> objects;
+            std::vector<std::string> obj_strata, group_of;
+            std::map<long long, int> gmap;
+            for (const auto& g : rec.result_groups)
+                for (long long oid : g.objects) gmap[oid] = g.no;
+            for (const auto& [label, ids] : rec.selected)
+                for (long long oid : ids) {
+                    objects.push_back(oid);
+                    obj_strata.push_back(label);
+                    group_of.push_back(std::to_string(gmap[oid]));
+                }
+            try {
+                pg::exec(tx,
+                         "INSERT INTO draw_object(draw_id, object_kind, object_id, stratum, group_no)"
+                         " SELECT $1, $2, o, s, g::int FROM unnest($3::bigint[], $4::text[], $5::text[]) AS t(o, s, g)",
+                         pg::Params()
+                             .add(id)
+                             .add(rec.object_kind)
+                             .add(id_array(objects))
+                             .add(text_array(obj_strata))
+                             .add(text_array(group_of)));
+            } catch (const Error& e) {
+                if (e.code() != "duplicate") throw;
+                throw conflict("object_taken",
+                               "本次抽中的对象中有对象已被另一次确认的抽取选中，本次抽取不能确认，请申请放弃并重新抽取",
+                               "status")
+                    .with("state", a.status);
+            }
+            std::vector<long long> people, group_nos;
+            std::vector<std::string> roles;
+            for (const auto& g : rec.result_groups) {
+                if (!g.leader) continue;
+                people.push_back(g.leader);
+                group_nos.push_back(g.no);
+                roles.push_back("leader");
+                for (long long m : g.members) {
+                    people.push_back(m);
+                    group_nos.push_back(g.no);
+                    roles.push_back("member");
+                }
+            }
+            if (!people.empty())
+                pg::exec(tx,
+                         "INSERT INTO draw_inspector(draw_id, inspector_id, group_no, role)"
+                         " SELECT $1, i, g, r FROM unnest($2::bigint[], $3::int[], $4::text[]) AS t(i, g, r)",
+                         pg::Params().add(id).add(id_array(people)).add(id_array(group_nos)).add(text_array(roles)));
+            jobs::create_for_draw(tx, id);        // each drawn object becomes a job of its group (JOB-1)
             taskdraw::on_draw_confirmed(tx, id);  // the task records its draw (DRAW-1, TASK-1)
-            pg::exec(
-                tx,
-                "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, task_id, outcome, message)"
-                " VALUES ($1, $2, $3, 'confirm', $4, $5, 'ok', '确认抽取结果')",
-                pg::Params()
-                    .add(actor_user())
-                    .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
-                    .add(a.address)
-                    .add(id)
-                    .add(r[0][1].is_null() ? std::nullopt : std::optional<std::string>(r[0][1].as<std::string>())));
+            drawlog::append(tx, "confirm", id, {{"draw_id", id}, {"role", me == a.drawn_by ? "drawer" : "co_drawer"}});
+            attempt_ok(tx, "confirm", id, a.task_id, "确认抽取结果");
         });
     } catch (const Error& e) {
         if (e.kind() != Error::Kind::NotFound)
@@ -736,38 +960,81 @@ json confirm(pg::Pool& pool, long long id, const std::string& password) {
     return get(pool, id);
 }
 
-json discard(pg::Pool& pool, long long id, const std::string& reason) {
+json abandon_request(pg::Pool& pool, long long id, const std::string& reason) {
     try {
         if (reason.empty() || reason.size() > 1500)
-            throw invalid("bad_reason", "请填写作废原因（不超过 500 字）", "reason");
-        pg::with_transaction(pool, "draw-discard", [&](pqxx::work& tx) {
-            auto r = pg::exec(tx, "SELECT status FROM draw WHERE id = $1 FOR UPDATE", pg::Params().add(id));
-            if (r.empty()) throw not_found("抽取记录不存在");
-            if (r[0][0].as<std::string>() != "draft")
-                throw conflict("draw_not_draft", "只有未确认的抽取可以作废；已确认的名单变更须经负责人审批", "status");
-            const auto& a = actor();
-            pg::exec(tx, "UPDATE draw_object SET open = false WHERE draw_id = $1", pg::Params().add(id));
-            pg::exec(
-                tx,
-                "UPDATE draw SET status = 'discarded', discarded_by = $2, discarded_at = now(), discard_reason = $3"
-                " WHERE id = $1",
-                pg::Params().add(id).add(actor_user()).add(reason));
+            throw invalid("bad_reason", "请填写放弃本次抽取的原因（不超过 500 字）", "reason");
+        pg::with_transaction(pool, "draw-abandon", [&](pqxx::work& tx) {
+            const auto a = lock_attempt(tx, id);
+            if (a.status == "confirmed")
+                throw conflict("draw_confirmed", "已确认的抽取不能放弃；名单变更须经负责人审批", "status")
+                    .with("state", a.status);
+            if (a.status == "abandoned" || a.status == "discarded")
+                throw conflict("draw_abandoned", "该抽取已放弃或作废", "status").with("state", a.status);
+            if (a.requested_by)
+                throw conflict("abandon_pending", "该抽取已申请放弃，待审批", "status").with("state", a.status);
             pg::exec(tx,
-                     "INSERT INTO draw_attempt(user_id, unit_id, address, action, draw_id, outcome, message)"
-                     " VALUES ($1, $2, $3, 'discard', $4, 'ok', $5)",
-                     pg::Params()
-                         .add(actor_user())
-                         .add(a.unit_id ? std::optional<std::string>(std::to_string(a.unit_id)) : std::nullopt)
-                         .add(a.address)
-                         .add(id)
-                         .add("作废：" + reason));
+                     "UPDATE draw SET abandon_reason = $2, abandon_requested_by = $3, abandon_requested_at = now()"
+                     " WHERE id = $1",
+                     pg::Params().add(id).add(reason).add(actor().user_id));
+            drawlog::append(tx, "abandon_request", id,
+                            {{"draw_id", id}, {"reason", reason}, {"status", a.status}, {"role", "requester"}});
+            attempt_ok(tx, "abandon_request", id, a.task_id, "申请放弃：" + reason);
+            if (a.drawn_unit)
+                notify::users(tx, notify::recipients(tx, {a.drawn_unit}, "draw.change.approve"), "work",
+                              "抽取放弃申请待审批：抽取记录 " + std::to_string(id), "原因：" + reason,
+                              "/random/draws/" + std::to_string(id));
         });
     } catch (const Error& e) {
         if (e.kind() != Error::Kind::NotFound)
-            log_attempt(pool, "discard", id, std::nullopt, "refused", e.code(), e.message(), json());
+            log_attempt(pool, "abandon_request", id, std::nullopt, "refused", e.code(), e.message(), json());
         throw;
     }
     return get(pool, id);
+}
+
+json abandon_decide(pg::Pool& pool, long long id, bool approve, const std::string& opinion) {
+    try {
+        if (!approve && opinion.empty()) throw invalid("bad_opinion", "请填写不予批准的理由", "opinion");
+        if (opinion.size() > 1500) throw invalid("bad_opinion", "审批意见不超过 500 字", "opinion");
+        pg::with_transaction(pool, "draw-abandon-decide", [&](pqxx::work& tx) {
+            const auto a = lock_attempt(tx, id);
+            if (!a.requested_by || a.status == "abandoned" || a.status == "confirmed")
+                throw conflict("no_abandon_request", "该抽取没有待审批的放弃申请", "status").with("state", a.status);
+            const long long me = actor().user_id;
+            if (me == a.requested_by || me == a.drawn_by || me == a.co_drawer)
+                throw forbidden("self_approval", "不能审批本人申请或本人抽取的放弃申请，请由另一位部门负责人审批");
+            if (approve)
+                pg::exec(tx, "UPDATE draw SET status = 'abandoned', abandoned_at = now(), abandon_decided_by = $2"
+                             " WHERE id = $1",
+                         pg::Params().add(id).add(me));
+            else
+                pg::exec(tx,
+                         "UPDATE draw SET abandon_reason = NULL, abandon_requested_by = NULL,"
+                         " abandon_requested_at = NULL WHERE id = $1",
+                         pg::Params().add(id));
+            drawlog::append(tx, approve ? "abandon" : "abandon_refuse", id,
+                            {{"draw_id", id}, {"opinion", opinion.empty() ? "同意" : opinion}, {"role", "approver"}});
+            attempt_ok(tx, approve ? "abandon" : "abandon_refuse", id, a.task_id,
+                       (approve ? "批准放弃：" : "不予批准放弃：") + (opinion.empty() ? std::string("同意") : opinion));
+            notify::users(tx, {a.requested_by}, "work",
+                          std::string(approve ? "放弃申请已批准" : "放弃申请未获批准") + "：抽取记录 " +
+                              std::to_string(id),
+                          "审批意见：" + (opinion.empty() ? std::string("同意") : opinion),
+                          "/random/draws/" + std::to_string(id));
+        });
+    } catch (const Error& e) {
+        if (e.kind() != Error::Kind::NotFound)
+            log_attempt(pool, approve ? "abandon" : "abandon_refuse", id, std::nullopt, "refused", e.code(),
+                        e.message(), json());
+        throw;
+    }
+    return get(pool, id);
+}
+
+json discard(pg::Pool& pool, long long id, const std::string& reason) {
+    // No attempt is given up alone any more: discarding is a request for abandonment.
+    return abandon_request(pool, id, reason);
 }
 
 json get(pg::Pool& pool, long long id) {
@@ -781,14 +1048,29 @@ json get(pg::Pool& pool, long long id) {
             "SELECT d.drawn_by, u.name, d.confirmed_by, cu.name, d.discard_reason, d.item_id, ii.name,"
             " d.cap_bp, encode(d.object_digest,'hex'), encode(d.seed,'hex'), encode(d.entropy,'hex'),"
             " encode(d.inspector_digest,'hex'), d.groups, d.per_group, d.drawn_unit_id, au.name,"
-            " (SELECT count(*) FROM draw_scan s WHERE s.draw_id = d.id)"
+            " (SELECT count(*) FROM draw_scan s WHERE s.draw_id = d.id),"
+            " d.witnessed_by, wu.name, d.co_drawer_id, cdu.name, d.revealed_at IS NOT NULL, d.witness,"
+            " encode(d.entropy_commitment, 'hex'), d.beacon, d.require_beacon,"
+            " to_char(d.witnessed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),"
+            " to_char(d.revealed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),"
+            " d.abandon_reason, d.abandon_requested_by, aru.name,"
+            " to_char(d.abandon_requested_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),"
+            " d.abandon_decided_by, adu.name,"
+            " to_char(d.abandoned_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'), d.log_commit_seq,"
+            " encode(d.witness_hash, 'hex')"
             " FROM draw d LEFT JOIN app_user_name u ON u.id = d.drawn_by LEFT JOIN app_user_name cu ON cu.id = d.confirmed_by"
+            " LEFT JOIN app_user_name wu ON wu.id = d.witnessed_by LEFT JOIN app_user_name cdu ON cdu.id = d.co_drawer_id"
+            " LEFT JOIN app_user_name aru ON aru.id = d.abandon_requested_by"
+            " LEFT JOIN app_user_name adu ON adu.id = d.abandon_decided_by"
             " LEFT JOIN inspection_item ii ON ii.id = d.item_id LEFT JOIN authority au ON au.id = d.drawn_unit_id"
             " WHERE d.id = $1",
             pg::Params().add(id));
         const auto& x = extra[0];
+        // An abandoned attempt shows nothing it selected (issue 12 §3).
+        const bool hide_result = meta["status"] == "abandoned" || meta["status"] == "discarded";
+        std::vector<Group> shown_groups = hide_result ? std::vector<Group>{} : rec.result_groups;
         std::vector<long long> objects, people;
-        for (const auto& g : rec.result_groups) {
+        for (const auto& g : shown_groups) {
             objects.insert(objects.end(), g.objects.begin(), g.objects.end());
             if (g.leader) people.push_back(g.leader);
             people.insert(people.end(), g.members.begin(), g.members.end());
@@ -832,7 +1114,7 @@ json get(pg::Pool& pool, long long id) {
             return person_info.count(pid) ? person_info[pid] : json{{"id", pid}, {"name", "（已删除）"}};
         };
         json groups = json::array();
-        for (const auto& g : rec.result_groups) {
+        for (const auto& g : shown_groups) {
             json members = json::array(), objs = json::array();
             for (long long m : g.members) members.push_back(person(m));
             for (long long o : g.objects) objs.push_back(obj(o));
@@ -851,23 +1133,70 @@ json get(pg::Pool& pool, long long id) {
             if (q.count) e["count"] = *q.count;
             const size_t k = rec.selected.count(s.label) ? rec.selected.at(s.label).size() : 0;
             e["k"] = k;
+            if (rec.format == 2 && rec.selected.empty()) {  // not revealed (or hidden): the quota's k
+                const auto qk = quota_k(population, q, rec.cap_bp);
+                e["k"] = qk;
+                drawn += qk;
+            }
             total += population;
             drawn += static_cast<long long>(k);
             strata.push_back(e);
         }
         meta["object_kind"] = rec.object_kind;
         meta["object_kind_name"] = kKinds.at(rec.object_kind);
-        meta["drawn_by"] = x[0].is_null() ? json() : json(x[0].as<long long>());
+        auto person_of = [](const pqxx::field& id, const pqxx::field& name) {
+            return id.is_null() ? json() : json{{"id", id.as<long long>()}, {"name", name.is_null() ? "" : name.c_str()}};
+        };
+        const bool revealed = rec.format == 1 || x[21].as<bool>();
+        meta["drawn_by"] = person_of(x[0], x[1]);
         meta["drawn_by_name"] = x[1].is_null() ? "" : x[1].c_str();
+        meta["confirmed_by"] = person_of(x[2], x[3]);
         meta["confirmed_by_name"] = x[3].is_null() ? "" : x[3].c_str();
+        meta["witnessed_by"] = person_of(x[17], x[18]);
+        meta["witnessed_by_name"] = x[18].is_null() ? "" : x[18].c_str();
+        meta["co_drawer"] = person_of(x[19], x[20]);
+        meta["status_name"] = kStatusNames.count(meta["status"].get<std::string>())
+                                  ? kStatusNames.at(meta["status"].get<std::string>())
+                                  : meta["status"].get<std::string>();
+        meta["entropy_commitment"] = x[23].is_null() ? json() : json(x[23].c_str());
+        meta["witness"] = revealed && !x[22].is_null() ? json(x[22].c_str()) : json();
+        meta["witness_hash"] = x[36].is_null() ? json() : json(x[36].c_str());
+        meta["beacon"] = x[24].is_null() ? json() : json(x[24].c_str());
+        meta["require_beacon"] = x[25].as<bool>();
+        meta["witnessed_at"] = x[26].is_null() ? json() : json(x[26].c_str());
+        meta["revealed_at"] = x[27].is_null() ? json() : json(x[27].c_str());
+        meta["abandon"] =
+            x[29].is_null() && x[32].is_null()
+                ? json()
+                : json{{"reason", x[28].is_null() ? json() : json(x[28].c_str())},
+                       {"requested_by", person_of(x[29], x[30])},
+                       {"requested_at", x[31].is_null() ? json() : json(x[31].c_str())},
+                       {"decided_by", person_of(x[32], x[33])},
+                       {"abandoned_at", x[34].is_null() ? json() : json(x[34].c_str())},
+                       {"pending", !x[29].is_null() && meta["status"] != "abandoned"}};
+        meta["log_commit_seq"] = x[35].is_null() ? json() : json(x[35].as<long long>());
+        meta["log_head"] = drawlog::head(tx);
+        // "Attempt n of m" among the attempts of the same task, and the siblings.
+        json siblings = json::array();
+        if (!meta["task_id"].is_null()) {
+            for (const auto& row :
+                 pg::exec(tx, "SELECT id, status FROM draw WHERE task_id = $1 ORDER BY id", pg::Params().add(meta["task_id"].get<long long>())))
+                siblings.push_back({{"id", row[0].as<long long>()}, {"status", row[1].c_str()}});
+        } else {
+            siblings.push_back({{"id", id}, {"status", meta["status"]}});
+        }
+        meta["attempt_count"] = siblings.size();
+        for (size_t i = 0; i < siblings.size(); ++i)
+            if (siblings[i]["id"] == id) meta["attempt_no"] = i + 1;
+        meta["siblings"] = siblings;
         meta["discard_reason"] = x[4].is_null() ? json() : json(x[4].c_str());
         meta["item_id"] = x[5].is_null() ? json() : json(x[5].as<long long>());
         meta["item_name"] = x[6].is_null() ? "" : x[6].c_str();
         meta["cap_bp"] = x[7].is_null() ? json() : json(x[7].as<long long>());
         meta["object_digest"] = x[8].c_str();
-        meta["seed"] = x[9].c_str();
-        meta["entropy"] = x[10].c_str();
-        meta["inspector_digest"] = x[11].c_str();
+        meta["seed"] = x[9].is_null() || hide_result ? json() : json(x[9].c_str());
+        meta["entropy"] = revealed ? json(x[10].c_str()) : json();  // secret until the reveal
+        meta["inspector_digest"] = x[11].is_null() ? json() : json(x[11].c_str());
         meta["groups"] = x[12].as<int>();
         meta["per_group"] = x[13].as<int>();
         meta["drawn_unit_name"] = x[15].is_null() ? "" : x[15].c_str();
@@ -910,9 +1239,10 @@ json list(pg::Pool& pool, long long page, long long page_size, const std::string
         for (const auto& row :
              pg::exec(tx,
                       "SELECT d.id, d.title, d.status, d.task_id, d.object_kind, display_time(d.drawn_at), u.name, display_time(d.confirmed_at),"
-                      " cardinality(d.candidate_ids), (SELECT count(*) FROM draw_object o WHERE o.draw_id = d.id),"
-                      " d.groups, encode(d.seed, 'hex')"
-                      " FROM draw d LEFT JOIN app_user_name u ON u.id = d.drawn_by WHERE " +
+                      " (SELECT coalesce(sum((s->>'population')::bigint), 0) FROM jsonb_array_elements(d.strata) s),"
+                      " (SELECT coalesce(sum((s->>'k')::bigint), 0) FROM jsonb_array_elements(d.strata) s),"
+                      " d.groups, encode(d.seed, 'hex'), wu.name FROM draw d LEFT JOIN app_user_name wu ON wu.id = d.witnessed_by"
+                      "  LEFT JOIN app_user_name u ON u.id = d.drawn_by WHERE " +
                           where + " ORDER BY d.id DESC LIMIT " + lim + "::bigint OFFSET " + off + "::bigint",
                       p))
             items.push_back({{"id", row[0].as<long long>()},
@@ -926,7 +1256,9 @@ json list(pg::Pool& pool, long long page, long long page_size, const std::string
                              {"population", row[8].as<long long>()},
                              {"drawn", row[9].as<long long>()},
                              {"groups", row[10].as<int>()},
-                             {"seed", row[11].c_str()}});
+                             {"seed", row[11].is_null() || row[2].as<std::string>() == "abandoned" ? json() : json(row[11].c_str())},
+                             {"status_name", kStatusNames.count(row[2].c_str()) ? kStatusNames.at(row[2].c_str()) : row[2].c_str()},
+                             {"witnessed_by_name", row[12].is_null() ? "" : row[12].c_str()}});
         return json{{"items", items}, {"total", total}, {"page", page}, {"page_size", page_size}};
     });
 }
@@ -961,35 +1293,158 @@ json attempts(pg::Pool& pool, long long page, long long page_size, std::optional
     });
 }
 
-json record(pg::Pool& pool, long long id) {
+json record(pg::Pool& pool, long long id, bool for_public) {
     return pg::with_read(pool, "draw-record", [&](pqxx::read_transaction& tx) {
         json meta;
         auto rec = load_record(tx, id, &meta);
         meta.erase("populations");
-        json out = to_json(rec);
+        const std::string status = meta["status"].get<std::string>();
+        // The whole record (candidates, entropy, witness, result) once the draw is
+        // confirmed; for its own staff also while it waits for confirmation. An attempt
+        // that was never revealed, or was given up, shows only its commitment.
+        const bool full = status == "confirmed" || (!for_public && (status == "revealed" || status == "draft"));
+        json out;
+        if (full) {
+            out = to_json(rec);
+        } else {
+            json strata = json::array();
+            for (const auto& s : rec.object_strata) {
+                json e = {{"label", s.label}, {"population", s.ids.size()}};
+                const auto& q = rec.quotas.at(s.label);
+                if (q.ratio_bp) e["ratio_bp"] = *q.ratio_bp;
+                if (q.count) e["count"] = *q.count;
+                strata.push_back(e);
+            }
+            out = {{"format", rec.format == 2 ? "twindraw-draw/2" : "twindraw-draw/1"},
+                   {"commitment_only", true},
+                   {"object_kind", rec.object_kind},
+                   {"cap_bp", rec.cap_bp ? json(*rec.cap_bp) : json()},
+                   {"strata", strata},
+                   {"object_digest", to_hex(rec.object_digest)},
+                   {"groups", rec.groups},
+                   {"per_group", rec.per_group}};
+            if (rec.format == 2) out["entropy_commitment"] = to_hex(rec.entropy_commitment);
+            if (!rec.log.is_null()) out["log"] = rec.log;
+        }
         out["meta"] = meta;
         return out;
     });
 }
 
 json public_verification(pg::Pool& pool, long long id) {
-    auto rec = record(pool, id);
-    auto v = verify(rec);
-    json diffs = json::array();
-    for (const auto& d : v.differences) diffs.push_back({{"field", d.field}, {"message", d.message}});
-    const auto& meta = rec["meta"];
+    auto rec = record(pool, id, true);
+    const json meta = rec["meta"];  // a copy: rec loses "meta" below
     json out = {{"id", id},
                 {"title", meta["title"]},
                 {"status", meta["status"]},
+                {"status_name", kStatusNames.count(meta["status"].get<std::string>())
+                                    ? kStatusNames.at(meta["status"].get<std::string>())
+                                    : meta["status"].get<std::string>()},
+                {"format", meta["format"]},
                 {"drawn_at", meta["drawn_at"]},
                 {"confirmed_at", meta["confirmed_at"]},
-                {"population", meta["population"]},
-                {"matches", v.ok},
-                {"message", v.ok ? "重算结果与公布的抽取结果一致" : "重算结果与公布的抽取结果不一致"},
-                {"differences", diffs}};
+                {"population", meta["population"]}};
+    if (rec.value("commitment_only", false)) {
+        out["matches"] = nullptr;
+        out["message"] = meta["status"] == "abandoned" || meta["status"] == "discarded"
+                             ? "该次抽取已放弃，只公布其承诺、时间、人员与原因，不公布抽取结果"
+                             : "该次抽取尚未确认，只公布其承诺；确认后公布全部记录，可重算核验";
+        out["differences"] = json::array();
+    } else {
+        auto v = verify(rec);
+        json diffs = json::array();
+        for (const auto& d : v.differences) diffs.push_back({{"field", d.field}, {"message", d.message}});
+        out["matches"] = v.ok;
+        out["message"] = v.ok ? "重算结果与公布的抽取结果一致" : "重算结果与公布的抽取结果不一致";
+        out["differences"] = diffs;
+    }
     rec.erase("meta");
     out["record"] = rec;
+    // The attempt among its siblings, the people and the log (public by design).
+    const auto att = public_attempts(pool, meta["task_id"].is_null() ? std::nullopt
+                                                                      : std::optional<long long>(meta["task_id"].get<long long>()),
+                                     std::nullopt, meta["task_id"].is_null() ? std::optional<long long>(id) : std::nullopt);
+    for (const auto& a : att["items"])
+        if (a["id"] == id) out["attempt"] = a;
+    out["siblings"] = att["items"];
+    out["log_head"] = att["log_head"];
     return out;
+}
+
+json public_attempts(pg::Pool& pool, std::optional<long long> task_id, std::optional<long long> plan_id,
+                     std::optional<long long> draw_id) {
+    return pg::with_read(pool, "draw-public-attempts", [&](pqxx::read_transaction& tx) {
+        pg::Params p;
+        std::string where;
+        json out = json::object();
+        if (task_id) {
+            auto t = pg::exec(tx, "SELECT name, plan_id FROM inspection_task WHERE id = $1", pg::Params().add(*task_id));
+            if (t.empty()) throw not_found("抽查任务不存在");
+            out["task"] = {{"id", *task_id}, {"name", t[0][0].c_str()}, {"plan_id", t[0][1].as<long long>()}};
+            where = "d.task_id = " + p.next(std::to_string(*task_id)) + "::bigint";
+        } else if (plan_id) {
+            auto t = pg::exec(tx, "SELECT name FROM annual_plan WHERE id = $1", pg::Params().add(*plan_id));
+            if (t.empty()) throw not_found("抽查计划不存在");
+            out["plan"] = {{"id", *plan_id}, {"name", t[0][0].c_str()}};
+            where = "t.plan_id = " + p.next(std::to_string(*plan_id)) + "::bigint";
+        } else {
+            where = "d.id = " + p.next(std::to_string(draw_id.value_or(0))) + "::bigint";
+        }
+        auto when = [](const char* col) {
+            return std::string(" to_char(") + col + " AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),";
+        };
+        json items = json::array();
+        std::map<long long, long long> per_task;
+        const auto rows = pg::exec(
+            tx,
+            "SELECT d.id, d.title, d.task_id, t.name, d.status, d.format," + when("d.drawn_at") +
+                when("d.witnessed_at") + when("d.revealed_at") + when("d.confirmed_at") +
+                when("d.abandon_requested_at") + when("d.abandoned_at") +
+                " coalesce(d.abandon_reason, d.discard_reason), u.name, wu.name, cu.name, aru.name, adu.name,"
+                " encode(d.object_digest, 'hex'), encode(d.entropy_commitment, 'hex'), d.log_commit_seq,"
+                " (SELECT coalesce(sum((s->>'population')::bigint), 0) FROM jsonb_array_elements(d.strata) s)"
+                " FROM draw d LEFT JOIN inspection_task t ON t.id = d.task_id"
+                " LEFT JOIN app_user_name u ON u.id = d.drawn_by LEFT JOIN app_user_name wu ON wu.id = d.witnessed_by"
+                " LEFT JOIN app_user_name cu ON cu.id = d.confirmed_by"
+                " LEFT JOIN app_user_name aru ON aru.id = coalesce(d.abandon_requested_by, d.discarded_by)"
+                " LEFT JOIN app_user_name adu ON adu.id = d.abandon_decided_by WHERE " +
+                where + " ORDER BY d.task_id NULLS LAST, d.id LIMIT 1000",
+            p);
+        for (const auto& r : rows) per_task[r[2].is_null() ? -r[0].as<long long>() : r[2].as<long long>()]++;
+        std::map<long long, long long> seen;
+        for (const auto& r : rows) {
+            const long long key = r[2].is_null() ? -r[0].as<long long>() : r[2].as<long long>();
+            auto t = [&](int i) { return r[i].is_null() ? json() : json(r[i].c_str()); };
+            const std::string status = r[4].c_str();
+            items.push_back(
+                {{"id", r[0].as<long long>()},
+                 {"title", r[1].c_str()},
+                 {"task_id", r[2].is_null() ? json() : json(r[2].as<long long>())},
+                 {"task_name", t(3)},
+                 {"status", status},
+                 {"status_name", kStatusNames.count(status) ? kStatusNames.at(status) : status},
+                 {"format", r[5].as<int>()},
+                 {"attempt_no", ++seen[key]},
+                 {"attempt_count", per_task[key]},
+                 {"committed_at", t(6)},
+                 {"witnessed_at", t(7)},
+                 {"revealed_at", t(8)},
+                 {"confirmed_at", t(9)},
+                 {"abandon_requested_at", t(10)},
+                 {"abandoned_at", t(11)},
+                 {"reason", t(12)},
+                 {"people",
+                  {{"drawer", t(13)}, {"witness", t(14)}, {"confirmer", t(15)}, {"abandon_requester", t(16)},
+                   {"abandon_approver", t(17)}}},
+                 {"object_digest", r[18].c_str()},
+                 {"entropy_commitment", t(19)},
+                 {"log_commit_seq", r[20].is_null() ? json() : json(r[20].as<long long>())},
+                 {"population", r[21].as<long long>()}});
+        }
+        out["items"] = items;
+        out["log_head"] = drawlog::head(tx);
+        return out;
+    });
 }
 
 // --- administration -----------------------------------------------------------------
@@ -1008,14 +1463,23 @@ json list_rules(pg::Pool& pool) {
                              {"days", row[5].is_null() ? json() : json(row[5].as<int>())},
                              {"updated_at", row[6].c_str()}});
         auto s = pg::exec(tx, "SELECT value FROM draw_setting WHERE key = 'general_max_ratio_bp'");
+        auto b = pg::exec(tx, "SELECT value FROM draw_setting WHERE key = 'require_beacon'");
         return json{{"items", items},
-                    {"general_max_ratio_bp", s.empty() ? 500 : std::stoll(s[0][0].as<std::string>())}};
+                    {"general_max_ratio_bp", s.empty() ? 500 : std::stoll(s[0][0].as<std::string>())},
+                    {"require_beacon", !b.empty() && b[0][0].as<std::string>() == "true"}};
     });
 }
 
 json update_rule(pg::Pool& pool, const std::string& code, const json& body) {
     if (!body.is_object()) throw bad_request("bad_json", "请求体应为 JSON 对象");
     pg::with_transaction(pool, "draw-rules", [&](pqxx::work& tx) {
+        if (code == "require_beacon") {
+            if (!body.contains("value") || !body["value"].is_boolean())
+                throw invalid("bad_value", "是否要求公开信标应为 true 或 false", "value");
+            pg::exec(tx, "UPDATE draw_setting SET value = $1 WHERE key = 'require_beacon'",
+                     pg::Params().add(std::string(body["value"].get<bool>() ? "true" : "false")));
+            return;
+        }
         if (code == "general_max_ratio_bp") {
             if (!body.contains("value") || !body["value"].is_number_integer() || body["value"].get<long long>() < 1 ||
                 body["value"].get<long long>() > 10000)
@@ -1162,6 +1626,16 @@ json add_scan(pg::Pool& pool, const std::string& data_dir, long long draw_id, co
         throw Error(Error::Kind::Unsupported, "unsupported_type", "只接受 PDF、JPEG 或 PNG 格式的签字扫描件或照片");
     std::string name = filename.empty() ? "签字记录" : filename;
     if (name.size() > 600) name = name.substr(0, 600);
+    // The draw first (exists, visible to the caller, has a record to sign), so a refused
+    // upload leaves no file behind (issue 12 §5).
+    pg::with_read(pool, "draw-scan-check", [&](pqxx::read_transaction& tx) {
+        auto r = pg::exec(tx, "SELECT status FROM draw WHERE id = $1", pg::Params().add(draw_id));
+        if (r.empty()) throw not_found("抽取记录不存在");
+        const std::string status = r[0][0].as<std::string>();
+        if (status != "confirmed" && status != "revealed" && status != "draft")
+            throw conflict("draw_not_signable", "该抽取尚无可签字的抽取结果（未揭示或已放弃），不能上传签字记录", "status")
+                .with("state", status);
+    });
     const std::string hex = [&] {
         Digest d;
         const auto raw = accounts::sha256(bytes);

@@ -35,6 +35,7 @@ struct InspectorScope {
 struct DrawRequest {
     std::string title;
     std::optional<long long> task_id;
+    std::optional<long long> co_drawer_id;  // a user who may confirm besides the drawer
     std::string object_kind = "market_subject";
     std::vector<std::string> division_codes;         // prefixes of division_code (county 6 digits, town 9)
     std::vector<std::string> industry_codes;         // GB/T 4754 sections (letter) or divisions (2 digits)
@@ -56,16 +57,43 @@ DrawRequest parse_request(const nlohmann::json& body);
 /// inspector pool sizes (before recusals by object). Reads only.
 nlohmann::json preview(pg::Pool& pool, const DrawRequest& req);
 
-/// Runs the draw in one transaction and returns {id, ...get()}. A refusal (bad quota,
-/// cap, too few people, empty population) is logged in draw_attempt and rethrown.
+/// Commits a draw (format 2, issue 12 §3): freezes the population, checks what does not
+/// depend on the randomness (quotas, cap, pool sizes), draws the server's entropy E and
+/// publishes the commitment (population digest, parameters, H(E)) in the public draw log.
+/// Nothing is drawn yet (status committed). Returns get(). A refusal is logged in
+/// draw_attempt and rethrown.
 nlohmann::json run(pg::Pool& pool, const DrawRequest& req);
 
-/// Confirms a draft with the current user's draw password (DRAW-11). 409 when not a
-/// draft or no draw password is set; 403 wrong_draw_password. Logged either way.
+/// The 监督人员 (the current user; the caller checks draw.witness) enters W (16..64 hex
+/// digits). 409 draw_not_committed; 403 witness_is_drawer. Without a required beacon
+/// the attempt is revealed in the same transaction (seed, result; status revealed),
+/// else it waits in status witnessed.
+nlohmann::json witness(pg::Pool& pool, long long id, const std::string& value);
+
+/// The drawer (or co-drawer) enters the beacon of a witnessed attempt; it is revealed.
+nlohmann::json reveal(pg::Pool& pool, long long id, const std::string& beacon);
+
+/// Confirms a revealed attempt with the current user's draw password (DRAW-11): only the
+/// drawer or the co-drawer (403 not_drawer). Writes the drawn objects and people (only a
+/// confirmed draw holds them: 409 object_taken when a confirmed draw took one since).
 nlohmann::json confirm(pg::Pool& pool, long long id, const std::string& password);
 
-/// Discards a draft (its objects are released); reason required. Logged.
+/// Asks to give up an attempt that is not confirmed (reason required); it takes effect
+/// only when another person approves (abandon_decide). Logged in public.
+nlohmann::json abandon_request(pg::Pool& pool, long long id, const std::string& reason);
+
+/// Approves or refuses the pending abandonment; the requester, drawer and co-drawer may
+/// not (403 self_approval). The caller checks draw.change.approve.
+nlohmann::json abandon_decide(pg::Pool& pool, long long id, bool approve, const std::string& opinion);
+
+/// Former "discard": now a request for abandonment.
 nlohmann::json discard(pg::Pool& pool, long long id, const std::string& reason);
+
+/// Every attempt of a task or of a plan's tasks, for the public (no selection of an
+/// attempt that is not confirmed): {items: [{id, attempt_no, attempt_count, status, times,
+/// people, reason, digests}], log_head}.
+nlohmann::json public_attempts(pg::Pool& pool, std::optional<long long> task_id, std::optional<long long> plan_id,
+                               std::optional<long long> draw_id = std::nullopt);
 
 /// The draw with names of objects and inspectors, groups, digests and seed.
 nlohmann::json get(pg::Pool& pool, long long id);
@@ -77,9 +105,11 @@ nlohmann::json list(pg::Pool& pool, long long page, long long page_size, const s
 /// Every attempt, refused ones included, newest first.
 nlohmann::json attempts(pg::Pool& pool, long long page, long long page_size, std::optional<long long> draw_id);
 
-/// The published record (format twindraw-draw/1) with a "meta" block (id, title,
-/// status, task, times, scope in words, rules) that verification ignores.
-nlohmann::json record(pg::Pool& pool, long long id);
+/// The published record (format twindraw-draw/1 or /2) with a "meta" block (id, title,
+/// status, task, times, scope in words, rules) that verification ignores. Whole once
+/// confirmed (for_public = false: also when revealed); otherwise only the commitment
+/// ({commitment_only: true, strata populations, object_digest, entropy_commitment, log}).
+nlohmann::json record(pg::Pool& pool, long long id, bool for_public = false);
 
 /// Recomputes the stored record (the public page): {id, title, status, verification}.
 nlohmann::json public_verification(pg::Pool& pool, long long id);

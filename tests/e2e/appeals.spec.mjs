@@ -7,7 +7,7 @@
 // shown on the appeal page and on the job page. Each test signs in itself.
 import assert from 'node:assert/strict'
 import { randomInt } from 'node:crypto'
-import { BASE, INITIAL_PASSWORD, TIMEOUT, accounts, apiGet, choose, login, logout, send } from './harness.mjs'
+import { BASE, INITIAL_PASSWORD, TIMEOUT, accounts, apiGet, choose, login, logout, send, witnessDraw } from './harness.mjs'
 
 // Earlier specs may have changed these first passwords; each is tried with what it may be.
 const assigner = { account: 'yz_assigner', password: INITIAL_PASSWORD, next: 'Pv8#delta-Kite', known: ['Pv8#delta-Kite'] }
@@ -72,6 +72,7 @@ export const appealTests = [
       assert.equal(run.status, 201, JSON.stringify(run.body))
       const pw = await send(page, 'PUT', '/api/draws-password', { login_password: assigner.password, draw_password: 'Draw#appeal2026' })
       assert.equal(pw.status, 200, JSON.stringify(pw.body))
+      await witnessDraw(run.body.id)
       const ok = await send(page, 'POST', `/api/draws/${run.body.id}/confirm`, { password: 'Draw#appeal2026' })
       assert.equal(ok.status, 200, JSON.stringify(ok.body))
       state.draw = run.body.id

@@ -8,7 +8,7 @@
 // sees the change on the task and work pages), and the public page (no login) shows the
 // corrected result with the earlier version under 更正记录.
 import assert from 'node:assert/strict'
-import { BASE, TIMEOUT, accounts, bearerCall, bearerOk, bearerToken, demoUser, login, logout, uscc } from './harness.mjs'
+import { BASE, TIMEOUT, accounts, bearerCall, bearerOk, bearerToken, demoUser, login, logout, uscc, witnessDraw } from './harness.mjs'
 
 const call = bearerCall
 const ok = bearerOk
@@ -86,6 +86,7 @@ export const correctionTests = [
       await ok(assigner, 'POST', `/api/tasks/${task.id}/receive`)
       const draw = await ok(assigner, 'POST', `/api/tasks/${task.id}/draw`, undefined, 201)
       await ok(assigner, 'PUT', '/api/draws-password', { login_password: demoUser('yz_assigner').password, draw_password: 'Draw#corr2026' })
+      await witnessDraw(draw.id)
       await ok(assigner, 'POST', `/api/draws/${draw.id}/confirm`, { password: 'Draw#corr2026' })
 
       const mine = await ok(inspector, 'GET', `/api/jobs/mine?draw_id=${draw.id}`)

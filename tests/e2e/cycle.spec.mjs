@@ -6,7 +6,7 @@
 // result; the public page (no login) shows it and re-checks the draw. Run by main.mjs last:
 // it makes its own enterprise, plan and task, so it depends on no earlier spec's data.
 import assert from 'node:assert/strict'
-import { BASE, TIMEOUT, apiGet, choose, confirmAction, demoUser, login, logout, send, uscc } from './harness.mjs'
+import { BASE, TIMEOUT, apiGet, choose, confirmAction, demoUser, login, logout, send, uscc, witnessDraw } from './harness.mjs'
 
 const admin = demoUser('yz_admin')
 const assigner = demoUser('yz_assigner')
@@ -116,9 +116,13 @@ export const cycleTests = [
       await page.locator('[data-test=task-draw-run]').click()
       await page.waitForURL(/\/random\/draws\/\d+$/, { timeout: TIMEOUT })
       state.drawId = Number(new URL(page.url()).pathname.split('/').pop())
+      // The 监督人员 witnesses the committed draw (issue 12 §3); then the result is shown.
+      await witnessDraw(state.drawId)
+      await page.reload()
       await page.getByRole('button', { name: '设置双随机密码' }).click()
       await field(page, 'pw-login').fill(assigner.password)
       await field(page, 'pw-draw').fill('Draw#cycle2026')
+      await field(page, 'pw-repeat').fill('Draw#cycle2026')
       await page.locator('[data-test=pw-ok]').click()
       await page.getByText('双随机密码已设置').waitFor({ timeout: TIMEOUT })
       await page.locator('[data-test=confirm]').click()

@@ -5,7 +5,7 @@
 // public page shows the joint plan without login.
 // Run by main.mjs after the registry tests.
 import assert from 'node:assert/strict'
-import { BASE, TIMEOUT, choose, confirmAction, demoUser, login, logout } from './harness.mjs'
+import { BASE, TIMEOUT, choose, confirmAction, demoUser, login, logout, witnessDraw } from './harness.mjs'
 
 const assigner = demoUser('yz_assigner')
 const reviewer = demoUser('yz_reviewer')
@@ -138,11 +138,16 @@ export const flowTests = [
       await page.locator('[data-test=task-draw-run]').click()
       await page.waitForURL(/\/random\/draws\/\d+$/, { timeout: TIMEOUT })
       const drawId = Number(new URL(page.url()).pathname.split('/').pop())
+      // Committed; the 监督人员 witnesses it (issue 12 §3), then the result waits for confirmation.
+      await page.locator('[data-test=wait-witness]').waitFor({ timeout: TIMEOUT })
+      await witnessDraw(drawId)
+      await page.reload()
       await page.locator('[data-test=draw-status]', { hasText: '待确认' }).waitFor({ timeout: TIMEOUT })
       assert.match(await page.locator('.draw-detail').innerText(), new RegExp(`关联任务\\s*${state.taskId}`))
       await page.getByRole('button', { name: '设置双随机密码' }).click()
       await field(page, 'pw-login').fill(assigner.password)
       await field(page, 'pw-draw').fill('Draw#flow2026')
+      await field(page, 'pw-repeat').fill('Draw#flow2026')
       await page.locator('[data-test=pw-ok]').click()
       await page.getByText('双随机密码已设置').waitFor({ timeout: TIMEOUT })
       await page.locator('[data-test=confirm]').click()

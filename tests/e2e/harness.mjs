@@ -35,6 +35,7 @@ const demoNext = {
   yz_assigner: 'Pv8#delta-Kite',
   yz_reviewer: 'Rw5!maple-Dune',
   yz_admin: 'Tq6#harbor-Fig',
+  yz_head: 'Hb7#willow-Cove',
   inspector1: 'Mk5#cedar-Pond',
   inspector2: 'Ij6#cedar-Moss',
   inspector3: 'Nv4#spruce-Tarn',
@@ -135,6 +136,18 @@ export async function bearerToken(who, known = []) {
     return body.token
   }
   throw new Error(`no known password for ${who.account}`)
+}
+
+// The 监督人员 enters a witness value for a committed draw through the API (issue 12 §3):
+// the draw is revealed. Answers the draw. A witness must see the draw: 渝中区's reviewer
+// (yz_reviewer) for the district's draws; a draw of the city bureau (the admin's), which
+// the district cannot see (404), is witnessed by the 领导 (leader, scope all).
+export async function witnessDraw(id, witness = '0123456789abcdef0123456789abcdef') {
+  const token = await bearerToken(demoUser('yz_reviewer'), ['Hd3!birch-Wave'])
+  let r = await bearerCall(token, 'POST', `/api/draws/${id}/witness`, { witness })
+  if (r.status === 404) r = await bearerCall(await bearerToken(demoUser('leader')), 'POST', `/api/draws/${id}/witness`, { witness })
+  assert.equal(r.status, 200, JSON.stringify(r.body))
+  return r.body
 }
 
 // Logs in through the login page as who; on the forced password-change page sets the

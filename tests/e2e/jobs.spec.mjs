@@ -4,7 +4,7 @@
 // fills form F.1, uploads a photo and the signature and submits; the reviewer
 // accepts the result in 结果审核. Run by main.mjs last.
 import assert from 'node:assert/strict'
-import { BASE, TIMEOUT, apiGet, choose, demoUser, login, logout, send } from './harness.mjs'
+import { BASE, TIMEOUT, apiGet, choose, demoUser, login, logout, send, witnessDraw } from './harness.mjs'
 
 const assigner = demoUser('yz_assigner')
 const inspector = demoUser('inspector2')
@@ -44,6 +44,7 @@ export const jobTests = [
       state.draw = run.body.id
       const pw = await send(page, 'PUT', '/api/draws-password', { login_password: assigner.password, draw_password: 'Draw#jobs2026' })
       assert.equal(pw.status, 200, JSON.stringify(pw.body))
+      await witnessDraw(state.draw)
       const ok = await send(page, 'POST', `/api/draws/${state.draw}/confirm`, { password: 'Draw#jobs2026' })
       assert.equal(ok.status, 200, JSON.stringify(ok.body))
       await logout(page)

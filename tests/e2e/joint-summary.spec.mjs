@@ -9,7 +9,7 @@
 // without an upload button, downloads the same bytes and has the message. Each test signs
 // in itself; the spec makes its own enterprise, plan and task.
 import assert from 'node:assert/strict'
-import { BASE, TIMEOUT, accounts, apiGet, bearerToken, demoUser, login, logout, send, uscc } from './harness.mjs'
+import { BASE, TIMEOUT, accounts, apiGet, bearerToken, demoUser, login, logout, send, uscc, witnessDraw } from './harness.mjs'
 
 const stamp = Date.now().toString(36)
 const state = {}
@@ -86,6 +86,7 @@ export const jointSummaryTests = [
       expect(await send(page, 'POST', `/api/tasks/${task.id}/receive`, { opinion: '已接收' }), 200)
       const draw = expect(await send(page, 'POST', `/api/tasks/${task.id}/draw`, {}), 201)
       expect(await send(page, 'PUT', '/api/draws-password', { login_password: assigner.password, draw_password: 'Draw#joint2026' }), 200)
+      await witnessDraw(draw.id)
       expect(await send(page, 'POST', `/api/draws/${draw.id}/confirm`, { password: 'Draw#joint2026' }), 200)
       await logout(page)
 

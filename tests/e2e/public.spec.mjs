@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { BASE, TIMEOUT, accounts, apiGet, login, logout, send, shotDir } from './harness.mjs'
+import { BASE, TIMEOUT, accounts, apiGet, login, logout, send, shotDir, witnessDraw } from './harness.mjs'
 
 const state = { draw: null }
 const WIDTHS = [1366, 390]
@@ -37,6 +37,7 @@ export const publicTests = [
       const run = await send(page, 'POST', '/api/draws', body)
       assert.equal(run.status, 201, JSON.stringify(run.body))
       state.draw = run.body.id
+      await witnessDraw(state.draw)
       const pw = await send(page, 'PUT', '/api/draws-password', { login_password: accounts.admin.password, draw_password: 'Draw#public2026' })
       assert.equal(pw.status, 200, JSON.stringify(pw.body))
       const ok = await send(page, 'POST', `/api/draws/${state.draw}/confirm`, { password: 'Draw#public2026' })

@@ -4,7 +4,7 @@
 // awaiting publication with its deadline of 20 working days, publishes it, and the public
 // page (no login) shows it and finds it by the enterprise's name.
 import assert from 'node:assert/strict'
-import { BASE, TIMEOUT, bearerCall, bearerToken, demoUser, login, logout, uscc } from './harness.mjs'
+import { BASE, TIMEOUT, bearerCall, bearerToken, demoUser, login, logout, uscc, witnessDraw } from './harness.mjs'
 
 // Earlier specs change first passwords: the shared demo accounts, and the passwords some
 // specs choose themselves (tried after the shared ones).
@@ -51,6 +51,7 @@ export const publicationTests = [
       state.title = body.title
       const pw = await call(assigner, 'PUT', '/api/draws-password', { login_password: who.assigner.password, draw_password: 'Draw#pub2026' })
       assert.equal(pw.status, 200, JSON.stringify(pw.body))
+      await witnessDraw(run.body.id)
       const ok = await call(assigner, 'POST', `/api/draws/${run.body.id}/confirm`, { password: 'Draw#pub2026' })
       assert.equal(ok.status, 200, JSON.stringify(ok.body))
 

@@ -204,14 +204,26 @@ protected:
                 {{"login_password", kPassword}, {"draw_password", kDrawPassword}}));
     }
 
-    /// account makes a stand-alone draw (POST /api/draws); returns its id.
-    static long long new_draw(const std::string& body, const std::string& account = "yz_assigner") {
-        auto r = ok(call(account, "POST", "/api/draws", body), 201);
-        return r.is_object() ? r.value("id", 0LL) : 0;
+    /// The 监督人员 (yz_reviewer holds draw.witness) enters a witness value: the committed
+    /// draw is revealed (issue 12 §3).
+    static void witness_draw(long long draw, const std::string& account = "yz_reviewer") {
+        ok(call(account, "POST", "/api/draws/" + std::to_string(draw) + "/witness",
+                {{"witness", "5a5a5a5a5a5a5a5a0123456789abcdef"}}));
     }
 
-    /// account confirms a draw with its draw password.
+    /// account makes a stand-alone draw (POST /api/draws) and yz_reviewer witnesses it;
+    /// returns its id (the draw is revealed, not confirmed).
+    static long long new_draw(const std::string& body, const std::string& account = "yz_assigner") {
+        auto r = ok(call(account, "POST", "/api/draws", body), 201);
+        const long long id = r.is_object() ? r.value("id", 0LL) : 0;
+        if (id) witness_draw(id);
+        return id;
+    }
+
+    /// account confirms a draw with its draw password (witnessed first when it is only committed).
     static void confirm_draw(long long draw, const std::string& account = "yz_assigner") {
+        auto d = ok(call(account, "GET", "/api/draws/" + std::to_string(draw)));
+        if (d.is_object() && d.value("status", "") == "committed") witness_draw(draw);
         ok(call(account, "POST", "/api/draws/" + std::to_string(draw) + "/confirm", {{"password", kDrawPassword}}));
     }
 

@@ -27,7 +27,7 @@ protected:
     }
 
     server::Response call(const std::string& method, const std::string& target, const std::string& body = {},
-                          bool signed_in = true) {
+                          bool signed_in = true, long long user_id = 77) {
         server::Request req;
         req.method = method;
         auto q = target.find('?');
@@ -39,12 +39,12 @@ protected:
         req.peer = "192.0.2.9";
         if (signed_in) {
             server::Principal p;
-            p.user_id = 77;
+            p.user_id = user_id;
             p.identity_id = 1;
             p.unit_id = 900;
             p.stage = "ok";
             p.data_scope = "all";
-            p.permissions = {"draw.run", "draw.read", "draw.manage"};
+            p.permissions = {"draw.run", "draw.read", "draw.manage", "draw.witness"};
             req.principal = p;
         }
         return server::dispatch(router, "", req);
@@ -62,11 +62,26 @@ protected:
         auto r = call("POST", "/api/draws", body);
         EXPECT_EQ(r.status, 201) << r.body;
         const long long id = parse(r)["id"].get<long long>();
+        // The 监督人员 (user 7801 of the draw city, not the drawer) enters the witness value.
+        r = call("POST", "/api/draws/" + std::to_string(id) + "/witness",
+                 R"({"witness":"00112233445566778899aabbccddeeff"})", true, 7801);
+        EXPECT_EQ(r.status, 200) << r.body;
         r = call("PUT", "/api/draws-password", R"({"login_password":"Login@2026pw","draw_password":"Draw#2026"})");
         EXPECT_EQ(r.status, 200) << r.body;
         r = call("POST", "/api/draws/" + std::to_string(id) + "/confirm", R"({"password":"Draw#2026"})");
         EXPECT_EQ(r.status, 200) << r.body;
         return id;
+    }
+    // The draw of a committed attempt (POST /api/draws answered 201) after its 监督人员
+    // (user 7801) entered the witness value: GET /api/draws/{id}, revealed.
+    server::Response witnessed(const server::Response& committed) {
+        EXPECT_EQ(committed.status, 201) << committed.body;
+        if (committed.status != 201) return committed;
+        const std::string id = std::to_string(parse(committed)["id"].get<long long>());
+        auto r = call("POST", "/api/draws/" + id + "/witness", R"({"witness":"00112233445566778899aabbccddeeff"})",
+                      true, 7801);
+        EXPECT_EQ(r.status, 200) << r.body;
+        return call("GET", "/api/draws/" + id);
     }
     // A PDF's text through pdftotext, without whitespace (it breaks lines anywhere).
     std::string pdf_text(const std::string& pdf_bytes) {

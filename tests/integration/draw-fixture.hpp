@@ -46,7 +46,8 @@ inline void load_draw_city(const std::string& url, long long subjects) {
     tx.exec("SELECT setval('market_subject_id_seq', (SELECT max(id) FROM market_subject))");
     tx.exec_params(
         "INSERT INTO app_user(id, account, name, password_hash, must_change_password) VALUES"
-        " (77, 'drawer', '抽取员张三', $1, false)",
+        " (77, 'drawer', '抽取员张三', $1, false), (7801, 'witness', '监督员李四', $1, false),"
+        " (7802, 'head', '负责人王五', $1, false)",
         accounts::hash_password("Login@2026pw"));
     // The drawer works at city scope ('all'): these tests are about the draw, over
     // populations and inspector pools that span districts (row-level data scope has its

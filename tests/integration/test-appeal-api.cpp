@@ -409,7 +409,9 @@ TEST_F(AppealApi, InspectorReplacementNeedsTheHeadsApproval) {
     EXPECT_EQ(hist[0][0].as<long long>(), 1);
 
     // A refused change changes nothing: inspector3 → inspector2 (out of the draw again).
-    r = call("yz_assigner", "POST", changes_path(),
+    // Asked by the district administrator, who may approve changes but not their own
+    // (four eyes, issue 12 §3).
+    r = call("yz_admin", "POST", changes_path(),
              json({{"kind", "inspector"},
                    {"reason_code", "conflict"},
                    {"reason", "与被检查对象负责人系亲属"},
@@ -418,6 +420,7 @@ TEST_F(AppealApi, InspectorReplacementNeedsTheHeadsApproval) {
                  .dump());
     ASSERT_EQ(r.status, 201) << r.body;
     const std::string cp2 = "/api/draw-changes/" + std::to_string(parse(r)["id"].get<long long>());
+    refused(call("yz_admin", "POST", cp2 + "/approve", "{}"), 403, "self_approval");
     const long long held = holders(inspector[3]);
     r = call("yz_head", "POST", cp2 + "/refuse", R"({"opinion":"回避理由不成立"})");
     ASSERT_EQ(r.status, 200) << r.body;
@@ -516,13 +519,13 @@ TEST_F(AppealApi, ListChangeCancelsAndCreatesJobs) {
     EXPECT_EQ(object_changes, 2);
     expect_draw_verifies();
 
-    // A draft draw is not changed by request: it is discarded and drawn again.
-    r = call("yz_assigner", "POST", "/api/draws", draw_body("草稿抽取"));
-    ASSERT_EQ(r.status, 201) << r.body;
-    const std::string draft = std::to_string(parse(r)["id"].get<long long>());
+    // An unconfirmed draw is not changed by request: it is abandoned (with approval) and
+    // drawn again; the public never sees its groups.
+    const std::string draft = std::to_string(new_draw(draw_body("未确认抽取")));
     r = call("yz_assigner", "POST", "/api/draws/" + draft + "/changes", body(1, std::nullopt));
     EXPECT_EQ(r.status, 409);
-    EXPECT_EQ(parse(r)["error"]["state"], "draft");
+    EXPECT_EQ(parse(r)["error"]["state"], "revealed");
+    EXPECT_EQ(raw("GET", "/api/public/draws/" + draft + "/changes", "", "").status, 404);
     EXPECT_EQ(call("yz_assigner", "POST", "/api/draws/" + draft + "/discard", R"({"reason":"测试"})").status, 200);
 }
 

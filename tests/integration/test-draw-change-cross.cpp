@@ -26,7 +26,8 @@ protected:
         register_all(router, *app);
     }
 
-    Response call(const std::string& method, const std::string& target, const std::string& body = {}) {
+    Response call(const std::string& method, const std::string& target, const std::string& body = {},
+                  long long user = 77) {
         Request req;
         req.method = method;
         auto q = target.find('?');
@@ -36,16 +37,22 @@ protected:
         req.headers["content-type"] = "application/json";
         req.peer = "192.0.2.10";
         Principal p;
-        p.user_id = 77;
+        p.user_id = user;
         p.identity_id = 1;
         p.unit_id = 900;
         p.stage = "ok";
         p.data_scope = "all";
-        p.permissions = {"draw.run", "draw.read", "draw.change.approve"};
+        p.permissions = {"draw.run", "draw.read", "draw.change.approve", "draw.witness"};
         req.principal = p;
         return dispatch(router, "", req);
     }
     static json parse(const Response& r) { return json::parse(r.body); }
+    // The 监督人员 (user 7801) witnesses a committed draw: its revealed state.
+    Response witness(const Response& committed) {
+        if (committed.status != 201) return committed;
+        return call("POST", "/api/draws/" + parse(committed)["id"].dump() + "/witness",
+                    R"({"witness":"1234567890abcdef1234567890abcdef"})", 7801);
+    }
     void exec(const std::string& sql) {
         pqxx::connection c(db.url());
         pqxx::work tx(c);
@@ -64,6 +71,8 @@ TEST_F(DrawChangeCross, ReplacementsKeepTheCrossDistrictRule) {
                   R"("strata":[{"risk":1,"credit":"A","count":3}],"groups":1,"per_group":2,)"
                   R"("inspectors":{"unit_ids":[901,902],"cross_district":true}})");
     ASSERT_EQ(r.status, 201) << r.body;
+    r = witness(r);
+    ASSERT_EQ(r.status, 200) << r.body;
     const json d = parse(r);
     const long long id = d["id"].get<long long>();
     const json group = d["result_groups"][0];
@@ -142,6 +151,8 @@ TEST_F(DrawChangeCross, AJointDrawsLeaderIsReplacedFromTheInitiatingDepartment) 
                   R"("strata":[{"risk":1,"credit":"A","count":3}],"groups":1,"per_group":3,)"
                   R"("inspectors":{"unit_ids":[900],"initiating_unit_id":910}})");
     ASSERT_EQ(r.status, 201) << r.body;
+    r = witness(r);
+    ASSERT_EQ(r.status, 200) << r.body;
     const long long id = parse(r)["id"].get<long long>();
     ASSERT_EQ(parse(r)["result_groups"][0]["leader"]["id"], 114);
     ASSERT_EQ(

@@ -138,7 +138,7 @@ TEST(DrawKill, KillNineDuringADrawLeavesNoPartialRows) {
                              R"(],"groups":3,"per_group":2,"inspectors":{"unit_ids":[900]}})";
 
     // Hold the draw at its last statement: a test transaction locks the attempt log, so
-    // the server's draw has written its draw, draw_object and draw_inspector rows and
+    // the server's commitment has written its draw row and its public log entry and
     // waits before committing. Then the server dies.
     pqxx::connection holder(db.url());
     pqxx::work hold(holder);
@@ -183,8 +183,10 @@ TEST(DrawKill, KillNineDuringADrawLeavesNoPartialRows) {
     EXPECT_EQ(count("draw_object"), 0);
     EXPECT_EQ(count("draw_inspector"), 0);
     EXPECT_EQ(count("audit_log WHERE entity = 'draw'"), 0);
+    EXPECT_EQ(count("draw_log"), 0) << "no commitment published for a draw that did not happen";
 
-    // Restarted, the server draws the same population completely; the record verifies.
+    // Restarted, the server commits to the same population completely (format 2: the
+    // result comes with the witness, tested in DrawApi).
     Server again(db.url());
     const std::string token = login(again);
     std::string out;
@@ -192,10 +194,13 @@ TEST(DrawKill, KillNineDuringADrawLeavesNoPartialRows) {
     const long long id = json::parse(out)["id"].get<long long>();
     EXPECT_EQ(json::parse(out)["drawn_total"], 16 * 250);
     EXPECT_EQ(count("draw"), 1);
-    EXPECT_EQ(count("draw_object"), 16 * 250);
+    EXPECT_EQ(count("draw_object"), 0) << "an unconfirmed attempt holds nothing";
+    EXPECT_EQ(count("draw_log"), 1);
     std::string rec;
     ASSERT_EQ(http("GET", again.url("/api/public/draws/" + std::to_string(id)), &rec), 200);
     auto pub = json::parse(rec);
-    EXPECT_EQ(pub["matches"], true) << rec.substr(0, 500);
-    EXPECT_EQ(pub["record"]["candidates"].size(), static_cast<size_t>(kPopulation));
+    EXPECT_EQ(pub["record"]["commitment_only"], true) << rec.substr(0, 500);
+    long long population = 0;
+    for (const auto& s : pub["record"]["strata"]) population += s["population"].get<long long>();
+    EXPECT_EQ(population, kPopulation);
 }

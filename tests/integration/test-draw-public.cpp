@@ -71,16 +71,17 @@ TEST_F(DrawPublic, PooledConnectionsRenderTimesInBeijing) {
     EXPECT_EQ(std::get<2>(text), "2026-12-08 01:00:00");
 }
 
-// The signed record names who drew and who confirmed (and the witness line is there to
-// be filled by record format 2); an unconfirmed draw names no confirmer.
+// The signed record names who drew, the 监督人员 who witnessed and who confirmed; a
+// revealed attempt not yet confirmed names no confirmer.
 TEST_F(DrawPublic, ThePrintedRecordNamesDrawerWitnessAndConfirmer) {
-    auto r = call("POST", "/api/draws", twindraw::testing::draw_body("草稿抽取"));
-    ASSERT_EQ(r.status, 201) << r.body;
+    auto r = witnessed(call("POST", "/api/draws", twindraw::testing::draw_body("草稿抽取")));
+    ASSERT_EQ(r.status, 200) << r.body;
     const std::string draft = std::to_string(parse(r)["id"].get<long long>());
     r = call("GET", "/api/draws/" + draft + "/record.pdf");
     ASSERT_EQ(r.status, 200);
     std::string text = pdf_text(r.body);
     EXPECT_NE(text.find("抽取人：抽取员张三"), std::string::npos) << text;
+    EXPECT_NE(text.find("监督人：监督员李四"), std::string::npos) << text;
     EXPECT_NE(text.find("确认人：—"), std::string::npos) << text;
     r = call("POST", "/api/draws/" + draft + "/discard", R"({"reason":"测试作废"})");
     ASSERT_EQ(r.status, 200) << r.body;
@@ -90,7 +91,7 @@ TEST_F(DrawPublic, ThePrintedRecordNamesDrawerWitnessAndConfirmer) {
     ASSERT_EQ(r.status, 200);
     text = pdf_text(r.body);
     EXPECT_NE(text.find("抽取人：抽取员张三"), std::string::npos) << text;
-    EXPECT_NE(text.find("监督人：—"), std::string::npos) << text;
+    EXPECT_NE(text.find("监督人：监督员李四"), std::string::npos) << text;
     EXPECT_NE(text.find("确认人：抽取员张三"), std::string::npos) << text;
 }
 

@@ -457,6 +457,11 @@ TEST_F(ScopeHoles, EveryWriteRouteRefusesAnotherDistrictsRows) {
     const long long conf = new_draw(yuzhong_draw_body("矩阵测试（确认）", item, yuzhong, "\"ratio\":50"));
     confirm_draw(conf);
     const long long draft = new_draw(draw_body("矩阵测试（草稿）"));
+    // Format 2 (issue 12 §3): an attempt only committed (no witness yet), and one whose
+    // abandonment 渝中区's assigner requested (pending another person's approval).
+    const long long committed = ok(call("yz_assigner", "POST", "/api/draws", draw_body("矩阵测试（承诺）")), 201)["id"];
+    const long long pending = new_draw(draw_body("矩阵测试（申请放弃）"));
+    ok(call("yz_assigner", "POST", "/api/draws/" + id(pending) + "/abandon", json{{"reason", "矩阵测试放弃"}}));
     auto jobs = sql("SELECT id FROM inspection_job WHERE draw_id = " + id(conf) + " ORDER BY id");
     ASSERT_GE(jobs.size(), 2u);
     const long long job = jobs[0][0].as<long long>(), job2 = jobs[1][0].as<long long>();
@@ -613,6 +618,13 @@ TEST_F(ScopeHoles, EveryWriteRouteRefusesAnotherDistrictsRows) {
     const std::string d = "/api/draws/" + id(draft);
     cases["POST /api/draws/{id}/confirm"] = {{d + "/confirm", json{{"password", kDrawPassword}}.dump(), draw_state(draft)}};
     cases["POST /api/draws/{id}/discard"] = {{d + "/discard", R"({"reason":"越权作废"})", draw_state(draft)}};
+    const std::string dc = "/api/draws/" + id(committed), dp = "/api/draws/" + id(pending);
+    cases["POST /api/draws/{id}/witness"] = {
+        {dc + "/witness", R"({"witness":"0123456789abcdef0123456789abcdef"})", draw_state(committed)}};
+    cases["POST /api/draws/{id}/reveal"] = {{dc + "/reveal", R"({"beacon":"2026-12-07 福利彩票 123"})", draw_state(committed)}};
+    cases["POST /api/draws/{id}/abandon"] = {{d + "/abandon", R"({"reason":"越权放弃"})", draw_state(draft)}};
+    cases["POST /api/draws/{id}/abandon/approve"] = {{dp + "/abandon/approve", R"({"opinion":"同意"})", draw_state(pending)}};
+    cases["POST /api/draws/{id}/abandon/refuse"] = {{dp + "/abandon/refuse", R"({"opinion":"不同意"})", draw_state(pending)}};
     cases["POST /api/draws/{id}/scans"] = {{d + "/scans?filename=scan.png", kPng, draw_state(draft), "application/octet-stream"}};
     cases["POST /api/draws/{id}/changes"] = {
         {"/api/draws/" + id(conf) + "/changes",

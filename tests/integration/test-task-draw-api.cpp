@@ -151,12 +151,14 @@ TEST_F(TaskDrawApi, ApprovedReceivedTaskIsDrawnConfirmedAndShowsItsDraw) {
 
     auto d = ok(call("yz_assigner", "POST", t + "/draw"), 201);
     const long long draw_id = d["id"];
-    EXPECT_EQ(d["status"], "draft");
+    EXPECT_EQ(d["status"], "committed");
     EXPECT_EQ(d["task_id"], id) << d.dump();
     st = ok(call("yz_assigner", "GET", t + "/draw"));
     ASSERT_EQ(st["draws"].size(), 1u);
-    EXPECT_EQ(st["draws"][0]["status"], "draft");
-    EXPECT_TRUE(st["draw_id"].is_null()) << "a draft is not yet the task's draw";
+    EXPECT_EQ(st["draws"][0]["status"], "committed");
+    EXPECT_TRUE(st["draw_id"].is_null()) << "an unconfirmed attempt is not yet the task's draw";
+    // One attempt of a task at a time.
+    refused(call("yz_assigner", "POST", t + "/draw"), 409, "attempt_open");
 
     const long long assigner1 = unread("yz_assigner");
     confirm_draw(draw_id);

@@ -279,3 +279,78 @@ TEST(DrawCore, CrossDistrictKeepsPeopleFromTheirOwnOfficesObjects) {
         }
     }
 }
+
+// Format 2 (issue 12 §3): commit, witness, reveal. The worked example of
+// docs/draw-algorithm.md §8a: the inputs of §8 with W = 0123456789abcdef, no beacon.
+// The expected values were computed with sha256sum/xxd and docs/draw-verify.py.
+TEST(DrawCore, Format2WorkedExampleOfTheDocs) {
+    auto r = worked_example();
+    r.format = 2;
+    r.witness = canonical_witness("  0123456789ABCDEF ");
+    EXPECT_EQ(r.witness, "0123456789abcdef");
+    r.entropy_commitment = entropy_commitment(r.entropy);
+    EXPECT_EQ(to_hex(r.entropy_commitment), "ae216c2ef5247a3782c135efa279a3e4cdc61094270f5d2be58c6204b7a612c9");
+    EXPECT_EQ(to_hex(witness_hash(r.witness)), "55c53f5d490297900cefa825d0c8e8e9532ee8a118abe7d8570762cd38be9818");
+    draw_objects(r);
+    EXPECT_EQ(to_hex(r.seed), "a669953f0bcec65bac9a8caf02a2da818034f752a945e3eaf39910a750e72dba");
+    EXPECT_EQ(to_hex(draw_key(r.seed, "R1CA", 12)).substr(0, 16), "485a71c7ab427cd0");
+    EXPECT_EQ(r.selected["R1CA"], (std::vector<long long>{12, 7}));
+    EXPECT_EQ(r.selected["R3CB"], (std::vector<long long>{5}));
+    draw_inspectors(r);
+    ASSERT_EQ(r.result_groups.size(), 2u);
+    EXPECT_EQ(r.result_groups[0].leader, 103);
+    EXPECT_EQ(r.result_groups[0].members, (std::vector<long long>{104}));
+    EXPECT_EQ(r.result_groups[0].objects, (std::vector<long long>{7, 12}));
+    EXPECT_EQ(r.result_groups[1].leader, 102);
+    EXPECT_EQ(r.result_groups[1].objects, (std::vector<long long>{5}));
+
+    // With a beacon the seed is another one (H(beacon) appended).
+    auto b = worked_example();
+    b.format = 2;
+    b.witness = r.witness;
+    b.beacon = canonical_beacon("2026120 福彩3D 507");
+    draw_objects(b);
+    EXPECT_EQ(to_hex(b.seed), "cc41f2a578ed78fe647df647d00cac2b2f39de5a44b3c47bda4f0c79fbc918eb");
+
+    // The record our code writes is docs/draw-example-2.json, and it verifies.
+    std::ifstream in(std::string(TWINDRAW_SOURCE_DIR) + "/docs/draw-example-2.json");
+    ASSERT_TRUE(in) << "docs/draw-example-2.json missing";
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(to_json(r), nlohmann::json::parse(text));
+    auto v = verify(nlohmann::json::parse(text));
+    EXPECT_TRUE(v.ok) << (v.differences.empty() ? "" : v.differences[0].message);
+}
+
+TEST(DrawCore, Format2NamesTheWitnessCommitmentAndSeed) {
+    std::ifstream in(std::string(TWINDRAW_SOURCE_DIR) + "/docs/draw-example-2.json");
+    ASSERT_TRUE(in);
+    const auto good = nlohmann::json::parse(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+    auto first_field = [](const nlohmann::json& j) {
+        auto v = verify(j);
+        return v.ok || v.differences.empty() ? std::string() : v.differences[0].field;
+    };
+    // Another witness value: the recorded seed no longer follows.
+    auto w = good;
+    w["witness"] = "0123456789abcdee";
+    EXPECT_EQ(first_field(w), "seed");
+    // Another entropy than the one committed to before the draw.
+    auto e = good;
+    e["entropy"] = std::string(64, '1');
+    auto ve = verify(e);
+    ASSERT_FALSE(ve.ok);
+    EXPECT_EQ(ve.differences[0].field, "entropy_commitment");
+    // A beacon added afterwards.
+    auto b = good;
+    b["beacon"] = "123";
+    EXPECT_EQ(first_field(b), "seed");
+    // A witness below 64 bits is malformed.
+    auto s = good;
+    s["witness"] = "0123456789abcd";
+    EXPECT_EQ(first_field(s), "witness");
+    EXPECT_THROW(canonical_witness("0123456789abcdeg"), Error);
+    EXPECT_THROW(canonical_beacon(""), Error);
+    // Format 1 records keep their own seed rule.
+    auto one = good;
+    one["format"] = "twindraw-draw/1";
+    EXPECT_EQ(first_field(one), "seed");
+}

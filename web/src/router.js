@@ -34,6 +34,8 @@ import WorkDetail from './pages/random/WorkDetail.vue'
 import JobList from './pages/jobs/JobList.vue'
 import JobForm from './pages/jobs/JobForm.vue'
 import PublicPlans from './pages/public/PublicPlans.vue'
+import PublicAttemptsPage from './pages/draw/PublicAttemptsPage.vue'
+import PublicDrawLogPage from './pages/draw/PublicDrawLogPage.vue'
 import DrawListPage from './pages/draw/DrawListPage.vue'
 import DrawNewPage from './pages/draw/DrawNewPage.vue'
 import DrawDetailPage from './pages/draw/DrawDetailPage.vue'
@@ -101,6 +103,9 @@ const routes = [
   { path: '/random/draws/new', component: DrawNewPage, meta: { title: '新建抽取', perm: 'draw.run' } },
   { path: '/random/draws/:id(\\d+)', component: DrawDetailPage, props: true, meta: { title: '抽取记录', perm: 'draw.read' } },
   { path: '/public/draws/:id(\\d+)', component: PublicDrawPage, props: true, meta: { title: '抽取公开复核', bare: true, public: true } },
+  { path: '/public/tasks/:id(\\d+)/draws', component: PublicAttemptsPage, props: (r) => ({ id: r.params.id, kind: 'task' }), meta: { title: '任务抽取公开记录', bare: true, public: true } },
+  { path: '/public/plans/:id(\\d+)/draws', component: PublicAttemptsPage, props: (r) => ({ id: r.params.id, kind: 'plan' }), meta: { title: '计划抽取公开记录', bare: true, public: true } },
+  { path: '/public/draw-log', component: PublicDrawLogPage, meta: { title: '公开抽取日志', bare: true, public: true } },
   { path: '/map', component: MapPage, meta: { title: '监管地图', perm: 'registry.read' } },
   { path: '/random/jobs', component: JobList, meta: { title: '我的检查', perm: 'job.submit' } },
   { path: '/random/jobs/:id(\\d+)', component: JobForm, props: true, meta: { title: '检查作业', perm: 'job.submit' } },
