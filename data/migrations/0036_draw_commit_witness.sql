@@ -147,7 +147,17 @@ BEGIN
   RAISE EXCEPTION 'the public draw log is append-only' USING ERRCODE = 'insufficient_privilege';
 END $$;
 CREATE TRIGGER draw_log_guard BEFORE UPDATE OR DELETE ON draw_log FOR EACH ROW EXECUTE FUNCTION draw_log_guard();
-CREATE TRIGGER draw_log_no_truncate BEFORE TRUNCATE ON draw_log FOR EACH STATEMENT EXECUTE FUNCTION draw_log_guard();
+-- TRUNCATE of an empty log loses nothing: allowed, so that `twindraw demo --replace` (its
+-- TRUNCATE … CASCADE reaches the log through draw) still works on a database that never
+-- drew; once an entry exists the log refuses TRUNCATE as it refuses UPDATE and DELETE.
+CREATE FUNCTION draw_log_truncate_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM draw_log) THEN
+    RAISE EXCEPTION 'the public draw log is append-only' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER draw_log_no_truncate BEFORE TRUNCATE ON draw_log FOR EACH STATEMENT EXECUTE FUNCTION draw_log_truncate_guard();
 
 -- Where the draw's time went (issue 12 §3, benchmark): the audit capture of 0010 turned
 -- the whole row into jsonb and only then dropped the ignored columns, so every INSERT or
@@ -224,8 +234,11 @@ ALTER TABLE draw_attempt ADD CONSTRAINT draw_attempt_action_check
 
 -- The bureau's choice (issue 12 §3): a public beacon announced after the commitment is
 -- the only defence against an operator and a witness who collude to grind W.
+-- Seeded like the other settings, outside the audit trail (its triggers off for the insert).
+ALTER TABLE draw_setting DISABLE TRIGGER USER;
 INSERT INTO draw_setting(key, value, label) VALUES
   ('require_beacon', 'false', '揭示前须录入公开信标值（如承诺公布后开奖的彩票号码），true 或 false');
+ALTER TABLE draw_setting ENABLE TRIGGER USER;
 
 -- The rule's words follow what it now does.
 ALTER TABLE draw_filter_rule DISABLE TRIGGER USER;

@@ -145,7 +145,7 @@ export async function bearerToken(who, known = []) {
 export async function witnessDraw(id, witness = '0123456789abcdef0123456789abcdef') {
   const token = await bearerToken(demoUser('yz_reviewer'), ['Hd3!birch-Wave'])
   let r = await bearerCall(token, 'POST', `/api/draws/${id}/witness`, { witness })
-  if (r.status === 404) r = await bearerCall(await bearerToken(demoUser('leader')), 'POST', `/api/draws/${id}/witness`, { witness })
+  if (r.status === 404) r = await bearerCall(await bearerToken(accounts.leader), 'POST', `/api/draws/${id}/witness`, { witness })
   assert.equal(r.status, 200, JSON.stringify(r.body))
   return r.body
 }

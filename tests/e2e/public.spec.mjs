@@ -62,6 +62,10 @@ export const publicTests = [
         await page.goto(BASE + '/public')
         await page.locator('.public-home h1').waitFor({ timeout: TIMEOUT })
         assert.equal(new URL(page.url()).pathname, '/public', 'no login asked')
+        // The public draw log's head, the same one the record PDF prints (issue 12 §3).
+        const head = page.locator('[data-test=draw-log-head] code')
+        await head.waitFor({ timeout: TIMEOUT })
+        assert.match(await head.innerText(), /^[0-9a-f]{64}$/)
         assert.match(await page.locator('.public-home').innerText(), /抽查检查结果公示[\s\S]*联合抽查年度计划公示[\s\S]*抽取公开复核/)
         await fits(page, width)
         await page.screenshot({ path: join(shotDir, `public-home-${width}.png`), fullPage: true })

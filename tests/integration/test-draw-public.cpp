@@ -15,9 +15,9 @@ TEST_F(DrawPublic, ADrawAfterFourPmUtcShowsTheNextBeijingDayEverywhere) {
     const long long id = confirmed_draw();
     const std::string sid = std::to_string(id);
     // The guard keeps a confirmed draw immutable; the test moves its clock, not the product.
-    exec("ALTER TABLE draw DISABLE TRIGGER draw_guard;"
+    exec("ALTER TABLE draw DISABLE TRIGGER draw_guard; ALTER TABLE draw DISABLE TRIGGER draw_frozen_guard;"
          "UPDATE draw SET drawn_at = '2026-12-07 17:00:00+00', confirmed_at = '2026-12-07 17:05:09.25+00' WHERE id = " +
-         sid + ";ALTER TABLE draw ENABLE TRIGGER draw_guard");
+         sid + ";ALTER TABLE draw ENABLE TRIGGER draw_guard; ALTER TABLE draw ENABLE TRIGGER draw_frozen_guard");
 
     const std::string drawn = "2026-12-08 01:00:00", confirmed = "2026-12-08 01:05:09";
     auto r = call("GET", "/api/draws/" + sid);
