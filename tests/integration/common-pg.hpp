@@ -9,8 +9,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <unistd.h>
@@ -66,5 +70,25 @@ private:
     std::string name_;
     std::unique_ptr<pg::Pool> pool_;
 };
+
+/// A PDF's text through poppler's pdftotext, without whitespace (it breaks lines
+/// anywhere); tag names the temporary file (one per test database).
+inline std::string pdf_text(const std::string& pdf_bytes, const std::string& tag) {
+    const auto pdf = std::filesystem::temp_directory_path() / ("twindraw-pdf-" + tag + ".pdf");
+    {
+        std::ofstream out(pdf, std::ios::binary);
+        out << pdf_bytes;
+    }
+    std::string text;
+    if (FILE* p = popen(("pdftotext -enc UTF-8 '" + pdf.string() + "' - 2>&1").c_str(), "r")) {
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
+        EXPECT_EQ(pclose(p), 0) << text;
+    }
+    std::filesystem::remove(pdf);
+    std::erase_if(text, [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\f'; });
+    return text;
+}
 
 }  // namespace twindraw::testing

@@ -83,24 +83,8 @@ protected:
         EXPECT_EQ(r.status, 200) << r.body;
         return call("GET", "/api/draws/" + id);
     }
-    // A PDF's text through pdftotext, without whitespace (it breaks lines anywhere).
-    std::string pdf_text(const std::string& pdf_bytes) {
-        const auto pdf = std::filesystem::temp_directory_path() / ("twindraw-pdf-" + db.name() + ".pdf");
-        {
-            std::ofstream out(pdf, std::ios::binary);
-            out << pdf_bytes;
-        }
-        std::string text;
-        if (FILE* p = popen(("pdftotext -enc UTF-8 '" + pdf.string() + "' - 2>&1").c_str(), "r")) {
-            char buf[4096];
-            size_t n;
-            while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
-            EXPECT_EQ(pclose(p), 0) << text;
-        }
-        std::filesystem::remove(pdf);
-        std::erase_if(text, [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\f'; });
-        return text;
-    }
+    // A PDF's text through pdftotext, without whitespace (common-pg.hpp).
+    std::string pdf_text(const std::string& pdf_bytes) { return twindraw::testing::pdf_text(pdf_bytes, db.name()); }
 
     TempDatabase db;
     std::filesystem::path data_dir = std::filesystem::temp_directory_path() / ("twindraw-drawapi-" + db.name());

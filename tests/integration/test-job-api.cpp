@@ -351,22 +351,7 @@ TEST_F(JobApi, FormF1PrintsAsAPdfWithTheRecordAndTheSignatureOrRefusal) {
     auto text_of = [&](const Response& r) {
         EXPECT_EQ(r.status, 200) << r.body.substr(0, 300);
         EXPECT_EQ(r.content_type, "application/pdf");
-        const auto pdf = std::filesystem::temp_directory_path() / ("twindraw-f1-" + db->name() + ".pdf");
-        {
-            std::ofstream out(pdf, std::ios::binary);
-            out << r.body;
-        }
-        std::string text;
-        if (FILE* p = popen(("pdftotext -enc UTF-8 '" + pdf.string() + "' - 2>&1").c_str(), "r")) {
-            char buf[4096];
-            size_t n;
-            while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
-            EXPECT_EQ(pclose(p), 0) << text;
-        }
-        std::filesystem::remove(pdf);
-        // pdftotext may break a line anywhere: compare without whitespace.
-        std::erase_if(text, [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\f'; });
-        return text;
+        return twindraw::testing::pdf_text(r.body, "f1-" + db->name());
     };
     auto r = call("inspector1", "GET", path + "/form.pdf");
     EXPECT_NE(r.body.find("/Subtype /Image"), std::string::npos) << "the signature is drawn in";
