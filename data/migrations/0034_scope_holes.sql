@@ -241,15 +241,5 @@ END $$;
 -- Credentials read by the authentication gate by token or code hash, before any actor exists:
 -- no-rls: session sessions are found by the hash of their token, as the owner, before a request has an actor
 -- no-rls: sms_code one-time codes are checked by hash, as the owner, before a request has an actor
--- Scope filtered by the handlers today (the same rule in each query: workflows/flow-plans.cpp
--- and flow-tasks.cpp visible(), messages.cpp by recipient, feedback.cpp by submitter);
--- row-level security for them is the follow-up named in tests/integration/test-scope-holes.cpp:
--- no-rls: annual_plan handler-scoped (flow-plans.cpp visible(): initiating unit, or distributed to/cooperating units of the scope); RLS follow-up
--- no-rls: inspection_task handler-scoped (flow-tasks.cpp visible(): initiating unit, or approved and executed by the scope); RLS follow-up
--- no-rls: task_unit handler-scoped with its task (flow-tasks.cpp); RLS follow-up
--- no-rls: flow_history handler-scoped: read only beside the plan, task or job it belongs to, after that one's check; RLS follow-up
--- no-rls: task_completion handler-scoped: read only beside the task or draw it completes (publication.cpp); RLS follow-up
--- no-rls: message handler-scoped by recipient (messages.cpp); RLS follow-up
--- no-rls: message_recipient handler-scoped by recipient (messages.cpp); RLS follow-up
--- no-rls: message_read per-user read marks, handler-scoped (messages.cpp); RLS follow-up
--- no-rls: feedback handler-scoped: a submitter reads its own, system.feedback the city's (feedback.cpp); RLS follow-up
+-- (The tables the handlers scoped until then, from annual_plan to feedback, have
+-- row-level security since 0038_flow_rls.sql.)

@@ -9,6 +9,7 @@
 // 403/404 and the row unchanged (or the route says why it takes no foreign id).
 #include "demo-api.hpp"
 
+#include "geo/pg-context.hpp"
 #include "server/import-queue.hpp"
 #include "workflows/account-permissions.hpp"
 #include "workflows/uscc.hpp"
@@ -57,21 +58,6 @@ const std::map<std::string, std::string> kExempt = {
     {"import_error", "written by COPY (refused on tables with row-level security); read through import_job's policy"},
 };
 
-// Unit-owned tables whose scope the handlers still filter (one rule per query, named in
-// 0034_scope_holes.sql): the remaining work of issue 12 §1. A table leaves this list when
-// it gains row-level security (the test says so), and nothing new may join it.
-const std::map<std::string, std::string> kHandlerScoped = {
-    {"annual_plan", "workflows/flow-plans.cpp visible()"},
-    {"inspection_task", "workflows/flow-tasks.cpp visible()"},
-    {"task_unit", "with its task (flow-tasks.cpp)"},
-    {"flow_history", "read beside its plan, task or job"},
-    {"task_completion", "read beside its task or draw (publication.cpp)"},
-    {"message", "by recipient (messages.cpp)"},
-    {"message_recipient", "by recipient (messages.cpp)"},
-    {"message_read", "per user (messages.cpp)"},
-    {"feedback", "submitter or system.feedback (feedback.cpp)"},
-};
-
 std::set<std::string> no_rls_comments() {
     std::set<std::string> out;
     const std::regex re("no-rls:\\s*([a-z_][a-z0-9_]*)");
@@ -101,21 +87,19 @@ TEST(SchemaScope, EveryTableHoldingUnitDataHasRowLevelSecurity) {
     ASSERT_GT(tables.size(), 60u);
     for (const auto& [name, rls] : tables) {
         if (rls) continue;
-        EXPECT_TRUE(kExempt.count(name) || kHandlerScoped.count(name))
+        EXPECT_TRUE(kExempt.count(name))
             << "table " << name << " has no row-level security: give it policies (see 0034_scope_holes.sql),"
             << " or, for reference data only, a `-- no-rls: " << name << " reason` comment and an entry in kExempt";
     }
-    // The lists cannot rot: each name exists and still lacks row-level security.
-    for (const auto* list : {&kExempt, &kHandlerScoped})
-        for (const auto& [name, why] : *list) {
-            auto it = tables.find(name);
-            ASSERT_NE(it, tables.end()) << name << " is exempt (" << why << ") but no longer exists";
-            EXPECT_FALSE(it->second) << name << " has row-level security now: drop it from the exempt list";
-        }
-    // The migrations say the same as the lists: one `-- no-rls:` comment per exempt table.
+    // The list cannot rot: each name exists and still lacks row-level security.
+    for (const auto& [name, why] : kExempt) {
+        auto it = tables.find(name);
+        ASSERT_NE(it, tables.end()) << name << " is exempt (" << why << ") but no longer exists";
+        EXPECT_FALSE(it->second) << name << " has row-level security now: drop it from the exempt list";
+    }
+    // The migrations say the same as the list: one `-- no-rls:` comment per exempt table.
     std::set<std::string> listed;
-    for (const auto* list : {&kExempt, &kHandlerScoped})
-        for (const auto& [name, why] : *list) listed.insert(name);
+    for (const auto& [name, why] : kExempt) listed.insert(name);
     EXPECT_EQ(no_rls_comments(), listed);
     // Every table with row-level security has a policy (else only the owner sees a row).
     auto bare = tx.exec(
@@ -390,6 +374,201 @@ TEST_F(ScopeHoles, DrawSettingsAreCityWide) {
               rules);
     ok(call("admin", "PUT", "/api/draw-rules", json{{"code", "general_max_ratio_bp"}, {"value", 600}}));
     EXPECT_EQ(std::string(sql("SELECT value FROM draw_setting WHERE key = 'general_max_ratio_bp'")[0][0].c_str()), "600");
+}
+
+// --- Plans, tasks, history, completions, messages, feedback: in the database ---------
+// Row-level security of 0038_flow_rls.sql, tried through SQL as the server runs it: the
+// role twindraw_app with the account's identity, unit and data scope in the transaction
+// (pg::apply_actor), so no handler filter stands between the statement and the rows.
+
+struct Identity {
+    long long user = 0, identity = 0, unit = 0;
+    std::string scope;
+};
+
+Identity identity_of(const std::string& url, const std::string& account) {
+    pqxx::connection c(url);
+    pqxx::read_transaction tx(c);
+    auto r = tx.exec_params1(
+        "SELECT u.id, i.id, i.authority_id, r.data_scope FROM app_user u JOIN user_identity i ON i.user_id = u.id"
+        " JOIN role r ON r.id = i.role_id WHERE u.account = $1 ORDER BY i.is_default DESC, i.id LIMIT 1",
+        account);
+    return {r[0].as<long long>(), r[1].as<long long>(), r[2].as<long long>(), r[3].as<std::string>()};
+}
+
+// One statement as account: the first column of its first row for a query, the rows it
+// changed for a write, -1 when the database refused it. Kept only when commit is set.
+long long as_account(const std::string& url, const std::string& account, const std::string& statement,
+                     bool commit = false) {
+    const Identity who = identity_of(url, account);
+    pg::ActorScope actor(pg::Actor(who.user, who.identity, who.unit, "test", who.scope, true));
+    pqxx::connection c(url);
+    pqxx::work tx(c);
+    pg::apply_actor(tx);
+    try {
+        auto r = tx.exec(statement);
+        const long long out = r.columns() > 0 && !r.empty() ? r[0][0].as<long long>() : (long long)r.affected_rows();
+        if (commit) tx.commit();
+        return out;
+    } catch (const pqxx::sql_error&) {
+        return -1;
+    }
+}
+
+TEST_F(ScopeHoles, PlansTasksHistoryAndCompletionsAreScopedInTheDatabase) {
+    // 渝中区's rows, made by its own people: a draft and a distributed plan, a received
+    // task (its executing unit 渝中区), their flow history and (as the owner) a completion.
+    const json plan = {{"year", 2026}, {"name", "库内范围测试计划"}, {"plan_type", "single"}, {"item_ids", {item}},
+                       {"object_scope", "渝中区食品经营者"}, {"start_date", "2026-03-01"}, {"end_date", "2026-11-30"}};
+    const long long draft = ok(call("yz_assigner", "POST", "/api/plans", plan), 201)["id"];
+    json p2 = plan;
+    p2["name"] = "库内范围测试计划（已下发）";
+    const long long dist = distributed_plan(p2);
+    const json body = {{"plan_id", dist}, {"name", "库内范围测试任务"}, {"task_type", "single"}, {"item_ids", {item}},
+                       {"start_date", "2026-04-01"}, {"end_date", "2026-06-30"},
+                       {"draw_params", json::parse(R"({
+                            "objects": {"object_type": "market_subject", "division_codes": ["500103"],
+                                        "strata": [{"ratio": 3}]},
+                            "inspectors": {"scope": "bureau"},
+                            "groups": {"count": 1, "inspectors_per_group": 2}})")}};
+    const long long task = task_in_state(body, "received");
+    const long long completion = write("INSERT INTO task_completion(task_id, jobs, completed_at, completed_on) VALUES (" +
+                                       id(task) + ", 1, now(), current_date) RETURNING id")[0][0]
+                                     .as<long long>();
+    const std::string url = db->url(), plans = "(" + id(draft) + "," + id(dist) + ")";
+    const std::string history = "SELECT count(*) FROM flow_history WHERE (entity = 'plan' AND entity_id IN " + plans +
+                                ") OR (entity IN ('task', 'task_unit') AND entity_id = " + id(task) + ")";
+    const std::string units = "SELECT count(*) FROM task_unit WHERE task_id = " + id(task);
+    ASSERT_GE(count(history), 5);
+    ASSERT_EQ(count(units), 1);
+
+    // The owner scope reads each of them.
+    EXPECT_EQ(as_account(url, "yz_assigner", "SELECT count(*) FROM annual_plan WHERE id IN " + plans), 2);
+    EXPECT_EQ(as_account(url, "yz_assigner", "SELECT count(*) FROM inspection_task WHERE id = " + id(task)), 1);
+    EXPECT_EQ(as_account(url, "yz_assigner", units), 1);
+    EXPECT_EQ(as_account(url, "yz_assigner", history), count(history));
+    EXPECT_EQ(as_account(url, "yz_assigner", "SELECT count(*) FROM task_completion WHERE id = " + id(completion)), 1);
+    // ... and changes its own (rolled back).
+    EXPECT_EQ(as_account(url, "yz_assigner", "UPDATE annual_plan SET remark = '本区修改' WHERE id = " + id(draft)), 1);
+    EXPECT_EQ(as_account(url, "yz_assigner", "UPDATE inspection_task SET description = '本区修改' WHERE id = " + id(task)), 1);
+
+    // 江北区's district administrator (and the holder of every permission there) sees none.
+    for (const std::string who : {"jb_admin", "jb_probe"}) {
+        EXPECT_EQ(as_account(url, who, "SELECT count(*) FROM annual_plan WHERE id IN " + plans), 0) << who;
+        EXPECT_EQ(as_account(url, who, "SELECT count(*) FROM inspection_task WHERE id = " + id(task)), 0) << who;
+        EXPECT_EQ(as_account(url, who, units), 0) << who;
+        EXPECT_EQ(as_account(url, who, history), 0) << who;
+        EXPECT_EQ(as_account(url, who, "SELECT count(*) FROM task_completion WHERE id = " + id(completion)), 0) << who;
+    }
+
+    // ... and changes none of them, kept or not.
+    const std::string before = row("annual_plan", draft) + row("annual_plan", dist) + row("inspection_task", task) +
+                               sql("SELECT string_agg(to_jsonb(u)::text, ',') FROM task_unit u WHERE task_id = " +
+                                   id(task))[0][0].c_str();
+    const long long rows_before = count(history);
+    const std::string jb = id(jiangbei);
+    for (const std::string& st : {
+             "UPDATE annual_plan SET name = '越权改名' WHERE id IN " + plans,
+             "UPDATE annual_plan SET initiating_authority_id = " + jb + " WHERE id IN " + plans,
+             "DELETE FROM annual_plan WHERE id = " + id(draft),
+             "UPDATE inspection_task SET name = '越权改名' WHERE id = " + id(task),
+             "UPDATE inspection_task SET initiating_authority_id = " + jb + " WHERE id = " + id(task),
+             "DELETE FROM inspection_task WHERE id = " + id(task),
+             "UPDATE task_unit SET state = 'waiting', received_by = NULL WHERE task_id = " + id(task),
+             "DELETE FROM task_unit WHERE task_id = " + id(task),
+             "UPDATE flow_history SET opinion = '篡改' WHERE entity = 'task' AND entity_id = " + id(task),
+             "DELETE FROM flow_history WHERE entity = 'task' AND entity_id = " + id(task)})
+        EXPECT_LE(as_account(url, "jb_admin", st, true), 0) << st;
+    // Writing new rows in 渝中区's name or about its task is refused outright.
+    for (const std::string& st : {
+             "INSERT INTO annual_plan(year, name, plan_type, initiating_authority_id, object_scope, start_date, end_date)"
+             " VALUES (2026, '冒名计划', 'single', " + id(yuzhong) + ", '冒名', '2026-01-01', '2026-12-31')",
+             "INSERT INTO inspection_task(plan_id, name, task_type, initiating_authority_id, start_date, end_date)"
+             " VALUES (" + id(dist) + ", '冒名任务', 'single', " + id(yuzhong) + ", '2026-04-01', '2026-04-30')",
+             "INSERT INTO task_unit(task_id, authority_id, unit_role) VALUES (" + id(task) + ", " + jb + ", 'executing')",
+             "INSERT INTO flow_history(entity, entity_id, action, user_id, unit_id) VALUES ('task', " + id(task) +
+                 ", 'approve', " + id(user_id("jb_admin")) + ", " + jb + ")",
+             "INSERT INTO flow_history(entity, entity_id, action, user_id, unit_id) VALUES ('plan', " + id(dist) +
+                 ", 'recall', " + id(user_id("jb_admin")) + ", " + jb + ")"})
+        EXPECT_EQ(as_account(url, "jb_admin", st, true), -1) << st;
+    EXPECT_EQ(row("annual_plan", draft) + row("annual_plan", dist) + row("inspection_task", task) +
+                  sql("SELECT string_agg(to_jsonb(u)::text, ',') FROM task_unit u WHERE task_id = " + id(task))[0][0].c_str(),
+              before);
+    EXPECT_EQ(count(history), rows_before);
+    EXPECT_EQ(count("SELECT count(*) FROM annual_plan WHERE name = '冒名计划'") +
+                  count("SELECT count(*) FROM inspection_task WHERE name = '冒名任务'"),
+              0);
+}
+
+TEST_F(ScopeHoles, MessagesAndFeedbackAreScopedInTheDatabase) {
+    // A message to 渝中区 (the unit) and one to yz_assigner, read by yz_assigner; its feedback.
+    const long long sender = user_id("yz_admin"), yz_user = user_id("yz_assigner"), jb_user = user_id("jb_admin");
+    const long long to_unit = write("INSERT INTO message(category, title, sender_id) VALUES ('system', '渝中区内部通知', " +
+                                    id(sender) + ") RETURNING id")[0][0]
+                                  .as<long long>();
+    const long long to_user = write("INSERT INTO message(category, title, sender_id) VALUES ('system', '给渝中区个人', " +
+                                    id(sender) + ") RETURNING id")[0][0]
+                                  .as<long long>();
+    write("INSERT INTO message_recipient(message_id, unit_id) VALUES (" + id(to_unit) + ", " + id(yuzhong) + ");"
+          "INSERT INTO message_recipient(message_id, user_id) VALUES (" + id(to_user) + ", " + id(yz_user) + ");"
+          "INSERT INTO message_read(message_id, user_id) VALUES (" + id(to_user) + ", " + id(yz_user) + ")");
+    const long long fb = ok(call("yz_assigner", "POST", "/api/feedback",
+                                 json{{"kind", "business"}, {"title", "渝中区的问题"}, {"content", "库内范围测试"}}),
+                            201)["id"];
+    const std::string url = db->url(), msgs = "(" + id(to_unit) + "," + id(to_user) + ")";
+    const std::string messages = "SELECT count(*) FROM message WHERE id IN " + msgs;
+    const std::string recipients = "SELECT count(*) FROM message_recipient WHERE message_id IN " + msgs;
+    const std::string marks = "SELECT count(*) FROM message_read WHERE message_id IN " + msgs;
+    const std::string feedback = "SELECT count(*) FROM feedback WHERE id = " + id(fb);
+
+    // The addressees read them; the sender its messages; the submitter its feedback.
+    EXPECT_EQ(as_account(url, "yz_assigner", messages), 2);
+    EXPECT_EQ(as_account(url, "yz_assigner", recipients), 2);
+    EXPECT_EQ(as_account(url, "yz_assigner", marks), 1);
+    EXPECT_EQ(as_account(url, "yz_assigner", feedback), 1);
+    EXPECT_EQ(as_account(url, "yz_admin", messages), 2);
+    EXPECT_EQ(as_account(url, "admin", feedback), 1);     // scope all
+    EXPECT_EQ(as_account(url, "jb_probe", feedback), 1);  // system.feedback, whatever the scope
+
+    // 江北区 sees none of them (jb_probe holds system.feedback: feedback goes to the
+    // platform's operators, whoever they are, so only jb_admin is tried there).
+    for (const std::string who : {"jb_admin", "jb_probe"}) {
+        EXPECT_EQ(as_account(url, who, messages), 0) << who;
+        EXPECT_EQ(as_account(url, who, recipients), 0) << who;
+        EXPECT_EQ(as_account(url, who, marks), 0) << who;
+    }
+    EXPECT_EQ(as_account(url, "jb_admin", feedback), 0);
+
+    // Nor does it change them, read them for 渝中区's people, or address itself into them.
+    auto state = [&] {
+        return sql("SELECT (SELECT string_agg(to_jsonb(m)::text, ',' ORDER BY id) FROM message m WHERE id IN " + msgs +
+                   ") || (SELECT string_agg(to_jsonb(r)::text, ',' ORDER BY id) FROM message_recipient r WHERE message_id IN " +
+                   msgs + ") || (SELECT string_agg(to_jsonb(r)::text, ',' ORDER BY message_id) FROM message_read r"
+                   " WHERE message_id IN " + msgs + ") || (SELECT to_jsonb(f)::text FROM feedback f WHERE id = " + id(fb) + ")")[0][0]
+            .c_str();
+    };
+    const std::string before = state();
+    for (const std::string& st : {
+             "UPDATE message SET title = '篡改' WHERE id IN " + msgs,
+             "DELETE FROM message WHERE id IN " + msgs,
+             "UPDATE message_recipient SET unit_id = " + id(jiangbei) + " WHERE message_id = " + id(to_unit),
+             "DELETE FROM message_recipient WHERE message_id IN " + msgs,
+             "DELETE FROM message_read WHERE message_id IN " + msgs,
+             "UPDATE feedback SET status = 'closed' WHERE id = " + id(fb),
+             "DELETE FROM feedback WHERE id = " + id(fb)})
+        EXPECT_LE(as_account(url, "jb_admin", st, true), 0) << st;
+    for (const std::string& st : {
+             "INSERT INTO message_recipient(message_id, user_id) VALUES (" + id(to_unit) + ", " + id(jb_user) + ")",
+             "INSERT INTO message_read(message_id, user_id) VALUES (" + id(to_unit) + ", " + id(yz_user) + ")",
+             "INSERT INTO message_read(message_id, user_id) VALUES (" + id(to_unit) + ", " + id(jb_user) + ")",
+             "INSERT INTO message(category, title, sender_id) VALUES ('system', '冒名消息', " + id(sender) + ")",
+             "INSERT INTO feedback(user_id, unit_id, kind, title, content, due_date) VALUES (" + id(yz_user) + ", " +
+                 id(yuzhong) + ", 'business', '冒名反馈', '冒名', current_date)"})
+        EXPECT_EQ(as_account(url, "jb_admin", st, true), -1) << st;
+    EXPECT_EQ(state(), before);
+    EXPECT_EQ(count("SELECT count(*) FROM message WHERE title = '冒名消息'") +
+                  count("SELECT count(*) FROM feedback WHERE title = '冒名反馈'"),
+              0);
 }
 
 // --- Every write route, tried from another district ---------------------------------
