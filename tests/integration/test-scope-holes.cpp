@@ -500,6 +500,47 @@ TEST_F(ScopeHoles, PlansTasksHistoryAndCompletionsAreScopedInTheDatabase) {
               0);
 }
 
+TEST_F(ScopeHoles, ReadersOfAPlanOrTaskWhoDidNotInitiateItChangeNothingButTheirOwnPart) {
+    // A plan distributed to 渝中区's bureau and its sub-office, and an approved task with
+    // the sub-office as executing unit: the sub-office's admin reads both (the handlers'
+    // visible()) and may lock them, but changes only its own receiving and the columns an
+    // executing unit records (trigger flow_initiator_guard).
+    const json plan = {{"year", 2026}, {"name", "执行单位测试计划"}, {"plan_type", "single"}, {"item_ids", {item}},
+                       {"object_scope", "渝中区食品经营者"}, {"start_date", "2026-03-01"}, {"end_date", "2026-11-30"}};
+    const long long p = ok(call("yz_assigner", "POST", "/api/plans", plan), 201)["id"];
+    ok(call("yz_assigner", "POST", "/api/plans/" + id(p) + "/distribute", json{{"unit_ids", {yuzhong, office}}}));
+    const json body = {{"plan_id", p}, {"name", "执行单位测试任务"}, {"task_type", "single"}, {"item_ids", {item}},
+                       {"executing_unit_ids", {office}}, {"start_date", "2026-04-01"}, {"end_date", "2026-06-30"},
+                       {"draw_params", json::parse(R"({
+                            "objects": {"object_type": "market_subject", "division_codes": ["500103"],
+                                        "strata": [{"ratio": 3}]},
+                            "inspectors": {"scope": "bureau"},
+                            "groups": {"count": 1, "inspectors_per_group": 2}})")}};
+    const long long task = task_in_state(body, "approved");
+    const std::string url = db->url(), t = id(task), reader = "yz_office_admin";
+    EXPECT_EQ(as_account(url, reader, "SELECT count(*) FROM annual_plan WHERE id = " + id(p)), 1);
+    EXPECT_EQ(as_account(url, reader, "SELECT count(*) FROM inspection_task WHERE id = " + t), 1);
+    EXPECT_EQ(as_account(url, reader, "SELECT count(*) FROM task_unit WHERE task_id = " + t), 2);
+    const std::string before = row("annual_plan", p) + row("inspection_task", task);
+    EXPECT_EQ(as_account(url, reader, "UPDATE annual_plan SET name = '执行单位改名' WHERE id = " + id(p), true), -1);
+    EXPECT_EQ(as_account(url, reader, "UPDATE inspection_task SET name = '执行单位改名' WHERE id = " + t, true), -1);
+    EXPECT_EQ(as_account(url, reader, "UPDATE inspection_task SET end_date = '2026-12-31' WHERE id = " + t, true), -1);
+    EXPECT_EQ(as_account(url, reader, "UPDATE inspection_task SET initiating_authority_id = " + id(office) +
+                                          " WHERE id = " + t, true),
+              -1);
+    EXPECT_EQ(as_account(url, reader, "DELETE FROM inspection_task WHERE id = " + t, true), 0);
+    EXPECT_EQ(as_account(url, reader, "DELETE FROM task_unit WHERE task_id = " + t, true), 0);
+    EXPECT_EQ(as_account(url, reader, "UPDATE task_unit SET state = 'received' WHERE task_id = " + t +
+                                          " AND authority_id = " + id(yuzhong), true),
+              0);
+    EXPECT_EQ(row("annual_plan", p) + row("inspection_task", task), before);
+    // Its own part (rolled back): the time a draw was recorded, its own receiving.
+    EXPECT_EQ(as_account(url, reader, "UPDATE inspection_task SET drawn_at = now() WHERE id = " + t), 1);
+    EXPECT_EQ(as_account(url, reader, "UPDATE task_unit SET state = 'received' WHERE task_id = " + t +
+                                          " AND authority_id = " + id(office)),
+              1);
+}
+
 TEST_F(ScopeHoles, MessagesAndFeedbackAreScopedInTheDatabase) {
     // A message to 渝中区 (the unit) and one to yz_assigner, read by yz_assigner; its feedback.
     const long long sender = user_id("yz_admin"), yz_user = user_id("yz_assigner"), jb_user = user_id("jb_admin");
