@@ -280,7 +280,8 @@ json upload(pg::Pool& pool, const std::string& data_dir, const flow::FlowActor& 
 json for_job(pg::Pool& pool, long long job_id) {
     return pg::with_read(pool, "joint-summary-job", [&](pqxx::read_transaction& tx) {
         // The job under its own row-level security (its units, its group, 0013/0023):
-        // whoever opens the job page; inspection_task has no row policy.
+        // whoever opens the job page; inspection_task's policy (0038) admits the task of a
+        // job its inspectors work on.
         auto j = pg::exec(tx,
                           "SELECT j.task_id, j.state, t.task_type, t.initiating_authority_id, a.name"
                           " FROM inspection_job j LEFT JOIN inspection_task t ON t.id = j.task_id"
