@@ -59,6 +59,19 @@ pqxx::result exec(pqxx::transaction_base& tx, const std::string& sql, const Para
     }
 }
 
+pqxx::result exec_binary_last(pqxx::transaction_base& tx, const std::string& sql, const Params& params,
+                              const std::string& binary) {
+    std::vector<const char*> raw;
+    raw.reserve(params.size());
+    for (const auto& v : params.values()) raw.push_back(v ? v->c_str() : nullptr);
+    try {
+        return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(raw),
+                              pqxx::binarystring(binary.data(), binary.size()));
+    } catch (const pqxx::sql_error& e) {
+        rethrow_sql_error(e);
+    }
+}
+
 std::string quote_ident(std::string_view name) {
     std::string out = "\"";
     for (char c : name) {

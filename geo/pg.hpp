@@ -50,6 +50,12 @@ private:
 /// For unique and foreign-key violations the Error's field holds the constraint name.
 pqxx::result exec(pqxx::transaction_base& tx, const std::string& sql, const Params& params = {});
 
+/// As exec(), with one more parameter after params, sent in binary format (PostgreSQL's
+/// binary input of the type its placeholder is cast to: raw bytes for bytea, array_recv's
+/// layout for an array). For large values whose text form costs more to build and parse.
+pqxx::result exec_binary_last(pqxx::transaction_base& tx, const std::string& sql, const Params& params,
+                              const std::string& binary);
+
 /// "name" with embedded quotes doubled. Identifiers in this code base come from
 /// static descriptors, never from requests; this is the single quoting helper.
 std::string quote_ident(std::string_view name);

@@ -2,10 +2,11 @@
 
 #include "geo/error.hpp"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <queue>
 #include <set>
@@ -18,9 +19,50 @@ namespace {
 constexpr const char* kFormat = "twindraw-draw/1";
 constexpr const char* kFormat2 = "twindraw-draw/2";
 
+// SHA-256 with the digest fetched once and a context reused per thread: OpenSSL 3's
+// one-shot SHA256() looks the algorithm up on every call, which made a key cost about
+// 490 ns instead of about 130 ns (7.35 M keys per draw at 10 M subjects).
+class Sha256 {
+public:
+    Sha256() : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {
+        if (!md_ || !ctx_) throw Error(Error::Kind::Internal, "sha256", "SHA-256 不可用");
+    }
+    ~Sha256() {
+        EVP_MD_CTX_free(ctx_);
+        EVP_MD_free(md_);
+    }
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    void hash(const void* data, size_t n, unsigned char* out) {
+        init();
+        update(data, n);
+        final(out);
+    }
+    void init() {
+        if (EVP_DigestInit_ex(ctx_, md_, nullptr) != 1) fail();
+    }
+    void update(const void* data, size_t n) {
+        if (EVP_DigestUpdate(ctx_, data, n) != 1) fail();
+    }
+    void final(unsigned char* out) {
+        unsigned int len = 0;
+        if (EVP_DigestFinal_ex(ctx_, out, &len) != 1 || len != 32) fail();
+    }
+
+private:
+    [[noreturn]] static void fail() { throw Error(Error::Kind::Internal, "sha256", "SHA-256 计算失败"); }
+    EVP_MD* md_;
+    EVP_MD_CTX* ctx_;
+};
+
+Sha256& thread_sha() {
+    thread_local Sha256 sha;
+    return sha;
+}
+
 Digest sha256_of(const void* data, size_t n) {
     Digest d;
-    SHA256(static_cast<const unsigned char*>(data), n, d.data());
+    thread_sha().hash(data, n, d.data());
     return d;
 }
 
@@ -117,8 +159,8 @@ std::string canonical_text(const std::vector<Stratum>& strata) {
 }
 
 Digest digest(const std::vector<Stratum>& strata) {
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
+    auto& sha = thread_sha();
+    sha.init();
     std::string buf;
     buf.reserve(1 << 16);
     char num[24];
@@ -126,16 +168,16 @@ Digest digest(const std::vector<Stratum>& strata) {
         for (long long id : s.ids) {
             buf += s.label;
             buf += ':';
-            buf.append(num, static_cast<size_t>(std::snprintf(num, sizeof num, "%lld", id)));
+            buf.append(num, static_cast<size_t>(std::to_chars(num, num + sizeof num, id).ptr - num));
             buf += '\n';
             if (buf.size() > 60000) {
-                crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(buf.data()), buf.size());
+                sha.update(buf.data(), buf.size());
                 buf.clear();
             }
         }
-    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(buf.data()), buf.size());
+    sha.update(buf.data(), buf.size());
     Digest d;
-    crypto_hash_sha256_final(&st, d.data());
+    sha.final(d.data());
     return d;
 }
 
@@ -221,10 +263,8 @@ Digest draw_key(const Digest& seed, std::string_view label, long long id) {
     std::memcpy(buf + n, label.data(), take);
     n += take;
     buf[n++] = ':';
-    char num[24];
-    int len = std::snprintf(num, sizeof num, "%lld", id);
-    std::memcpy(buf + n, num, static_cast<size_t>(len));
-    n += static_cast<size_t>(len);
+    n = static_cast<size_t>(std::to_chars(reinterpret_cast<char*>(buf + n), reinterpret_cast<char*>(buf + sizeof buf), id).ptr -
+                            reinterpret_cast<char*>(buf));
     return sha256_of(buf, n);
 }
 

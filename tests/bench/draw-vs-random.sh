@@ -10,7 +10,9 @@
 #
 #   pg_virtualenv -t tests/bench/draw-vs-random.sh build/twindraw [population]
 #
-# Prints N, both wall times, the ratio twindraw/naive (goal ≤ 0.5) and the verify time.
+# Prints N, both wall times, the ratio twindraw/naive (goal ≤ 0.5) and the verify time;
+# the draw's own phases (population query, digest, insert, keys …) go to stderr
+# (TWINDRAW_DRAW_PHASES).
 set -euo pipefail
 
 BIN=${1:?usage: $0 /path/to/twindraw [population]}
@@ -61,10 +63,10 @@ psql -q -v ON_ERROR_STOP=1 -d "$DB" \
 
 echo "{\"title\":\"bench\",\"strata\":[$(strata 1)],\"groups\":10,\"per_group\":0}" > "$WORK/bench.json"
 T0=$(now)
-OUT=$("$BIN" --database "dbname=$DB" draw run --user 1 "$WORK/bench.json")
+OUT=$(TWINDRAW_DRAW_PHASES=1 "$BIN" --database "dbname=$DB" draw run --user 1 "$WORK/bench.json")
 TC=$(now)
 ID=$(echo "$OUT" | sed -n 's/.*编号 \([0-9]*\).*/\1/p')
-OUT2=$("$BIN" --database "dbname=$DB" draw witness --user 2 "$ID" fedcba98765432100123456789abcdef)
+OUT2=$(TWINDRAW_DRAW_PHASES=1 "$BIN" --database "dbname=$DB" draw witness --user 2 "$ID" fedcba98765432100123456789abcdef)
 T1=$(now)
 echo "twindraw: $OUT"
 echo "twindraw: $OUT2"
