@@ -1,0 +1,174 @@
+// The draw's last loose ends (issue 12 §3), on the small city of draw-fixture.hpp:
+// - the inspector pools and the recusals of pool members are frozen by the commitment:
+//   an inspector added, deactivated or recused between commit and witness changes
+//   nothing, and the commit entry of the public log carries the inspector digest that
+//   the published record verifies against;
+// - one open stand-alone attempt (no task) per drawer or co-drawer: 409 attempt_open
+//   with the open attempt's id, until it is confirmed or its abandonment approved;
+// - a replacement inspector of a draw change comes from the draw's own pool definition:
+//   its personnel categories and every recusal from an object of the draw.
+// Without a task every test's drawer is 抽取员张三 (77); 监督员李四 (7801) witnesses and
+// 负责人王五 (7802) approves.
+#include "draw-fixture.hpp"
+
+#include "server/app.hpp"
+#include "workflows/draw-core.hpp"
+
+#include <set>
+
+using namespace twindraw;
+using namespace twindraw::server;
+using nlohmann::json;
+using twindraw::testing::draw_body;
+using twindraw::testing::TempDatabase;
+
+namespace {
+
+class DrawFrozen : public ::testing::Test {
+protected:
+    void SetUp() override {
+        twindraw::testing::load_draw_city(db.url(), 800);
+        app = std::make_unique<App>(App{db.pool(), "", ""});
+        register_all(router, *app);
+    }
+
+    Response call(const std::string& method, const std::string& target, const std::string& body = {},
+                  long long user = 77) {
+        Request req;
+        req.method = method;
+        auto q = target.find('?');
+        req.path = target.substr(0, q);
+        if (q != std::string::npos) req.query = parse_query(target.substr(q + 1));
+        req.body = body;
+        req.headers["content-type"] = "application/json";
+        req.peer = "192.0.2.11";
+        Principal p;
+        p.user_id = user;
+        p.identity_id = 1;
+        p.unit_id = 900;
+        p.stage = "ok";
+        p.data_scope = "all";
+        p.permissions = {"draw.run", "draw.read", "draw.manage", "draw.change.approve", "draw.witness"};
+        req.principal = p;
+        return dispatch(router, "", req);
+    }
+    static json parse(const Response& r) { return json::parse(r.body); }
+    static std::string str(long long v) { return std::to_string(v); }
+    long long commit(const std::string& body) {
+        auto r = call("POST", "/api/draws", body);
+        EXPECT_EQ(r.status, 201) << r.body;
+        return r.status == 201 ? parse(r)["id"].get<long long>() : 0;
+    }
+    Response witness(long long id) {
+        return call("POST", "/api/draws/" + str(id) + "/witness", R"({"witness":"0badc0ffee0ddf00d15ea5e5"})", 7801);
+    }
+    void confirm(long long id) {
+        ASSERT_EQ(call("PUT", "/api/draws-password", R"({"login_password":"Login@2026pw","draw_password":"Draw#2026"})")
+                      .status,
+                  200);
+        auto r = call("POST", "/api/draws/" + str(id) + "/confirm", R"({"password":"Draw#2026"})");
+        ASSERT_EQ(r.status, 200) << r.body;
+    }
+    void exec(const std::string& sql) {
+        pqxx::connection c(db.url());
+        pqxx::work tx(c);
+        tx.exec(sql);
+        tx.commit();
+    }
+    json log_body(long long draw, const std::string& kind) {
+        pqxx::connection c(db.url());
+        pqxx::read_transaction tx(c);
+        auto r = tx.exec_params("SELECT body FROM draw_log WHERE draw_id = $1 AND kind = $2", draw, kind);
+        return r.empty() ? json() : json::parse(r[0][0].c_str());
+    }
+    static std::set<long long> pool_of(const json& record, const std::string& label) {
+        for (const auto& p : record["inspector_pools"])
+            if (p["label"] == label) return p["ids"].get<std::set<long long>>();
+        return {};
+    }
+    static std::set<long long> people_of(const json& draw) {
+        std::set<long long> out;
+        for (const auto& g : draw["result_groups"]) {
+            if (g["leader"].is_object()) out.insert(g["leader"]["id"].get<long long>());
+            for (const auto& m : g["members"]) out.insert(m["id"].get<long long>());
+        }
+        return out;
+    }
+
+    TempDatabase db;
+    std::unique_ptr<App> app;
+    Router router;
+};
+
+// Between commit and witness a leader joins the scope, one member is deactivated and
+// another recused: the reveal draws from the pools as committed, and the public log's
+// commit entry holds the digest the record verifies against.
+TEST_F(DrawFrozen, ThePoolsAreTheOnesCommitted) {
+    const long long id = commit(draw_body("冻结执法人员名单"));
+    ASSERT_GT(id, 0);
+    const json committed = log_body(id, "commit");
+    ASSERT_TRUE(committed.contains("inspector_digest")) << committed.dump();
+    // The commitment-only record shows it too, before anything is drawn.
+    auto pub = parse(call("GET", "/api/draws/" + str(id) + "/record.json"));
+    EXPECT_EQ(pub["commitment_only"], true);
+    EXPECT_EQ(pub["inspector_digest"], committed["inspector_digest"]) << pub.dump().substr(0, 400);
+
+    exec("INSERT INTO inspector(id, name, division_code, authority_id, category, qualifications, specialties,"
+         " is_leader) VALUES (130, '新调入组长', '500103', 901, 'law_enforcement', '{}', '{}', true);"
+         "UPDATE inspector SET active = false WHERE id = 103;"
+         "INSERT INTO inspector_recusal(inspector_id, reason) VALUES (104, '承诺后新增的回避')");
+    auto r = witness(id);
+    ASSERT_EQ(r.status, 200) << r.body;
+
+    const json rec = parse(call("GET", "/api/draws/" + str(id) + "/record.json"));
+    EXPECT_EQ(pool_of(rec, "leader"), (std::set<long long>{101, 102, 106, 110})) << rec["inspector_pools"].dump();
+    std::set<long long> members;
+    for (long long i = 101; i <= 113; ++i) members.insert(i);
+    EXPECT_EQ(pool_of(rec, "member"), members) << "103 and 104 stay, 130 is not added";
+    EXPECT_EQ(rec["inspector_digest"], committed["inspector_digest"]);
+    EXPECT_EQ(log_body(id, "reveal")["inspector_digest"], committed["inspector_digest"]);
+    EXPECT_FALSE(people_of(parse(r)).count(130)) << parse(r)["result_groups"].dump();
+    const auto v = draw::verify(rec);
+    EXPECT_TRUE(v.ok) << (v.differences.empty() ? "" : v.differences[0].field + " " + v.differences[0].message);
+    // The digest is the one of the pools and recusals published in the record.
+    std::vector<draw::Stratum> pools;
+    for (const auto& p : rec["inspector_pools"]) pools.push_back({p["label"].get<std::string>(), p["ids"].get<std::vector<long long>>()});
+    EXPECT_EQ(draw::to_hex(draw::inspector_digest(pools, {})), committed["inspector_digest"]);
+}
+
+// Recusals from objects are frozen with the pools: one from every candidate keeps its
+// inspector out of the draw whatever is selected, though it was withdrawn after the
+// commitment; one made after the commitment does not count; one from an object outside
+// the population is not published.
+TEST_F(DrawFrozen, RecusalsFromObjectsAreFrozenWithThePools) {
+    exec("INSERT INTO inspector_recusal(inspector_id, object_kind, object_id, reason)"
+         " SELECT 105, 'market_subject', id, '亲属经营' FROM market_subject WHERE division_code LIKE '500103%';"
+         "INSERT INTO inspector_recusal(inspector_id, object_kind, object_id, reason)"
+         " VALUES (107, 'market_subject', 5, '大渡口区企业，不在候选名单中')");
+    const long long id = commit(draw_body("冻结回避名单"));
+    ASSERT_GT(id, 0);
+    exec("DELETE FROM inspector_recusal WHERE inspector_id = 105;"
+         "INSERT INTO inspector_recusal(inspector_id, object_kind, object_id, reason)"
+         " SELECT 108, 'market_subject', id, '承诺后新增' FROM market_subject WHERE division_code LIKE '500103%'");
+    auto r = witness(id);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_FALSE(people_of(parse(r)).count(105)) << parse(r)["result_groups"].dump();
+
+    const json rec = parse(call("GET", "/api/draws/" + str(id) + "/record.json"));
+    ASSERT_TRUE(rec.contains("recusals")) << rec.dump().substr(0, 300);
+    EXPECT_EQ(rec["recusals"].size(), 640u);
+    for (const auto& x : rec["recusals"]) ASSERT_EQ(x[0], 105) << x.dump();
+    EXPECT_TRUE(pool_of(rec, "member").count(105)) << "in the pool, left out by the algorithm";
+    EXPECT_EQ(rec["inspector_digest"], log_body(id, "commit")["inspector_digest"]);
+    const auto v = draw::verify(rec);
+    EXPECT_TRUE(v.ok) << (v.differences.empty() ? "" : v.differences[0].field + " " + v.differences[0].message);
+
+    // Dropping the recusals from the published record is seen.
+    json tampered = rec;
+    tampered.erase("recusals");
+    const auto t = draw::verify(tampered);
+    ASSERT_FALSE(t.ok);
+    EXPECT_EQ(t.differences[0].field, "inspector_digest");
+}
+
+}  // namespace
