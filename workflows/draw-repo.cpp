@@ -323,6 +323,37 @@ bool load_frozen_recusals(pqxx::transaction_base& tx, long long id, Record& rec)
     return true;
 }
 
+// One open stand-alone attempt per person (issue 12 §3): a draw without a task has no
+// task holding it to one attempt at a time, so the drawer — and the co-drawer, who may
+// confirm too — may each be party to at most one attempt without a task that is not
+// confirmed or abandoned; else several could be committed at once and the preferred one
+// kept. Without a signed-in user (the CLI without --user) the nameless drawer is one party.
+void require_no_open_standalone(pqxx::transaction_base& tx, const DrawRequest& req) {
+    if (req.task_id) return;
+    std::vector<long long> people;
+    if (actor().user_id) people.push_back(actor().user_id);
+    if (req.co_drawer_id) people.push_back(*req.co_drawer_id);
+    std::sort(people.begin(), people.end());
+    people.erase(std::unique(people.begin(), people.end()), people.end());
+    // Two commitments of the same person (of different object libraries) never interleave.
+    for (long long p : people.empty() ? std::vector<long long>{0} : people)
+        pg::exec(tx, "SELECT pg_advisory_xact_lock(hashtext('twindraw.draw.standalone'), hashtext($1))",
+                 pg::Params().add(std::to_string(p)));
+    const std::string open = "task_id IS NULL AND status IN ('draft', 'committed', 'witnessed', 'revealed')";
+    auto r = people.empty()
+                 ? pg::exec(tx, "SELECT id FROM draw WHERE " + open + " AND drawn_by IS NULL ORDER BY id LIMIT 1")
+                 : pg::exec(tx,
+                            "SELECT id FROM draw WHERE " + open +
+                                " AND (drawn_by = ANY($1::bigint[]) OR co_drawer_id = ANY($1::bigint[]))"
+                                " ORDER BY id LIMIT 1",
+                            pg::Params().add(id_array(people)));
+    if (!r.empty())
+        throw conflict("attempt_open", "抽取人或共同抽取人已有一次进行中的、不属于任务的抽取（抽取记录 " +
+                                           r[0][0].as<std::string>() +
+                                           "），须确认或经批准放弃后方可再次抽取")
+            .with("draw_id", r[0][0].as<std::string>());
+}
+
 json group_json(const std::vector<Group>& groups) {
     json out = json::array();
     for (const auto& g : groups)
@@ -713,6 +744,7 @@ json run(pg::Pool& pool, const DrawRequest& req) {
                                                        "），须确认或经批准放弃后方可重新抽取")
                         .with("draw_id", open[0][0].as<std::string>());
             }
+            require_no_open_standalone(tx, req);
             const auto rules = load_rules(tx, req);
             const auto cap = item_cap(tx, req);
             pg::Params p;

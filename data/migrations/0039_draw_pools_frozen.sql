@@ -31,3 +31,7 @@ END $$;
 CREATE TRIGGER draw_recusals_guard BEFORE UPDATE OF inspector_recusals ON draw
   FOR EACH ROW EXECUTE FUNCTION draw_recusals_guard();
 
+-- One open stand-alone attempt per person (loose end 2): the commitment looks for an
+-- open attempt without a task by its drawer or co-drawer.
+CREATE INDEX draw_open_standalone_idx ON draw (drawn_by)
+  WHERE task_id IS NULL AND status IN ('draft', 'committed', 'witnessed', 'revealed');

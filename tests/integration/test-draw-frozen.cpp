@@ -171,4 +171,42 @@ TEST_F(DrawFrozen, RecusalsFromObjectsAreFrozenWithThePools) {
     EXPECT_EQ(t.differences[0].field, "inspector_digest");
 }
 
+// A drawer holds one stand-alone attempt at a time, as drawer or as co-drawer; a pending
+// abandonment still holds it; an approved one or a confirmation frees it. Task draws
+// keep their own rule.
+TEST_F(DrawFrozen, OneOpenStandaloneAttemptPerPerson) {
+    const long long first = commit(draw_body("第一次"));
+    ASSERT_GT(first, 0);
+    auto r = call("POST", "/api/draws", draw_body("第二次"));
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_EQ(parse(r)["error"]["code"], "attempt_open");
+    EXPECT_EQ(parse(r)["error"]["draw_id"], str(first)) << r.body;
+    // Witnessed and revealed, it still holds; so does a pending abandonment.
+    ASSERT_EQ(witness(first).status, 200);
+    EXPECT_EQ(call("POST", "/api/draws", draw_body("第二次")).status, 409);
+    ASSERT_EQ(call("POST", "/api/draws/" + str(first) + "/abandon", R"({"reason":"范围设错"})").status, 200);
+    EXPECT_EQ(call("POST", "/api/draws", draw_body("第二次")).status, 409);
+    // Another person may not draw with 77 as co-drawer either.
+    r = call("POST", "/api/draws", draw_body("代为抽取", R"(,"co_drawer_id":77)"), 7802);
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_EQ(parse(r)["error"]["draw_id"], str(first));
+    // The refusals are in the attempt log.
+    {
+        pqxx::connection c(db.url());
+        pqxx::read_transaction tx(c);
+        EXPECT_GE(tx.exec("SELECT count(*) FROM draw_attempt WHERE code = 'attempt_open'")[0][0].as<long long>(), 3);
+    }
+    ASSERT_EQ(call("POST", "/api/draws/" + str(first) + "/abandon/approve", R"({"opinion":"同意"})", 7802).status, 200);
+
+    const long long second = commit(draw_body("第二次"));
+    ASSERT_GT(second, 0);
+    EXPECT_EQ(call("POST", "/api/draws", draw_body("又一次")).status, 409) << "77 holds the second attempt";
+    // 7802 drawing for themself is not held by 77's attempt.
+    r = call("POST", "/api/draws", draw_body("负责人自己的抽取"), 7802);
+    EXPECT_EQ(r.status, 201) << r.body;
+    ASSERT_EQ(witness(second).status, 200);
+    confirm(second);
+    EXPECT_GT(commit(draw_body("确认后再抽")), 0);
+}
+
 }  // namespace
