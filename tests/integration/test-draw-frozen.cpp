@@ -209,4 +209,61 @@ TEST_F(DrawFrozen, OneOpenStandaloneAttemptPerPerson) {
     EXPECT_GT(commit(draw_body("确认后再抽")), 0);
 }
 
+// A draw for law-enforcement staff only: a daily-supervision inspector of its scope may
+// not replace a drawn one, nor may a person recused from an object of another group.
+TEST_F(DrawFrozen, AReplacementComesFromTheDrawsPoolDefinition) {
+    exec("UPDATE inspector SET category = 'daily_supervision' WHERE id = 107");
+    const long long id = commit(draw_body("按人员类别变更", R"(,"inspectors":{"unit_ids":[900],"categories":["law_enforcement"]})"));
+    ASSERT_GT(id, 0);
+    auto r = witness(id);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json d = parse(r);
+    confirm(id);
+    const auto drawn = people_of(d);
+    ASSERT_FALSE(drawn.count(107));
+    long long member = 0;
+    for (const auto& g : d["result_groups"])
+        if (g["no"] == 1) member = g["members"][0]["id"].get<long long>();
+    ASSERT_GT(member, 0);
+    // A free person of the pool, recused from an object of group 2 only.
+    long long free = 0;
+    for (long long i = 101; i <= 113; ++i)
+        if (i != 107 && !drawn.count(i)) free = i;
+    ASSERT_GT(free, 0);
+    long long object2 = 0;
+    for (const auto& g : d["result_groups"])
+        if (g["no"] == 2) object2 = g["objects"][0]["id"].get<long long>();
+    ASSERT_GT(object2, 0);
+
+    const std::string changes = "/api/draws/" + str(id) + "/changes";
+    auto replace = [&](long long to) {
+        return call("POST", changes,
+                    json({{"kind", "inspector"},
+                          {"reason_code", "health"},
+                          {"reason", "病假"},
+                          {"old_inspector_id", member},
+                          {"new_inspector_id", to}})
+                        .dump());
+    };
+    auto offered = [&] {
+        std::set<long long> out;
+        const json opts = parse(call("GET", "/api/draws/" + str(id) + "/change-options?old_inspector_id=" + str(member)));
+        for (const auto& p : opts["inspectors"]) out.insert(p["id"].get<long long>());
+        return out;
+    };
+    EXPECT_TRUE(offered().count(free)) << free;
+    r = replace(107);
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_EQ(parse(r)["error"]["code"], "ineligible_inspector") << r.body;
+    EXPECT_NE(r.body.find("人员类别"), std::string::npos) << r.body;
+    EXPECT_FALSE(offered().count(107));
+
+    exec("INSERT INTO inspector_recusal(inspector_id, object_kind, object_id, reason) VALUES (" + str(free) +
+         ", 'market_subject', " + str(object2) + ", '亲属经营')");
+    EXPECT_FALSE(offered().count(free));
+    r = replace(free);
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_NE(r.body.find("回避"), std::string::npos) << r.body;
+}
+
 }  // namespace
