@@ -14,7 +14,12 @@
 #include "server/app.hpp"
 #include "workflows/draw-core.hpp"
 
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sys/wait.h>
 
 using namespace twindraw;
 using namespace twindraw::server;
@@ -95,6 +100,22 @@ protected:
         return out;
     }
 
+    // docs/draw-verify.py over a record: its exit status and output.
+    std::pair<int, std::string> python_verify(const json& record) {
+        const auto file = std::filesystem::temp_directory_path() / ("twindraw-frozen-" + db.name() + ".json");
+        std::ofstream(file) << record.dump();
+        FILE* p = popen(("python3 " + std::string(TWINDRAW_SOURCE_DIR) + "/docs/draw-verify.py " + file.string() +
+                         " 2>&1")
+                            .c_str(),
+                        "r");
+        std::string out;
+        std::array<char, 512> buf{};
+        while (p && fgets(buf.data(), buf.size(), p)) out += buf.data();
+        const int st = p ? pclose(p) : -1;
+        std::filesystem::remove(file);
+        return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+    }
+
     TempDatabase db;
     std::unique_ptr<App> app;
     Router router;
@@ -169,6 +190,11 @@ TEST_F(DrawFrozen, RecusalsFromObjectsAreFrozenWithThePools) {
     const auto t = draw::verify(tampered);
     ASSERT_FALSE(t.ok);
     EXPECT_EQ(t.differences[0].field, "inspector_digest");
+    // docs/draw-verify.py agrees on both.
+    EXPECT_EQ(python_verify(rec).first, 0) << python_verify(rec).second;
+    const auto py = python_verify(tampered);
+    EXPECT_EQ(py.first, 1) << py.second;
+    EXPECT_NE(py.second.find("[inspector_digest]"), std::string::npos) << py.second;
 }
 
 // A drawer holds one stand-alone attempt at a time, as drawer or as co-drawer; a pending
