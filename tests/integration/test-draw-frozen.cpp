@@ -197,6 +197,28 @@ TEST_F(DrawFrozen, RecusalsFromObjectsAreFrozenWithThePools) {
     EXPECT_NE(py.second.find("[inspector_digest]"), std::string::npos) << py.second;
 }
 
+// An attempt committed before migration 0039 (no frozen pools on its row) still reveals:
+// it reads the pools at the reveal as it did, and its record, without recusals,
+// verifies as before. The row is made to look old by the owner, guards lifted.
+TEST_F(DrawFrozen, AnAttemptCommittedBeforeTheFreezeReadsItsPoolsAtTheReveal) {
+    const long long id = commit(draw_body("迁移前承诺的抽取"));
+    ASSERT_GT(id, 0);
+    exec("ALTER TABLE draw DISABLE TRIGGER draw_guard; ALTER TABLE draw DISABLE TRIGGER draw_recusals_guard;"
+         "UPDATE draw SET inspector_pools = NULL, inspector_digest = NULL, inspector_recusals = NULL WHERE id = " +
+         str(id) + ";ALTER TABLE draw ENABLE TRIGGER draw_guard; ALTER TABLE draw ENABLE TRIGGER draw_recusals_guard");
+    exec("UPDATE inspector SET active = false WHERE id = 103");  // read at the reveal: left out
+    auto r = witness(id);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json rec = parse(call("GET", "/api/draws/" + str(id) + "/record.json"));
+    EXPECT_FALSE(rec.contains("recusals"));
+    EXPECT_FALSE(pool_of(rec, "member").count(103)) << rec["inspector_pools"].dump();
+    EXPECT_EQ(pool_of(rec, "member").size(), 12u);
+    const auto v = draw::verify(rec);
+    EXPECT_TRUE(v.ok) << (v.differences.empty() ? "" : v.differences[0].field + " " + v.differences[0].message);
+    // Frozen columns cannot be filled in afterwards.
+    EXPECT_THROW(exec("UPDATE draw SET inspector_recusals = '[]' WHERE id = " + str(id)), pqxx::sql_error);
+}
+
 // A drawer holds one stand-alone attempt at a time, as drawer or as co-drawer; a pending
 // abandonment still holds it; an approved one or a confirmation frees it. Task draws
 // keep their own rule.
