@@ -48,11 +48,16 @@ def check(r):
     objs = smallest(seed, "group", [i for l in sorted(sel) for i in sel[l]], 10**18)
     groups = [{"no": g + 1, "leader": None, "members": [], "objects": objs[g::n]} for g in range(n)]
     pools = [(p["label"], p["ids"]) for p in r["inspector_pools"]]
-    idg = digest(sorted((l, sorted(ids)) for l, ids in pools))
+    rec = [tuple(x) for x in r.get("recusals", [])]  # [inspector, object] frozen with the pools
+    if rec != sorted(set(rec)): diff.append(("recusals", "回避名单不是规范顺序"))
+    rec = sorted(set(rec))
+    idg = H(("".join(f"{l}:{i}\n" for l, ids in sorted((l, sorted(ids)) for l, ids in pools) for i in ids)
+             + "".join(f"recusal:{i}:{o}\n" for i, o in rec)).encode())
     if idg.hex() != r["inspector_digest"]: diff.append(("inspector_digest", "执法人员候选名单摘要不符"))
     if m:
         s2 = H(seed, idg)
-        pool = dict(pools)
+        out = {i for i, o in rec if o in set(objs)}  # recused from a selected object
+        pool = {l: [i for i in ids if i not in out] for l, ids in pools}
         leaders = smallest(s2, "leader", pool.get("leader", []), n)
         rest = [i for i in pool.get("member", []) if i not in leaders]
         members = smallest(s2, "member", rest, n * (m - 1))

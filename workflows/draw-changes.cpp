@@ -161,7 +161,7 @@ struct Person {
     long long id = 0;
     std::string name, unit;
     bool active = false, not_expert = false, quals = false, specs = false, in_scope = false, recused = false,
-         leader = false, in_initiating = false;
+         leader = false, in_initiating = false, category = false;
 };
 
 // The initiating department of a joint draw (0: none): its leader library leads the groups.
@@ -172,9 +172,20 @@ long long initiating_unit(const Current& c) {
                : 0;
 }
 
+// Every object the draw holds now (the original selection with the approved changes).
+std::vector<long long> draw_objects_now(const Current& c) {
+    std::vector<long long> out;
+    for (const auto& [id, g] : c.objects) out.push_back(id);
+    return out;
+}
+
 // Inspectors of the library with what eligibility needs: one (id) or every one in the
 // draw's inspector scope (and, in a joint draw, the initiating department's leaders).
-std::vector<Person> people(pqxx::transaction_base& tx, const Current& c, int group, std::optional<long long> one) {
+// The pool definition is the draw's own (draw-repo inspector_pools): active, not an
+// expert, of the draw's personnel categories, qualifications and specialties, and not
+// recused — generally or from an object the draw holds (the draw left out anyone
+// recused from any of its objects, issue 12 §3).
+std::vector<Person> people(pqxx::transaction_base& tx, const Current& c, std::optional<long long> one) {
     const json insp = c.params.value("inspectors", json::object());
     std::vector<long long> units;
     for (const auto& u : insp.value("unit_ids", json::array()))
@@ -186,7 +197,8 @@ std::vector<Person> people(pqxx::transaction_base& tx, const Current& c, int gro
     const auto pq = p.next(pg::array_literal(strings(insp.value("qualifications", json::array()))));
     const auto pp = p.next(pg::array_literal(strings(insp.value("specialties", json::array()))));
     const auto pk = p.next(c.object_kind);
-    const auto po = p.next(id_array(group_objects(c, group)));
+    const auto po = p.next(id_array(draw_objects_now(c)));
+    const auto pc = p.next(pg::array_literal(strings(insp.value("categories", json::array()))));
     const auto pone = p.next(one ? std::optional<std::string>(std::to_string(*one)) : std::nullopt);
     const auto pinit = p.next(std::to_string(initiating_unit(c)));
     const std::string sql =
@@ -207,7 +219,8 @@ std::vector<Person> people(pqxx::transaction_base& tx, const Current& c, int gro
         "   AND (r.object_id IS NULL OR (r.object_kind = " +
         pk + " AND r.object_id = ANY(" + po +
         "::bigint[])))),"
-        "  i.is_leader, i.authority_id IN (SELECT id FROM initiating)"
+        "  i.is_leader, i.authority_id IN (SELECT id FROM initiating),"
+        "  (cardinality(" + pc + "::text[]) = 0 OR i.category = ANY(" + pc + "::text[]))"
         " FROM inspector i LEFT JOIN authority au ON au.id = i.authority_id"
         " WHERE (" +
         pone +
@@ -228,6 +241,7 @@ std::vector<Person> people(pqxx::transaction_base& tx, const Current& c, int gro
         x.recused = r[8].as<bool>();
         x.leader = r[9].as<bool>();
         x.in_initiating = r[10].as<bool>();
+        x.category = r[11].as<bool>();
         out.push_back(x);
     }
     return out;
@@ -244,6 +258,7 @@ std::string ineligible(const Current& c, const Person& x, bool replacing_leader)
     } else if (!x.in_scope) {
         return "该执法人员不在本次抽取的执法人员范围内";
     }
+    if (!x.category) return "该执法人员不属于本次抽取的人员类别";
     if (!x.quals) return "该执法人员不具备本次抽取要求的执法资质";
     if (!x.specs) return "该执法人员不具备本次抽取要求的业务专长";
     if (x.recused) return "该执法人员处于执法回避期";
@@ -360,7 +375,7 @@ Checked check(pqxx::transaction_base& tx, const Current& c, const std::string& k
         if (it == c.inspectors.end())
             throw registry::ValidationError({{"old_inspector_id", "not_in_draw", "该执法人员不在本次抽取的检查组中"}});
         out.group = it->second.first;
-        auto found = people(tx, c, out.group, new_id);
+        auto found = people(tx, c, new_id);
         if (found.empty())
             throw registry::ValidationError({{"new_inspector_id", "unknown_inspector", "执法人员不存在"}});
         const std::string why = ineligible(c, found[0], it->second.second == "leader");
@@ -570,7 +585,7 @@ json options(pg::Pool& pool, const flow::FlowActor& actor, long long draw_id, in
         auto old = c.inspectors.find(old_inspector);
         const bool leader = old != c.inspectors.end() && old->second.second == "leader";
         if (old != c.inspectors.end()) group_no = old->second.first;
-        for (const auto& x : people(tx, c, group_no, std::nullopt))
+        for (const auto& x : people(tx, c, std::nullopt))
             if (ineligible(c, x, leader).empty() && !(group_no && breaks_cross_district(tx, c, group_no, x.id)))
                 inspectors.push_back({{"id", x.id}, {"name", x.name}, {"unit", x.unit}, {"is_leader", x.leader}});
         // Candidates not drawn, in no open draw, in candidate order.

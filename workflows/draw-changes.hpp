@@ -30,8 +30,10 @@ const flow::Transition& require_transition(const std::string& action, const std:
 /// reasons}. With public_view only approved changes and no user names.
 nlohmann::json for_draw(pg::Pool& pool, const flow::FlowActor* actor, long long draw_id, bool public_view);
 
-/// What a change may choose from: the eligible replacements of group_no (active,
-/// qualified for the draw, in its inspector scope, not recused, not in the draw) and up
+/// What a change may choose from: the eligible replacements of group_no (the draw's own
+/// pool definition: active, not an expert, of its personnel categories, qualifications
+/// and specialties, in its inspector scope, not recused generally or from an object of
+/// the draw; not in the draw) and up
 /// to 50 candidates of the draw that were not drawn and are in no open draw (name
 /// filter q). With old_inspector_id (> 0) the replacements of that person (its group; a
 /// leader from the leader library, in a joint draw the initiating department's).

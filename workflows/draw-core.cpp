@@ -181,6 +181,21 @@ Digest digest(const std::vector<Stratum>& strata) {
     return d;
 }
 
+Digest inspector_digest(const std::vector<Stratum>& pools, const std::vector<Recusal>& recusals) {
+    if (recusals.empty()) return digest(pools);
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    const std::string text = canonical_text(pools);
+    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    for (const auto& x : recusals) {
+        const std::string line = "recusal:" + std::to_string(x.inspector) + ":" + std::to_string(x.object) + "\n";
+        crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(line.data()), line.size());
+    }
+    Digest d;
+    crypto_hash_sha256_final(&st, d.data());
+    return d;
+}
+
 Digest random_entropy() {
     if (sodium_init() < 0) throw Error(Error::Kind::Internal, "sodium_init", "随机数发生器初始化失败");
     Digest d;
@@ -356,9 +371,17 @@ void draw_objects(Record& r, bool digest_known) {
 
 void draw_inspectors(Record& r) {
     if (r.groups < 1) throw invalid("bad_groups", "分组数量至少为 1", "groups");
-    r.inspector_digest = digest(r.inspector_strata);
+    r.inspector_digest = inspector_digest(r.inspector_strata, r.recusals);
     std::vector<long long> objects;
     for (const auto& [label, ids] : r.selected) objects.insert(objects.end(), ids.begin(), ids.end());
+    // People recused from a selected object take no part (the recusals were committed
+    // with the pools, so the drawer cannot add or drop one after seeing the objects).
+    std::set<long long> recused;
+    if (!r.recusals.empty()) {
+        const std::set<long long> chosen(objects.begin(), objects.end());
+        for (const auto& x : r.recusals)
+            if (chosen.count(x.object)) recused.insert(x.inspector);
+    }
     r.result_groups.assign(static_cast<size_t>(r.groups), Group{});
     for (int g = 0; g < r.groups; ++g) r.result_groups[static_cast<size_t>(g)].no = g + 1;
     // Objects to groups, after the people are known (the cross-district rule needs them).
@@ -399,6 +422,15 @@ void draw_inspectors(Record& r) {
     for (const auto& s : r.inspector_strata) {
         if (s.label == "leader") leaders = &s.ids;
         if (s.label == "member") members = &s.ids;
+    }
+    std::vector<long long> leaders_left, members_left;
+    if (!recused.empty()) {
+        for (long long id : *leaders)
+            if (!recused.count(id)) leaders_left.push_back(id);
+        for (long long id : *members)
+            if (!recused.count(id)) members_left.push_back(id);
+        leaders = &leaders_left;
+        members = &members_left;
     }
     const Digest seed = inspector_seed(r.seed, r.inspector_digest);
     const size_t n = static_cast<size_t>(r.groups);
@@ -468,6 +500,11 @@ nlohmann::json to_json(const Record& r) {
         out["cross_district"] = true;
         out["object_offices"] = oo;
         out["inspector_offices"] = io;
+    }
+    if (!r.recusals.empty()) {
+        json rc = json::array();
+        for (const auto& x : r.recusals) rc.push_back({x.inspector, x.object});
+        out["recusals"] = rc;
     }
     if (r.format == 2) {
         out["entropy_commitment"] = to_hex(r.entropy_commitment);
@@ -583,6 +620,15 @@ Record from_json(const nlohmann::json& j) {
     };
     pairs("object_offices", r.object_offices);
     pairs("inspector_offices", r.inspector_offices);
+    if (j.contains("recusals") && !j["recusals"].is_null()) {
+        if (!j["recusals"].is_array()) throw bad_record("recusals", "recusals 应为 [执法人员编号, 对象编号] 数组");
+        for (const auto& p : j["recusals"]) {
+            if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() || !p[1].is_number_integer() ||
+                p[0].get<long long>() <= 0 || p[1].get<long long>() <= 0)
+                throw bad_record("recusals", "recusals 应为 [执法人员编号, 对象编号] 数组（正整数）");
+            r.recusals.push_back({p[0].get<long long>(), p[1].get<long long>()});
+        }
+    }
     const auto& groups = need("result_groups", json::value_t::array);
     for (size_t i = 0; i < groups.size(); ++i) {
         const auto& g = groups[i];
@@ -637,6 +683,11 @@ Verification verify(const nlohmann::json& record) {
         auto pools = again.inspector_strata;
         canonicalise(pools, false);
         again.inspector_strata = pools;
+        auto recusals = again.recusals;
+        std::sort(recusals.begin(), recusals.end());
+        recusals.erase(std::unique(recusals.begin(), recusals.end()), recusals.end());
+        if (recusals != again.recusals) diff("recusals", "回避名单不是规范顺序（按执法人员编号、对象编号升序且不重复）");
+        again.recusals = recusals;
         draw_objects(again);
         if (given.format == 2 && entropy_commitment(given.entropy) != given.entropy_commitment)
             diff("entropy_commitment", "熵与抽取前公布的承诺不符：SHA-256(熵) 为 " +

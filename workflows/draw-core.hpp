@@ -74,6 +74,20 @@ std::string canonical_beacon(std::string_view text);
 Digest object_seed_v2(const Digest& object_digest, const Digest& entropy, const std::string& witness,
                       const std::optional<std::string>& beacon);
 
+/// An object recusal (执法回避) frozen with the inspector pools at the commitment: the
+/// inspector may not be drawn when the draw selects the object.
+struct Recusal {
+    long long inspector = 0;
+    long long object = 0;
+    auto operator<=>(const Recusal&) const = default;
+};
+
+/// The inspector digest (format 2 since the pools are frozen at the commitment): SHA-256
+/// of the canonical text of the pools followed by one line "recusal:<inspector>:<object>\n"
+/// per recusal in ascending (inspector, object) order. Without recusals it is digest(pools).
+/// Requires canonical pools and sorted, distinct recusals.
+Digest inspector_digest(const std::vector<Stratum>& pools, const std::vector<Recusal>& recusals);
+
 /// The seed of the inspector draw: SHA-256(seed ‖ inspector_digest).
 Digest inspector_seed(const Digest& seed, const Digest& inspector_digest);
 
@@ -118,6 +132,10 @@ struct Record {
     std::map<std::string, Quota> quotas;    // by stratum label; missing → 0 drawn
     std::optional<long long> cap_bp;        // general items: the maximum ratio
     std::vector<Stratum> inspector_strata;  // canonical: "leader" and "member" pools (may be empty)
+    // Object recusals of pool members, frozen with the pools at the commitment (sorted,
+    // distinct): a person recused from any selected object is left out of both pools at
+    // the inspector phase. Empty in format 1 and in format-2 records made before 0039.
+    std::vector<Recusal> recusals;
     int groups = 0;                         // N ≥ 1
     int per_group = 0;                      // M inspectors per group, leader included (0: no inspector draw)
     Digest object_digest{};
@@ -149,7 +167,8 @@ struct Record {
 /// committed draw reads it from the row); verify() always recomputes it.
 void draw_objects(Record& r, bool digest_known = false);
 
-/// The inspector phase, after draw_objects: digest of the (canonical) inspector strata,
+/// The inspector phase, after draw_objects: digest of the (canonical) inspector strata and
+/// the recusals (inspector_digest()), without the people recused from a selected object
 /// N leaders from "leader", N·(M−1) members from "member" minus the chosen leaders,
 /// and the groups. Error(Invalid, "too_few_leaders" | "too_few_inspectors") when a
 /// pool is too small; with cross_district, an object goes to the first group from its

@@ -9,6 +9,7 @@
 #include "workflows/jobs.hpp"
 #include "workflows/notify.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -265,6 +266,97 @@ std::vector<Stratum> inspector_pools(pqxx::transaction_base& tx, const DrawReque
     return pools;
 }
 
+// The inspector pools frozen at the commitment (issue 12 §3): the pools of the request's
+// definition (general recusals applied; the objects are not drawn yet), the object
+// recusals of pool members that name a candidate of the frozen population, and the
+// inspector digest over both, which the commit entry of the public log carries. The
+// reveal draws from these (draw_inspectors leaves out a person recused from a selected
+// object), so nobody can add or drop an inspector or a recusal between commit and reveal.
+struct FrozenInspectors {
+    std::vector<Stratum> pools;
+    std::vector<Recusal> recusals;
+    Digest digest{};
+    // As stored on the draw row (columns inspector_pools and inspector_recusals).
+    std::string pools_json() const {
+        json out = json::array();
+        for (const auto& s : pools) out.push_back({{"label", s.label}, {"ids", s.ids}});
+        return out.dump();
+    }
+    std::string recusals_json() const {
+        json out = json::array();
+        for (const auto& x : recusals) out.push_back({x.inspector, x.object});
+        return out.dump();
+    }
+};
+
+FrozenInspectors freeze_inspectors(pqxx::transaction_base& tx, const DrawRequest& req,
+                                   const std::vector<Stratum>& population, std::string& words) {
+    FrozenInspectors f;
+    f.pools = inspector_pools(tx, req, {}, words);
+    std::vector<long long> people;
+    for (const auto& s : f.pools) people.insert(people.end(), s.ids.begin(), s.ids.end());
+    if (!people.empty()) {
+        auto in_population = [&](long long object) {
+            for (const auto& s : population)  // canonical: ids ascending in each stratum
+                if (std::binary_search(s.ids.begin(), s.ids.end(), object)) return true;
+            return false;
+        };
+        for (const auto& row : pg::exec(tx,
+                                        "SELECT DISTINCT r.inspector_id, r.object_id FROM inspector_recusal r"
+                                        " WHERE r.inspector_id = ANY($1::bigint[]) AND r.object_kind = $2"
+                                        " AND r.object_id IS NOT NULL AND current_date >= r.valid_from"
+                                        " AND (r.valid_until IS NULL OR current_date <= r.valid_until)",
+                                        pg::Params().add(id_array(people)).add(req.object_kind)))
+            if (in_population(row[1].as<long long>()))
+                f.recusals.push_back({row[0].as<long long>(), row[1].as<long long>()});
+        std::sort(f.recusals.begin(), f.recusals.end());
+    }
+    f.digest = inspector_digest(f.pools, f.recusals);
+    return f;
+}
+
+// The recusals frozen with the pools into rec; false for an attempt committed before the
+// pools were frozen (migration 0039) or of format 1, whose reveal reads the pools.
+bool load_frozen_recusals(pqxx::transaction_base& tx, long long id, Record& rec) {
+    auto r = pg::exec(tx, "SELECT inspector_recusals FROM draw WHERE id = $1", pg::Params().add(id));
+    if (r.empty() || r[0][0].is_null()) return false;
+    rec.recusals.clear();
+    for (const auto& p : json::parse(r[0][0].as<std::string>()))
+        rec.recusals.push_back({p[0].get<long long>(), p[1].get<long long>()});
+    return true;
+}
+
+// One open stand-alone attempt per person (issue 12 §3): a draw without a task has no
+// task holding it to one attempt at a time, so the drawer — and the co-drawer, who may
+// confirm too — may each be party to at most one attempt without a task that is not
+// confirmed or abandoned; else several could be committed at once and the preferred one
+// kept. Without a signed-in user (the CLI without --user) the nameless drawer is one party.
+void require_no_open_standalone(pqxx::transaction_base& tx, const DrawRequest& req) {
+    if (req.task_id) return;
+    std::vector<long long> people;
+    if (actor().user_id) people.push_back(actor().user_id);
+    if (req.co_drawer_id) people.push_back(*req.co_drawer_id);
+    std::sort(people.begin(), people.end());
+    people.erase(std::unique(people.begin(), people.end()), people.end());
+    // Two commitments of the same person (of different object libraries) never interleave.
+    for (long long p : people.empty() ? std::vector<long long>{0} : people)
+        pg::exec(tx, "SELECT pg_advisory_xact_lock(hashtext('twindraw.draw.standalone'), hashtext($1))",
+                 pg::Params().add(std::to_string(p)));
+    const std::string open = "task_id IS NULL AND status IN ('draft', 'committed', 'witnessed', 'revealed')";
+    auto r = people.empty()
+                 ? pg::exec(tx, "SELECT id FROM draw WHERE " + open + " AND drawn_by IS NULL ORDER BY id LIMIT 1")
+                 : pg::exec(tx,
+                            "SELECT id FROM draw WHERE " + open +
+                                " AND (drawn_by = ANY($1::bigint[]) OR co_drawer_id = ANY($1::bigint[]))"
+                                " ORDER BY id LIMIT 1",
+                            pg::Params().add(id_array(people)));
+    if (!r.empty())
+        throw conflict("attempt_open", "抽取人或共同抽取人已有一次进行中的、不属于任务的抽取（抽取记录 " +
+                                           r[0][0].as<std::string>() +
+                                           "），须确认或经批准放弃后方可再次抽取")
+            .with("draw_id", r[0][0].as<std::string>());
+}
+
 json group_json(const std::vector<Group>& groups) {
     json out = json::array();
     for (const auto& g : groups)
@@ -341,6 +433,7 @@ Record load_record(pqxx::transaction_base& tx, long long id, json* meta, bool wi
             rec.inspector_offices[p[0].get<long long>()] = p[1].get<long long>();
     }
     if (rec.format == 2) {
+        load_frozen_recusals(tx, id, rec);
         rec.entropy_commitment = bytes_digest(row[23]);
         if (!row[24].is_null()) rec.witness = row[24].as<std::string>();
         if (!row[25].is_null()) rec.beacon = row[25].as<std::string>();
@@ -618,7 +711,9 @@ void reveal_in(pqxx::work& tx, long long id) {
     std::vector<long long> objects;
     for (const auto& [label, ids] : rec.selected) objects.insert(objects.end(), ids.begin(), ids.end());
     std::string iwords;
-    rec.inspector_strata = inspector_pools(tx, req, objects, iwords);
+    // The pools and recusals frozen at the commitment (load_record); an attempt committed
+    // before 0039 reads them now, as it did.
+    if (!load_frozen_recusals(tx, id, rec)) rec.inspector_strata = inspector_pools(tx, req, objects, iwords);
     json offices;
     if (req.inspectors.cross_district) {
         // An object's district office: the sub-office whose division is the object's town
@@ -695,6 +790,7 @@ json run(pg::Pool& pool, const DrawRequest& req) {
                                                        "），须确认或经批准放弃后方可重新抽取")
                         .with("draw_id", open[0][0].as<std::string>());
             }
+            require_no_open_standalone(tx, req);
             const auto rules = load_rules(tx, req);
             const auto cap = item_cap(tx, req);
             pg::Params p;
@@ -752,7 +848,8 @@ json run(pg::Pool& pool, const DrawRequest& req) {
             rec.groups = groups_for(rec, req);
             rec.per_group = req.per_group;
             std::string iwords;
-            const auto pools = inspector_pools(tx, req, {}, iwords);
+            const auto frozen = freeze_inspectors(tx, req, rec.object_strata, iwords);
+            const auto& pools = frozen.pools;
             if (req.per_group > 0) {
                 if (pools[0].ids.size() < static_cast<size_t>(rec.groups))
                     throw invalid("too_few_leaders", "组长库人数不足：需要 " + std::to_string(rec.groups) + " 人，现有 " +
@@ -797,16 +894,18 @@ json run(pg::Pool& pool, const DrawRequest& req) {
                                                 {"populations", populations},
                                                 {"object_digest", to_hex(rec.object_digest)},
                                                 {"entropy_commitment", to_hex(commitment)},
+                                                {"inspector_digest", to_hex(frozen.digest)},
                                                 {"require_beacon", require_beacon}});
             pg::exec_binary_last(
                 tx,
                 "INSERT INTO draw(task_id, title, object_kind, item_id, importance, cap_bp, params, population_query,"
                 " rules, strata, object_digest, entropy, entropy_commitment, groups, per_group,"
                 " drawn_by, drawn_unit_id, status, format, co_drawer_id, require_beacon, id, log_commit_seq,"
-                " candidate_ids)"
+                " inspector_pools, inspector_digest, inspector_recusals, candidate_ids)"
                 " VALUES ($1, $2, $3, $4, $5,"
                 " $6, $7::jsonb, $8, $9::jsonb, $10::jsonb, decode($11, 'hex'), decode($12, 'hex'),"
-                " decode($13, 'hex'), $14, $15, $16, $17, 'committed', 2, $18, $19, $20, $21, $22::bigint[])",
+                " decode($13, 'hex'), $14, $15, $16, $17, 'committed', 2, $18, $19, $20, $21,"
+                " $22::jsonb, decode($23, 'hex'), $24::jsonb, $25::bigint[])",
                 pg::Params()
                     .add(opt_text(req.task_id))
                     .add(req.title)
@@ -828,7 +927,11 @@ json run(pg::Pool& pool, const DrawRequest& req) {
                     .add(opt_text(req.co_drawer_id))
                     .add(require_beacon)
                     .add(draw_id)
-                    .add(entry["seq"].get<long long>()),
+                    .add(entry["seq"].get<long long>())
+                    // The inspector pools and recusals, frozen (issue 12 §3).
+                    .add(frozen.pools_json())
+                    .add(to_hex(frozen.digest))
+                    .add(frozen.recusals_json()),
                 candidates);
             ph.mark("insert");
             attempt_ok(tx, "run", draw_id, req.task_id,
@@ -1376,6 +1479,8 @@ json record(pg::Pool& pool, long long id, bool for_public) {
                    {"groups", rec.groups},
                    {"per_group", rec.per_group}};
             if (rec.format == 2) out["entropy_commitment"] = to_hex(rec.entropy_commitment);
+            if (rec.format == 2 && load_frozen_recusals(tx, id, rec))
+                out["inspector_digest"] = to_hex(rec.inspector_digest);  // committed with the pools
             if (!rec.log.is_null()) out["log"] = rec.log;
         }
         out["meta"] = meta;

@@ -16,6 +16,7 @@ const stamp = Date.now().toString(36)
 const assigner = demoUser('yz_assigner')
 const reviewer = demoUser('yz_reviewer')
 const head = { account: `yz_head_draw_${stamp}`, password: 'Dw3#poplar-Reef', next: 'Dw4#poplar-Sand' }
+const cityHead = { account: `city_head_draw_${stamp}`, password: 'Dw5#cedar-Mist', next: 'Dw6#cedar-Dawn' }
 const known = { yz_reviewer: ['Hd3!birch-Wave'] }
 const state = {}
 
@@ -40,7 +41,21 @@ export const drawTests = [
       await page.locator('[data-test=wait-witness]').waitFor({ timeout: TIMEOUT })
       assert.equal(await page.locator('[data-test=group-1]').count(), 0, 'nothing is drawn before the witness')
       assert.equal(await page.locator('[data-test=witness-ok]').count(), 0, 'the drawer cannot witness')
+      const id = Number(new URL(page.url()).pathname.split('/').pop())
       await logout(page)
+      // A drawer holds one attempt without a task at a time (issue 12 §3): this one is given
+      // up, approved by another person — a department head of the city bureau, made here.
+      const admin = await bearerToken(accounts.admin)
+      const me = await bearerOk(admin, 'GET', '/api/auth/me')
+      const roles = await bearerOk(admin, 'GET', '/api/roles?q=department_head')
+      const role = roles.items.find((x) => x.code === 'department_head')
+      await bearerOk(admin, 'POST', '/api/users', {
+        account: cityHead.account, name: `市局抽取审批负责人${stamp}`, password: cityHead.password,
+        identities: [{ unit_id: me.identity.unit_id, role_id: role.id, is_default: true }],
+      }, 201)
+      await bearerOk(admin, 'POST', `/api/draws/${id}/abandon`, { reason: `浏览器测试只看承诺-${stamp}` })
+      const done = await bearerOk(await bearerToken(cityHead), 'POST', `/api/draws/${id}/abandon/approve`, { opinion: '同意' })
+      assert.equal(done.status, 'abandoned')
     },
   ],
   [

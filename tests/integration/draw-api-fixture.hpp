@@ -27,7 +27,9 @@ protected:
     }
 
     server::Response call(const std::string& method, const std::string& target, const std::string& body = {},
-                          bool signed_in = true, long long user_id = 77) {
+                          bool signed_in = true, long long user_id = 77,
+                          std::vector<std::string> permissions = {"draw.run", "draw.read", "draw.manage",
+                                                                  "draw.witness"}) {
         server::Request req;
         req.method = method;
         auto q = target.find('?');
@@ -44,7 +46,7 @@ protected:
             p.unit_id = 900;
             p.stage = "ok";
             p.data_scope = "all";
-            p.permissions = {"draw.run", "draw.read", "draw.manage", "draw.witness"};
+            p.permissions = std::move(permissions);
             req.principal = p;
         }
         return server::dispatch(router, "", req);
@@ -82,6 +84,15 @@ protected:
                       true, 7801);
         EXPECT_EQ(r.status, 200) << r.body;
         return call("GET", "/api/draws/" + id);
+    }
+    // The drawer (77) gives up an attempt and the department head (7802) approves: the
+    // drawer holds one attempt without a task at a time (issue 12 §3).
+    void abandon(long long id) {
+        auto r = call("POST", "/api/draws/" + std::to_string(id) + "/abandon", R"({"reason":"测试放弃"})");
+        EXPECT_EQ(r.status, 200) << r.body;
+        r = call("POST", "/api/draws/" + std::to_string(id) + "/abandon/approve", R"({"opinion":"同意"})", true, 7802,
+                 {"draw.read", "draw.change.approve"});
+        EXPECT_EQ(r.status, 200) << r.body;
     }
     // A PDF's text through pdftotext, without whitespace (common-pg.hpp).
     std::string pdf_text(const std::string& pdf_bytes) { return twindraw::testing::pdf_text(pdf_bytes, db.name()); }

@@ -66,9 +66,11 @@ protected:
     Response as_head(const std::string& method, const std::string& target, const std::string& body = "{}") {
         return call(method, target, body, {"draw.read", "draw.change.approve"}, true, "application/json", 7802);
     }
-    // Commit (as the drawer) and witness: the revealed draw; fails the test otherwise.
-    json drawn(const std::string& body, const std::string& w = "00112233445566778899aabbccddeeff") {
-        auto r = call("POST", "/api/draws", body);
+    // Commit (as the drawer, 77 unless another user is named) and witness: the revealed
+    // draw; fails the test otherwise. A drawer holds one attempt without a task at a time
+    // (issue 12 §3), so a second open one is another drawer's.
+    json drawn(const std::string& body, const std::string& w = "00112233445566778899aabbccddeeff", long long user = 77) {
+        auto r = call("POST", "/api/draws", body, {"draw.run", "draw.read", "draw.manage"}, true, "application/json", user);
         EXPECT_EQ(r.status, 201) << r.body;
         if (r.status != 201) return json();
         r = witness(parse(r)["id"].get<long long>(), w);
@@ -80,8 +82,16 @@ protected:
         pqxx::read_transaction tx(c);
         return tx.exec1(sql)[0].as<long long>();
     }
-    void set_password() {
-        auto r = call("PUT", "/api/draws-password", R"({"login_password":"Login@2026pw","draw_password":"Draw#2026"})");
+    void set_password(long long user = 77) {
+        auto r = call("PUT", "/api/draws-password", R"({"login_password":"Login@2026pw","draw_password":"Draw#2026"})",
+                      {"draw.run", "draw.read"}, true, "application/json", user);
+        ASSERT_EQ(r.status, 200) << r.body;
+    }
+    // The drawer (77) gives up an attempt and the department head (7802) approves.
+    void abandon(long long id) {
+        auto r = call("POST", "/api/draws/" + std::to_string(id) + "/abandon", R"({"reason":"测试放弃"})");
+        ASSERT_EQ(r.status, 200) << r.body;
+        r = as_head("POST", "/api/draws/" + std::to_string(id) + "/abandon/approve", R"({"opinion":"同意"})");
         ASSERT_EQ(r.status, 200) << r.body;
     }
 
@@ -406,12 +416,18 @@ TEST_F(DrawApi, ParkingAnObjectInAnOpenAttemptDoesNotKeepItOutOfAnotherDraw) {
     auto p = drawn(park);
     const long long friend_id = p["result_groups"][0]["objects"][0]["id"].get<long long>();
     // Q: every object of R1CA (key item, 100 %): the friend is in Q's population and drawn.
+    // (Q is another drawer's, 7802: P's drawer holds one attempt without a task at a time.)
     const std::string all =
         R"({"title":"全部","item_id":2,"scope":{"division_codes":["500103"]},"strata":[{"risk":1,"credit":"A","ratio":100}],)"
         R"("groups":1,"per_group":0})";
-    auto q = drawn(all);
+    EXPECT_EQ(call("POST", "/api/draws", all).status, 409) << "P's drawer cannot draw Q alongside";
+    auto q = drawn(all, "00112233445566778899aabbccddeeff", 7802);
     EXPECT_EQ(q["drawn_total"], 200) << "the parked object is not excluded";
-    ASSERT_EQ(call("POST", "/api/draws/" + q["id"].dump() + "/confirm", R"({"password":"Draw#2026"})").status, 200);
+    set_password(7802);
+    ASSERT_EQ(call("POST", "/api/draws/" + q["id"].dump() + "/confirm", R"({"password":"Draw#2026"})",
+                   {"draw.run", "draw.read"}, true, "application/json", 7802)
+                  .status,
+              200);
     auto rec = parse(call("GET", "/api/draws/" + q["id"].dump() + "/record.json"));
     const auto cands = rec["candidates"].get<std::vector<long long>>();
     EXPECT_NE(std::find(cands.begin(), cands.end(), friend_id), cands.end());
@@ -583,6 +599,7 @@ TEST_F(DrawApi, RecusedAndInactiveInspectorsAreNeverInThePools) {
                   201);
     }
     // Object 1 is R2CA (1 % 4 = 1 → risk 2; (1 / 4) % 4 = 0 → A) in 渝中区.
+    abandon(std::stoll(first));  // one attempt without a task at a time
     auto g = drawn(R"({"title":"one","object_kind":"market_subject","item_id":2,"scope":{"division_codes":["500103"]},)"
                    R"("strata":[{"risk":2,"credit":"A","count":200}],"groups":1,"per_group":2,"inspectors":{"unit_ids":[900]}})")
                  ["result_groups"][0];
@@ -594,13 +611,15 @@ TEST_F(DrawApi, ConcurrentDrawsNeverShareAnOpenObject) {
     // Two threads, each drawing 60 % of the same 1,600 candidates (key item, no cap):
     // both commit from the same population (an unconfirmed attempt holds nothing); when
     // both are confirmed at once, one of them holds its objects and the other is refused.
+    // Two drawers (77 and 7802): one person holds one attempt without a task at a time.
     set_password();
+    set_password(7802);
     const std::string body =
         R"({"title":"并发","item_id":2,"scope":{"division_codes":["500103"]},"strata":[{"risk":1,"credit":"A","ratio":60},)"
         R"({"risk":2,"credit":"B","ratio":60},{"risk":3,"credit":"C","ratio":60},{"risk":4,"credit":"D","ratio":60}],"groups":2,"per_group":0})";
     Response a, b;
     std::thread t1([&] { a = call("POST", "/api/draws", body); });
-    std::thread t2([&] { b = call("POST", "/api/draws", body); });
+    std::thread t2([&] { b = call("POST", "/api/draws", body, {"draw.run", "draw.read"}, true, "application/json", 7802); });
     t1.join();
     t2.join();
     ASSERT_EQ(a.status, 201) << a.body;
@@ -611,7 +630,10 @@ TEST_F(DrawApi, ConcurrentDrawsNeverShareAnOpenObject) {
     for (long long id : {ia, ib})
         EXPECT_TRUE(draw::verify(parse(call("GET", "/api/draws/" + std::to_string(id) + "/record.json"))).ok);
     std::thread t3([&] { a = call("POST", "/api/draws/" + std::to_string(ia) + "/confirm", R"({"password":"Draw#2026"})"); });
-    std::thread t4([&] { b = call("POST", "/api/draws/" + std::to_string(ib) + "/confirm", R"({"password":"Draw#2026"})"); });
+    std::thread t4([&] {
+        b = call("POST", "/api/draws/" + std::to_string(ib) + "/confirm", R"({"password":"Draw#2026"})",
+                 {"draw.run", "draw.read"}, true, "application/json", 7802);
+    });
     t3.join();
     t4.join();
     EXPECT_EQ(std::set<int>({a.status, b.status}), (std::set<int>{200, 409})) << a.body << b.body;
@@ -648,6 +670,7 @@ TEST_F(DrawApi, PrintedRecordAndSignedScans) {
     EXPECT_FALSE(std::filesystem::exists(data_dir / "draw-scans") &&
                  !std::filesystem::is_empty(data_dir / "draw-scans"))
         << "no orphan file";
+    abandon(parse(call("GET", bare))["id"].get<long long>());
 
     const std::string base = "/api/draws/" + drawn(twindraw::testing::draw_body())["id"].dump();
     r = call("GET", base + "/record.pdf");
@@ -688,7 +711,7 @@ TEST_F(DrawApi, JointTaskLeadersComeFromTheInitiatingDepartment) {
     for (const auto& m : g["members"]) EXPECT_LE(m["id"].get<long long>(), 113);
     std::string two = body;
     two.replace(two.find("\"groups\":1"), 10, "\"groups\":2");
-    auto r = call("POST", "/api/draws", two);
+    auto r = call("POST", "/api/draws", two, {"draw.run", "draw.read"}, true, "application/json", 7802);
     EXPECT_EQ(r.status, 422);
     EXPECT_EQ(parse(r)["error"]["code"], "too_few_leaders");
 }
@@ -762,6 +785,7 @@ TEST_F(DrawApi, CrossDistrictRuleNeverSendsAnOfficeToItsOwnObjects) {
     EXPECT_EQ(r.status, 422) << r.body;
     EXPECT_EQ(parse(r)["error"]["code"], "cross_district_impossible");
     EXPECT_EQ(parse(call("GET", "/api/draws/" + std::to_string(impossible)))["status"], "committed");
+    abandon(impossible);
     const auto d = drawn(body("902"));
     EXPECT_EQ(d["result_groups"][0]["objects"].size(), 6u);
     auto rec = parse(call("GET", "/api/draws/" + std::to_string(d["id"].get<long long>()) + "/record.json"));

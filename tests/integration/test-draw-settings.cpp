@@ -128,18 +128,13 @@ TEST_F(DrawSettings, ObjectsPerGroupDecideHowManyGroupsAreFormed) {
     EXPECT_EQ(rec["meta"]["params"]["objects_per_group"], 10);
     EXPECT_NE(rec["meta"]["population"].get<std::string>().find("每组至多 10 个检查对象，共 4 组"), std::string::npos);
     EXPECT_TRUE(draw::verify(rec).ok);
-    ASSERT_EQ(call("POST", "/api/draws/" + std::to_string(d["id"].get<long long>()) + "/discard", R"({"reason":"测试"})")
-                  .status,
-              200);
+    abandon(d["id"].get<long long>());
 
     // A cap the quotas already meet changes nothing; one the inspectors cannot staff is refused.
     r = witnessed(call("POST", "/api/draws", draw_body("每组至多20户", R"(,"objects_per_group":20)")));
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(parse(r)["result_groups"].size(), 3u);
-    ASSERT_EQ(call("POST", "/api/draws/" + std::to_string(parse(r)["id"].get<long long>()) + "/discard",
-                   R"({"reason":"测试"})")
-                  .status,
-              200);
+    abandon(parse(r)["id"].get<long long>());
     r = call("POST", "/api/draws", draw_body("每组1户", R"(,"objects_per_group":1)"));
     EXPECT_EQ(r.status, 422) << r.body;
     r = call("POST", "/api/draws", draw_body("坏值", R"(,"objects_per_group":0)"));

@@ -354,3 +354,45 @@ TEST(DrawCore, Format2NamesTheWitnessCommitmentAndSeed) {
     one["format"] = "twindraw-draw/1";
     EXPECT_EQ(first_field(one), "seed");
 }
+
+// Recusals frozen with the pools (issue 12 §3, migration 0039): the worked example §8b of
+// docs/draw-algorithm.md — §8a with 102 recused from the selected object 5 and 104 from
+// object 20 (not selected). The digest covers the recusal lines; 102 is left out, 104 not.
+// The expected values were computed with Python's hashlib (docs/draw-verify.py).
+TEST(DrawCore, RecusalsFrozenWithThePoolsWorkedExample) {
+    auto r = worked_example();
+    r.format = 2;
+    r.witness = "0123456789abcdef";
+    r.entropy_commitment = entropy_commitment(r.entropy);
+    r.recusals = {{102, 5}, {104, 20}};
+    draw_objects(r);
+    draw_inspectors(r);
+    EXPECT_EQ(to_hex(r.inspector_digest), "1683f85820a9c036d1378d290e43240d696fe78d3d55bc0455c01d9021f25553");
+    EXPECT_EQ(to_hex(inspector_seed(r.seed, r.inspector_digest)),
+              "6af6aee1d4c3d92aff2abab23245a2f24d9619ff4f44b68c9a567b6f4852ae90");
+    ASSERT_EQ(r.result_groups.size(), 2u);
+    EXPECT_EQ(r.result_groups[0].leader, 103);
+    EXPECT_EQ(r.result_groups[0].members, (std::vector<long long>{105}));
+    EXPECT_EQ(r.result_groups[1].leader, 101);
+    EXPECT_EQ(r.result_groups[1].members, (std::vector<long long>{106}));
+    // Without recusals the digest is the pools' own (records before 0039 unchanged).
+    EXPECT_EQ(inspector_digest(r.inspector_strata, {}), digest(r.inspector_strata));
+
+    std::ifstream in(std::string(TWINDRAW_SOURCE_DIR) + "/docs/draw-example-3.json");
+    ASSERT_TRUE(in) << "docs/draw-example-3.json missing";
+    const auto file = nlohmann::json::parse(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+    EXPECT_EQ(to_json(r), file);
+    auto v = verify(file);
+    EXPECT_TRUE(v.ok) << (v.differences.empty() ? "" : v.differences[0].message);
+    // A recusal dropped from the record, or listed out of order, is named.
+    auto dropped = file;
+    dropped["recusals"] = nlohmann::json::array({{104, 20}});
+    v = verify(dropped);
+    ASSERT_FALSE(v.ok);
+    EXPECT_EQ(v.differences[0].field, "inspector_digest");
+    auto order = file;
+    order["recusals"] = nlohmann::json::array({{104, 20}, {102, 5}});
+    v = verify(order);
+    ASSERT_FALSE(v.ok);
+    EXPECT_EQ(v.differences[0].field, "recusals");
+}
