@@ -154,6 +154,10 @@ protected:
         add_user(tx, "jb_probe", jiangbei, "scope_probe");
         add_user(tx, "yz_probe", yuzhong, "scope_probe");
         add_user(tx, "jb_admin", jiangbei, "district_admin");
+        // Two more 渝中区 assigners: a person may be party to one open attempt without a
+        // task at a time (issue 12 §3), and the matrix needs three such attempts.
+        add_user(tx, "yz_assigner2", yuzhong, "task_assigner");
+        add_user(tx, "yz_assigner3", yuzhong, "task_assigner");
         tx.commit();
         start_api("scope", [](App& a) {
             a.max_upload_bytes = 256 * 1024;
@@ -680,8 +684,8 @@ TEST_F(ScopeHoles, EveryWriteRouteRefusesAnotherDistrictsRows) {
     const long long draft = new_draw(draw_body("矩阵测试（草稿）"));
     // Format 2 (issue 12 §3): an attempt only committed (no witness yet), and one whose
     // abandonment 渝中区's assigner requested (pending another person's approval).
-    const long long committed = ok(call("yz_assigner", "POST", "/api/draws", draw_body("矩阵测试（承诺）")), 201)["id"];
-    const long long pending = new_draw(draw_body("矩阵测试（申请放弃）"));
+    const long long committed = ok(call("yz_assigner2", "POST", "/api/draws", draw_body("矩阵测试（承诺）")), 201)["id"];
+    const long long pending = new_draw(draw_body("矩阵测试（申请放弃）"), "yz_assigner3");
     ok(call("yz_assigner", "POST", "/api/draws/" + id(pending) + "/abandon", json{{"reason", "矩阵测试放弃"}}));
     auto jobs = sql("SELECT id FROM inspection_job WHERE draw_id = " + id(conf) + " ORDER BY id");
     ASSERT_GE(jobs.size(), 2u);
