@@ -181,7 +181,6 @@ CREATE POLICY data_scope_insert ON import_job FOR INSERT
   WITH CHECK (created_by = (SELECT twindraw_user_id()) AND unit_id IS NOT DISTINCT FROM (SELECT twindraw_unit_id()));
 CREATE POLICY data_scope_update ON import_job FOR UPDATE
   USING (created_by = (SELECT twindraw_user_id())) WITH CHECK (created_by = (SELECT twindraw_user_id()));
--- no-rls: import_error its rows are written by COPY (which PostgreSQL refuses on tables with row-level security) and read only after import_job's policy admitted their job (workflows/import-objects.cpp: get_job first, as the actor)
 
 -- --- Files and versions of jobs and appeals: with their job or appeal ----------------
 ALTER TABLE job_file ENABLE ROW LEVEL SECURITY;
