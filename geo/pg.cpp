@@ -17,33 +17,80 @@ Params& Params::add(double v) {
 
 namespace {
 
-// Keeps the meaning of a constraint violation, never its SQL text.
+// What a server error says beyond its SQLSTATE, read from libpq's verbose rendering
+// (libpqxx 6 keeps only that text and the SQLSTATE, not the PGresult's fields). The
+// server's parts are in its lc_messages language (Chinese on many servers in China);
+// the field labels ("CONSTRAINT NAME:") are libpq's own, in the client's locale, which
+// twindraw never changes from "C". Nothing here reads a server-written sentence.
+struct Diagnostics {
+    std::string primary;     // the first line, after "severity:  SQLSTATE: "
+    std::string constraint;  // PG_DIAG_CONSTRAINT_NAME
+    std::string function;    // PG_DIAG_SOURCE_FUNCTION: the server's C function that refused
+};
+
+Diagnostics diagnostics_of(const std::string& what, const std::string& state) {
+    Diagnostics d;
+    std::string first = what.substr(0, what.find('\n'));
+    if (!state.empty()) {
+        const auto at = first.find(state + ": ");
+        if (at != std::string::npos) first = first.substr(at + state.size() + 2);
+    }
+    d.primary = first;
+    static const std::regex constraint_re("\nCONSTRAINT NAME:  ([^\n]+)");
+    static const std::regex location_re("\nLOCATION:  ([A-Za-z_0-9]+), [^\n]*");
+    std::smatch m;
+    if (std::regex_search(what, m, constraint_re)) d.constraint = m[1].str();
+    if (std::regex_search(what, m, location_re)) d.function = m[1].str();
+    return d;
+}
+
+// How many names a message quotes ("…" in English and Chinese, «…», „…“, “…”, 「…」
+// elsewhere). PostgreSQL's translations keep every %s of a message (msgfmt checks
+// them), so the count is the same in every language.
+size_t quoted_names(const std::string& text) {
+    static const std::regex quoted("\"[^\"]*\"|«.*?»|».*?«|„.*?“|“.*?”|「.*?」");
+    return static_cast<size_t>(std::distance(std::sregex_iterator(text.begin(), text.end(), quoted),
+                                             std::sregex_iterator()));
+}
+
+// Keeps the meaning of a refusal, never its SQL text. Decided by SQLSTATE (and the
+// server's structured fields), never by the words of the message, which follow the
+// server's lc_messages (tests/integration/test-sqlstate.cpp runs in zh_CN.UTF-8).
 [[noreturn]] void rethrow_sql_error(const pqxx::sql_error& e) {
-    const std::string state = e.sqlstate();
-    const std::string what = e.what();
+    // libpqxx 6 leaves sqlstate() empty on its insufficient_privilege class (42501 only).
+    const std::string state = !e.sqlstate().empty() ? e.sqlstate()
+                              : dynamic_cast<const pqxx::insufficient_privilege*>(&e) ? std::string("42501")
+                                                                                       : std::string();
+    const Diagnostics d = diagnostics_of(e.what(), state);
     // The violated constraint's name travels in the error's field; the repository,
     // which knows its table, turns it into the column at fault.
-    static const std::regex constraint_re("constraint \"([^\"]+)\"");
-    auto constraint = [&]() -> std::string {
-        std::smatch m;
-        return std::regex_search(what, m, constraint_re) ? m[1].str() : std::string();
-    };
     if (state == "23505")
-        throw conflict("duplicate", "记录已存在：唯一字段的值与已有记录重复", constraint());
+        throw conflict("duplicate", "记录已存在：唯一字段的值与已有记录重复", d.constraint);
     if (state == "23503") {
-        if (what.find("still referenced") != std::string::npos)
+        // "update or delete on table A violates foreign key constraint C on table B"
+        // (the row is still referenced) names three things; "insert or update on table B
+        // violates foreign key constraint C" (the referenced row is missing) names two.
+        if (quoted_names(d.primary) >= 3)
             throw conflict("in_use", "该记录仍被其他数据引用，不能删除或修改其编码");
-        throw invalid("unknown_reference", "引用的记录不存在", constraint());
+        throw invalid("unknown_reference", "引用的记录不存在", d.constraint);
     }
     if (state == "23514" || state == "23502" || state == "22001" || state == "22P02" ||
         state == "22003" || state == "22007" || state == "22008" || state == "22021" || state == "22P05")
         throw invalid("invalid_value", "字段值不符合要求");
-    // A row the actor's data scope does not cover (0006_data_scope.sql).
-    // (libpqxx 6 leaves sqlstate() empty on its insufficient_privilege class.)
-    if ((state == "42501" || dynamic_cast<const pqxx::insufficient_privilege*>(&e)) &&
-        what.find("row-level security") != std::string::npos)
+    // A row the actor's data scope does not cover (0006_data_scope.sql): a policy's WITH
+    // CHECK refused it (42501 raised by the executor's ExecWithCheckOptions, not by a
+    // missing GRANT, which stays a 500: our fault), or one of the project's guards that
+    // go beyond policies raised TD403 (0041_sqlstate_codes.sql).
+    if (state == "TD403" || (state == "42501" && d.function == "ExecWithCheckOptions"))
         throw forbidden("out_of_scope", "超出本人数据范围：不能写入管辖范围以外的数据");
     throw;
+}
+
+// The structured fields above come with the verbose rendering only; setting it is a
+// client-side flag of the connection (no round trip).
+void verbose_errors(pqxx::transaction_base& tx) {
+    auto& conn = tx.conn();
+    if (conn.get_verbosity() != pqxx::connection_base::verbose) conn.set_verbosity(pqxx::connection_base::verbose);
 }
 
 }  // namespace
@@ -52,6 +99,7 @@ pqxx::result exec(pqxx::transaction_base& tx, const std::string& sql, const Para
     std::vector<const char*> raw;
     raw.reserve(params.size());
     for (const auto& v : params.values()) raw.push_back(v ? v->c_str() : nullptr);
+    verbose_errors(tx);
     try {
         return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(raw));
     } catch (const pqxx::sql_error& e) {
@@ -64,6 +112,7 @@ pqxx::result exec_binary_last(pqxx::transaction_base& tx, const std::string& sql
     std::vector<const char*> raw;
     raw.reserve(params.size());
     for (const auto& v : params.values()) raw.push_back(v ? v->c_str() : nullptr);
+    verbose_errors(tx);
     try {
         return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(raw),
                               pqxx::binarystring(binary.data(), binary.size()));

@@ -46,7 +46,11 @@ private:
 };
 
 /// Runs sql with params; database errors become twindraw::Error where they mean
-/// something to a user (unique/foreign-key/check violations), else pqxx's own.
+/// something to a user (unique/foreign-key/check violations, a row outside the data
+/// scope), else pqxx's own. Decided by SQLSTATE and the server's structured fields
+/// (the connection is switched to verbose errors for them), never by the message's
+/// words, which follow the server's lc_messages. The project's triggers signal a 403
+/// with SQLSTATE TD403 (0041_sqlstate_codes.sql).
 /// For unique and foreign-key violations the Error's field holds the constraint name.
 pqxx::result exec(pqxx::transaction_base& tx, const std::string& sql, const Params& params = {});
 
