@@ -11,12 +11,16 @@
 # Needs wrk, curl, the reference npm packages (scripts/deps; or TWINDRAW_REFDATA_DIR).
 # Prints requests/s of both (the mean of alternating rounds, TWINDRAW_BENCH_ROUNDS=2), their
 # ratio (goal >= 0.8), non-2xx answers, and logins/s.
+# TWINDRAW_BENCH_DURATION (30s), TWINDRAW_BENCH_WARMUP (5s), TWINDRAW_BENCH_CONNECTIONS (64)
+# and TWINDRAW_BENCH_PORT (18089, and the next) shrink or move it: tests/bench/smoke.sh runs
+# it from scripts/test at 300 enterprises and one-second runs.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build}
 ENTERPRISES=${2:-20000}
 DURATION=${TWINDRAW_BENCH_DURATION:-30s}
+WARMUP=${TWINDRAW_BENCH_WARMUP:-5s}
 CONNECTIONS=${TWINDRAW_BENCH_CONNECTIONS:-64}
 PORT=${TWINDRAW_BENCH_PORT:-18089}
 REFDATA=${TWINDRAW_REFDATA_DIR:-$ROOT/data/refdata/node_modules}
@@ -51,7 +55,7 @@ start() {  # start port [--nochecks]
     shift
     "$SERVER" --database "$URL" --port "$port" "$@" >>"$WORK/server.log" 2>&1 &
     local pid=$!
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do
         curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "$pid"; return 0; }
         sleep 0.1
     done
@@ -83,8 +87,8 @@ DISTRICT_TOKEN=$(token yz_admin)
 LIST="http://127.0.0.1:$PORT/api/subjects?page=1"
 OFF_LIST="http://127.0.0.1:$OFF_PORT/api/subjects?page=1"
 curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "$LIST" >/dev/null
-wrk -t2 -c"$CONNECTIONS" -d5s -H "Authorization: Bearer $ADMIN_TOKEN" "$LIST" >/dev/null  # warm-up
-wrk -t2 -c"$CONNECTIONS" -d5s "$OFF_LIST" >/dev/null
+wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $ADMIN_TOKEN" "$LIST" >/dev/null  # warm-up
+wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" "$OFF_LIST" >/dev/null
 ONS=() OFFS=() BAD=0
 for round in $(seq "${TWINDRAW_BENCH_ROUNDS:-2}"); do
     echo "==> round $round: checks on (system administrator, scope all), $CONNECTIONS connections, $DURATION"

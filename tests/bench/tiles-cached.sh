@@ -5,7 +5,8 @@
 # port — then against nginx serving the very same cached PNG files from disk on the
 # same machine. Prints the requests/s of each and the ratio twindraw / nginx (goal >= 0.5).
 #   pg_virtualenv -t -v 15 tests/bench/tiles-cached.sh build/twindraw [enterprises] [seconds]
-# Needs wrk (scripts/deps) and nginx (`scripts/deps --bench` installs nginx-light).
+# Needs wrk and nginx (scripts/deps installs both; nginx-light). tests/bench/smoke.sh runs it
+# from scripts/test at 300 enterprises and one-second runs.
 # Both servers get the same number of workers (TWINDRAW_BENCH_WORKERS, default 2: the
 # cores of the box); wrk runs 2 threads on the same machine. twindraw authorises every
 # request as in service: the bearer session (from its session cache, kept fresh by
@@ -27,7 +28,7 @@ SECONDS_RUN=${3:-30}
 WORKERS=${TWINDRAW_BENCH_WORKERS:-2}
 command -v wrk >/dev/null || { echo "wrk is missing: scripts/deps installs it" >&2; exit 2; }
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || { echo "nginx is missing: scripts/deps --bench (or apt-get install nginx-light)" >&2; exit 2; }
+[ -x "$NGINX" ] || { echo "nginx is missing: scripts/deps (or apt-get install nginx-light)" >&2; exit 2; }
 WORK=$(mktemp -d)
 chmod 755 "$WORK"   # nginx workers run as another user when started by root
 DB=twindraw_bench_cached_$$
@@ -52,7 +53,10 @@ TILE_PORT=$((TD_PORT + 1))
 "$BIN" --database "dbname=$DB" serve --address 127.0.0.1 --port "$TD_PORT" --tile-port "$TILE_PORT" \
   --tile-threads "$WORKERS" --data-dir "$WORK/data" \
   --threads "$WORKERS" --pool-size $((WORKERS * 2)) >"$WORK/serve.log" 2>&1 &
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$TD_PORT/healthz" >/dev/null && break; sleep 0.1; done
+# Up to a minute (a loaded box, e.g. scripts/test next to builds); a server that never
+# answers fails the run here instead of at the login below.
+for _ in $(seq 600); do curl -fs "http://127.0.0.1:$TD_PORT/healthz" >/dev/null && break; sleep 0.1; done
+curl -fs "http://127.0.0.1:$TD_PORT/healthz" >/dev/null || { echo "serve did not start:" >&2; cat "$WORK/serve.log" >&2; exit 1; }
 TOKEN=$(curl -fs -H 'Content-Type: application/json' \
   -d '{"account":"admin","password":"Twindraw@2026","client":"mobile"}' \
   "http://127.0.0.1:$TD_PORT/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')

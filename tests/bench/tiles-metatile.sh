@@ -77,7 +77,10 @@ run() {  # $1: metatile size; prints seconds
   TWINDRAW_TILE_METATILE=$1 "$BIN" --database "dbname=$DB" serve --address 127.0.0.1 --port "$port" \
     --data-dir "$WORK/data-$1" --threads 2 >"$WORK/serve-$1.log" 2>&1 &
   local pid=$!
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  # Up to a minute (a loaded box, e.g. scripts/test next to builds); a server that never
+  # answers fails the run here instead of at the login below.
+  for _ in $(seq 600); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || { echo "serve did not start:" >&2; cat "$WORK/serve-$1.log" >&2; exit 1; }
   local token
   token=$(curl -fs -H 'Content-Type: application/json' \
     -d '{"account":"admin","password":"Twindraw@2026","client":"mobile"}' \
