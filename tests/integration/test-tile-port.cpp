@@ -31,7 +31,6 @@
 #include <thread>
 
 using namespace twindraw;
-using twindraw::testing::free_port;
 using twindraw::testing::ServeProcess;
 using twindraw::testing::TempDatabase;
 using twindraw::testing::tile_at;
@@ -188,12 +187,12 @@ protected:
                 " SELECT 77, 900, id, true FROM role WHERE code = 'system_admin'");
             tx.commit();
         }
-        tile_port = free_port();
-        serve = std::make_unique<ServeProcess>(db.url(), work,
-                                               std::vector<std::string>{"--tile-port", std::to_string(tile_port),
-                                                                        "--web-dir", ""});
+        // Both ports 0: the kernel picks them as serve binds them, serve logs them.
+        serve = std::make_unique<ServeProcess>(db.url(), work, std::vector<std::string>{"--tile-port", "0", "--web-dir", ""});
         ASSERT_TRUE(serve->up()) << serve->log();
         port = serve->port();
+        tile_port = serve->tile_port();
+        ASSERT_GT(tile_port, 0) << serve->log();
         bool up = false;
         for (int i = 0; i < 100 && !up; ++i) {
             up = get(tile_port, "/healthz", "").status == 200;
