@@ -43,7 +43,7 @@ smoke() {  # smoke <script> <arguments...>: runs tests/bench/<script> under pg_v
 smoke import-vs-ogr2ogr.sh "$BIN" 20000
 smoke draw-vs-random.sh "$BIN" 20000
 TWINDRAW_BENCH_DURATION=1s TWINDRAW_BENCH_WARMUP=1s TWINDRAW_BENCH_ROUNDS=1 TWINDRAW_BENCH_CONNECTIONS=8 \
-  TWINDRAW_BENCH_PORT=$((20000 + RANDOM % 20000)) smoke auth-load.sh "$BUILD" 300
+  smoke auth-load.sh "$BUILD" 300
 smoke heat-tiles.sh "$BIN" 300 5000 5
 smoke tiles-cached.sh "$BIN" 300 1
 smoke tiles-metatile.sh "$BIN" 300
