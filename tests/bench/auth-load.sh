@@ -54,7 +54,7 @@ start() {  # start name [--nochecks]: prints "pid port"; the server binds port 0
     "$SERVER" --database "$URL" --port 0 "$@" >"$log" 2>&1 &
     local pid=$!
     for _ in $(seq 600); do
-        port=$(sed -n 's/^listening on [0-9.]*:\([0-9]*\).*/\1/p' "$log")
+        port=$(sed -n 's/^listening on [0-9.]*:\([0-9]*\).*/\1/p' "$log" 2>/dev/null || true)
         [ -n "$port" ] && curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "$pid $port"; return 0; }
         sleep 0.1
     done

@@ -56,8 +56,8 @@ psql -qAt -d "$DB" -c "UPDATE app_user SET must_change_password = false WHERE ac
 # answers fails the run here instead of at the login below.
 TD_PORT="" TILE_PORT=""
 for _ in $(seq 600); do
-  TD_PORT=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$WORK/serve.log")
-  TILE_PORT=$(sed -n 's/.*"msg":"listening".*"tile_port":\([0-9]*\).*/\1/p' "$WORK/serve.log")
+  TD_PORT=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$WORK/serve.log" 2>/dev/null || true)
+  TILE_PORT=$(sed -n 's/.*"msg":"listening".*"tile_port":\([0-9]*\).*/\1/p' "$WORK/serve.log" 2>/dev/null || true)
   [ -n "$TD_PORT" ] && curl -fs "http://127.0.0.1:$TD_PORT/healthz" >/dev/null && break
   sleep 0.1
 done

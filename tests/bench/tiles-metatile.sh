@@ -81,7 +81,7 @@ run() {  # $1: metatile size; prints seconds
   # answers fails the run here instead of at the login below.
   local port=""
   for _ in $(seq 600); do
-    port=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$WORK/serve-$1.log")
+    port=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$WORK/serve-$1.log" 2>/dev/null || true)
     [ -n "$port" ] && curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break
     sleep 0.1
   done
