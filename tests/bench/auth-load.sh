@@ -11,14 +11,17 @@
 # Needs wrk, curl, the reference npm packages (scripts/deps; or TWINDRAW_REFDATA_DIR).
 # Prints requests/s of both (the mean of alternating rounds, TWINDRAW_BENCH_ROUNDS=2), their
 # ratio (goal >= 0.8), non-2xx answers, and logins/s.
+# TWINDRAW_BENCH_DURATION (30s), TWINDRAW_BENCH_WARMUP (5s) and TWINDRAW_BENCH_CONNECTIONS
+# (64) shrink it: tests/bench/smoke.sh runs it from scripts/test at 300 enterprises and
+# one-second runs. Both servers bind port 0 (the kernel's choice) and log the port.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build}
 ENTERPRISES=${2:-20000}
 DURATION=${TWINDRAW_BENCH_DURATION:-30s}
+WARMUP=${TWINDRAW_BENCH_WARMUP:-5s}
 CONNECTIONS=${TWINDRAW_BENCH_CONNECTIONS:-64}
-PORT=${TWINDRAW_BENCH_PORT:-18089}
 REFDATA=${TWINDRAW_REFDATA_DIR:-$ROOT/data/refdata/node_modules}
 DB=twindraw_bench_auth_$$
 WORK=$(mktemp -d /tmp/twindraw-authload-XXXXXX)
@@ -42,21 +45,21 @@ echo "==> demo city with $ENTERPRISES enterprises"
 # The demo's initial password must be changed at first login; mark it changed directly.
 psql -q -d "$DB" -c "UPDATE app_user SET must_change_password = false" >/dev/null
 
-# Both servers run at once (checks on at $PORT, off at $PORT+1) and the wrk runs
+# Both servers run at once (checks on at $PORT, off at $OFF_PORT) and the wrk runs
 # alternate on, off, on, off, ... so that background load on the machine hits both alike.
-OFF_PORT=$((PORT + 1))
 OFF_PID=
-start() {  # start port [--nochecks]
-    local port=$1
+start() {  # start name [--nochecks]: prints "pid port"; the server binds port 0 and logs it
+    local log=$WORK/server-$1.log port=""
     shift
-    "$SERVER" --database "$URL" --port "$port" "$@" >>"$WORK/server.log" 2>&1 &
+    "$SERVER" --database "$URL" --port 0 "$@" >"$log" 2>&1 &
     local pid=$!
-    for _ in $(seq 100); do
-        curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "$pid"; return 0; }
+    for _ in $(seq 600); do
+        port=$(sed -n 's/^listening on [0-9.]*:\([0-9]*\).*/\1/p' "$log" 2>/dev/null || true)
+        [ -n "$port" ] && curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "$pid $port"; return 0; }
         sleep 0.1
     done
     echo "server did not start:" >&2
-    cat "$WORK/server.log" >&2
+    cat "$log" >&2
     exit 1
 }
 token() {  # token account
@@ -75,16 +78,17 @@ run_wrk() {  # run_wrk name url [wrk args...]
 }
 
 psql -q -d "$DB" -c "VACUUM ANALYZE" >/dev/null
-SERVER_PID=$(start "$PORT")
-OFF_PID=$(start "$OFF_PORT" --nochecks)
+read -r SERVER_PID PORT <<<"$(start on)"
+read -r OFF_PID OFF_PORT <<<"$(start off --nochecks)"
+[ -n "$PORT" ] && [ -n "$OFF_PORT" ] || exit 1
 trap 'kill $OFF_PID 2>/dev/null || true; cleanup' EXIT
 ADMIN_TOKEN=$(token admin)
 DISTRICT_TOKEN=$(token yz_admin)
 LIST="http://127.0.0.1:$PORT/api/subjects?page=1"
 OFF_LIST="http://127.0.0.1:$OFF_PORT/api/subjects?page=1"
 curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "$LIST" >/dev/null
-wrk -t2 -c"$CONNECTIONS" -d5s -H "Authorization: Bearer $ADMIN_TOKEN" "$LIST" >/dev/null  # warm-up
-wrk -t2 -c"$CONNECTIONS" -d5s "$OFF_LIST" >/dev/null
+wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" -H "Authorization: Bearer $ADMIN_TOKEN" "$LIST" >/dev/null  # warm-up
+wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" "$OFF_LIST" >/dev/null
 ONS=() OFFS=() BAD=0
 for round in $(seq "${TWINDRAW_BENCH_ROUNDS:-2}"); do
     echo "==> round $round: checks on (system administrator, scope all), $CONNECTIONS connections, $DURATION"

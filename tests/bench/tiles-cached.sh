@@ -5,7 +5,8 @@
 # port — then against nginx serving the very same cached PNG files from disk on the
 # same machine. Prints the requests/s of each and the ratio twindraw / nginx (goal >= 0.5).
 #   pg_virtualenv -t -v 15 tests/bench/tiles-cached.sh build/twindraw [enterprises] [seconds]
-# Needs wrk (scripts/deps) and nginx (`scripts/deps --bench` installs nginx-light).
+# Needs wrk and nginx (scripts/deps installs both; nginx-light). tests/bench/smoke.sh runs it
+# from scripts/test at 300 enterprises and one-second runs.
 # Both servers get the same number of workers (TWINDRAW_BENCH_WORKERS, default 2: the
 # cores of the box); wrk runs 2 threads on the same machine. twindraw authorises every
 # request as in service: the bearer session (from its session cache, kept fresh by
@@ -27,7 +28,7 @@ SECONDS_RUN=${3:-30}
 WORKERS=${TWINDRAW_BENCH_WORKERS:-2}
 command -v wrk >/dev/null || { echo "wrk is missing: scripts/deps installs it" >&2; exit 2; }
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || { echo "nginx is missing: scripts/deps --bench (or apt-get install nginx-light)" >&2; exit 2; }
+[ -x "$NGINX" ] || { echo "nginx is missing: scripts/deps (or apt-get install nginx-light)" >&2; exit 2; }
 WORK=$(mktemp -d)
 chmod 755 "$WORK"   # nginx workers run as another user when started by root
 DB=twindraw_bench_cached_$$
@@ -46,13 +47,22 @@ echo "==> demo city with $N enterprises"
 "$BIN" --database "dbname=$DB" demo --enterprises "$N" --seed 7 >/dev/null
 psql -qAt -d "$DB" -c "UPDATE app_user SET must_change_password = false WHERE account = 'admin'" >/dev/null
 
-port() { echo $((20000 + RANDOM % 20000)); }
-TD_PORT=$(port)
-TILE_PORT=$((TD_PORT + 1))
-"$BIN" --database "dbname=$DB" serve --address 127.0.0.1 --port "$TD_PORT" --tile-port "$TILE_PORT" \
+# Both of serve's ports 0 (the kernel's choice: no collision with another run), read from
+# its "listening" log line.
+"$BIN" --database "dbname=$DB" serve --address 127.0.0.1 --port 0 --tile-port 0 \
   --tile-threads "$WORKERS" --data-dir "$WORK/data" \
   --threads "$WORKERS" --pool-size $((WORKERS * 2)) >"$WORK/serve.log" 2>&1 &
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$TD_PORT/healthz" >/dev/null && break; sleep 0.1; done
+# Up to a minute (a loaded box, e.g. scripts/test next to builds); a server that never
+# answers fails the run here instead of at the login below.
+TD_PORT="" TILE_PORT=""
+for _ in $(seq 600); do
+  TD_PORT=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$WORK/serve.log" 2>/dev/null || true)
+  TILE_PORT=$(sed -n 's/.*"msg":"listening".*"tile_port":\([0-9]*\).*/\1/p' "$WORK/serve.log" 2>/dev/null || true)
+  [ -n "$TD_PORT" ] && curl -fs "http://127.0.0.1:$TD_PORT/healthz" >/dev/null && break
+  sleep 0.1
+done
+[ -n "$TD_PORT" ] && [ -n "$TILE_PORT" ] && curl -fs "http://127.0.0.1:$TD_PORT/healthz" >/dev/null \
+  || { echo "serve did not start:" >&2; cat "$WORK/serve.log" >&2; exit 1; }
 TOKEN=$(curl -fs -H 'Content-Type: application/json' \
   -d '{"account":"admin","password":"Twindraw@2026","client":"mobile"}' \
   "http://127.0.0.1:$TD_PORT/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
@@ -90,9 +100,14 @@ echo "==> $FILES cached files, $((BYTES / 1024)) KiB in $CACHE"
 [ "$FILES" -eq "$TILES" ] || { echo "cache holds $FILES files for $TILES tiles" >&2; exit 1; }
 chmod -R a+rX "$WORK/data"
 
-NG_PORT=$(port)
-mkdir -p "$WORK/nginx/logs"
-cat >"$WORK/nginx/nginx.conf" <<CONF
+# nginx has no port 0: a random port, and another one when that one is taken (nginx
+# then exits after its bind retries; a silent listener there times the curl out) — up to
+# ten tries.
+NG_PORT=""
+for _ in $(seq 10); do
+  NG_PORT=$((20000 + RANDOM % 20000))
+  mkdir -p "$WORK/nginx/logs"
+  cat >"$WORK/nginx/nginx.conf" <<CONF
 worker_processes $WORKERS;
 daemon off;
 pid $WORK/nginx/nginx.pid;
@@ -110,9 +125,18 @@ http {
   }
 }
 CONF
-"$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
-NGINX_PID=$!
-for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$NG_PORT$(head -1 "$WORK/tiles.txt")" && break; sleep 0.1; done
+  "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" &
+  NGINX_PID=$!
+  for _ in $(seq 100); do
+    curl -fs --max-time 2 -o /dev/null "http://127.0.0.1:$NG_PORT$(head -1 "$WORK/tiles.txt")" && break 2
+    kill -0 "$NGINX_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$NGINX_PID" 2>/dev/null || true
+  wait "$NGINX_PID" 2>/dev/null || true
+  NGINX_PID="" NG_PORT=""
+done
+[ -n "$NG_PORT" ] || { echo "nginx did not start:" >&2; cat "$WORK/nginx/logs/error.log" >&2; exit 1; }
 # The same bytes from both.
 P=$(sed -n 5p "$WORK/tiles.txt")
 cmp <(curl -fs -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$TD_PORT$P") <(curl -fs "http://127.0.0.1:$NG_PORT$P") \

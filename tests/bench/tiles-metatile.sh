@@ -73,11 +73,20 @@ TILES=$(wc -l <"$WORK/tiles.txt")
 echo "==> $TILES tiles z12-z16"
 
 run() {  # $1: metatile size; prints seconds
-  local port=$((20000 + RANDOM % 20000))
-  TWINDRAW_TILE_METATILE=$1 "$BIN" --database "dbname=$DB" serve --address 127.0.0.1 --port "$port" \
+  TWINDRAW_TILE_METATILE=$1 "$BIN" --database "dbname=$DB" serve --address 127.0.0.1 --port 0 \
     --data-dir "$WORK/data-$1" --threads 2 >"$WORK/serve-$1.log" 2>&1 &
   local pid=$!
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  # serve binds port 0 (the kernel's choice: no collision with another run) and logs it.
+  # Up to a minute (a loaded box, e.g. scripts/test next to builds); a server that never
+  # answers fails the run here instead of at the login below.
+  local port=""
+  for _ in $(seq 600); do
+    port=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$WORK/serve-$1.log" 2>/dev/null || true)
+    [ -n "$port" ] && curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break
+    sleep 0.1
+  done
+  [ -n "$port" ] && curl -fs "http://127.0.0.1:$port/healthz" >/dev/null \
+    || { echo "serve did not start:" >&2; cat "$WORK/serve-$1.log" >&2; exit 1; }
   local token
   token=$(curl -fs -H 'Content-Type: application/json' \
     -d '{"account":"admin","password":"Twindraw@2026","client":"mobile"}' \

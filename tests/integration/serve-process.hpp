@@ -1,9 +1,13 @@
 // `twindraw serve` as a child process for the tests that drive it with outside clients
-// (GDAL's drivers, curl): a free loopback port, the server started on a test database
-// and waited for (/healthz), and killed when the test ends, whichever way it ends.
+// (GDAL's drivers, curl): the server started on a test database with `--port 0` (the
+// kernel picks a free port while the server binds it: no race with another test or
+// process taking a port between a probe and the bind), its port read from its
+// "listening" log line, waited for (/healthz), and killed when the test ends, whichever
+// way it ends.
 #pragma once
 
 #include <curl/curl.h>
+#include <nlohmann/json.hpp>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -33,19 +37,6 @@ inline std::pair<int, std::string> run_command(const std::string& cmd) {
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-/// A loopback port nobody listens on (the kernel's choice).
-inline int free_port() {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
 /// The HTTP status of a GET of url (0 when there is no answer within 2 s).
 inline long http_status(const std::string& url) {
     CURL* c = curl_easy_init();
@@ -67,20 +58,19 @@ inline std::string read_all(const std::filesystem::path& p) {
     return b.str();
 }
 
-/// `twindraw serve` on database_url at a free port with the extra arguments, its data
-/// directory work/data and its output (log lines and access log) in work/serve.log; up()
-/// after a wait of at most 10 s for /healthz. stop() or the destructor stops it (SIGTERM)
-/// and reaps it.
+/// `twindraw serve` on database_url at port 0 with the extra arguments (`--tile-port 0`
+/// for a tile port: tile_port() then tells which), its data directory work/data and its
+/// output (log lines and access log) in work/serve.log; up() after a wait of at most
+/// 30 s for its "listening" line and then /healthz (false at once when it exits first).
+/// stop() or the destructor stops it (SIGTERM) and reaps it.
 class ServeProcess {
 public:
     ServeProcess(const std::string& database_url, const std::filesystem::path& work,
                  const std::vector<std::string>& extra = {})
         : work_(work) {
         std::filesystem::create_directories(work);
-        port_ = free_port();
-        base_ = "http://127.0.0.1:" + std::to_string(port_);
         std::vector<std::string> args = {TWINDRAW_BINARY, "--database", database_url, "serve", "--address",
-                                         "127.0.0.1", "--port", std::to_string(port_), "--data-dir",
+                                         "127.0.0.1", "--port", "0", "--data-dir",
                                          (work / "data").string()};
         args.insert(args.end(), extra.begin(), extra.end());
         pid_ = fork();
@@ -94,7 +84,14 @@ public:
             execv(TWINDRAW_BINARY, argv.data());
             _exit(127);
         }
-        for (int i = 0; i < 100 && !up_; ++i) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (port_ == 0 && std::chrono::steady_clock::now() < deadline && running()) {
+            read_listening_line();
+            if (port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        if (port_ == 0) return;
+        base_ = "http://127.0.0.1:" + std::to_string(port_);
+        while (!up_ && std::chrono::steady_clock::now() < deadline && running()) {
             up_ = http_status(base_ + "/healthz") == 200;
             if (!up_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
@@ -116,14 +113,40 @@ public:
 
     bool up() const { return up_; }
     int port() const { return port_; }
+    /// The tile port it bound (`--tile-port 0`), 0 when it opened none.
+    int tile_port() const { return tile_port_; }
     /// http://127.0.0.1:<port>
     const std::string& base() const { return base_; }
     std::string log() const { return read_all(work_ / "serve.log"); }
 
 private:
+    // Whether the child still runs (reaps it when it has exited).
+    bool running() {
+        if (pid_ <= 0) return false;
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            return false;
+        }
+        return true;
+    }
+
+    // serve's {"msg":"listening","port":…,"tile_port":…} line (server/main.cpp), once written.
+    void read_listening_line() {
+        std::istringstream lines(log());
+        for (std::string line; std::getline(lines, line);) {
+            if (line.find("\"listening\"") == std::string::npos) continue;
+            auto j = nlohmann::json::parse(line, nullptr, false);
+            if (j.is_discarded() || j.value("msg", "") != "listening" || !j.contains("port")) continue;
+            port_ = j["port"].get<int>();
+            tile_port_ = j.value("tile_port", 0);
+            return;
+        }
+    }
+
     std::filesystem::path work_;
     std::string base_;
-    int port_ = 0;
+    int port_ = 0, tile_port_ = 0;
     pid_t pid_ = -1;
     bool up_ = false;
 };

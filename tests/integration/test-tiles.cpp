@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdlib>
@@ -61,6 +62,60 @@ VALUES ('915001060000000999', '远处主体', '500106', 4, ST_SetSRID(ST_MakePoi
 tiles::TileId tile_at(double lon, double lat, int z) {
     auto r = tiles::tiles_touching({lon, lat, lon, lat}, z, 0);
     return {z, r.x0, r.y0};
+}
+
+// The fixture's subjects 0..11 as kFixture places them (the far one is left out).
+struct Subject {
+    double lon, lat;
+    int risk;
+};
+std::vector<Subject> fixture_subjects() {
+    std::vector<Subject> out;
+    for (int i = 0; i < 12; ++i) out.push_back({106.55 + 0.004 * (i % 5), 29.55 + 0.003 * (i / 5), 1 + (i % 4)});
+    return out;
+}
+
+// Where a WGS84 point falls in tile t, in pixels from its top-left corner (may be outside).
+std::pair<double, double> pixel_in(const tiles::TileId& t, double lon, double lat) {
+    double mx = 0, my = 0;
+    tiles::lonlat_to_mercator(lon, lat, mx, my);
+    const auto b = tiles::tile_bounds(t.z, t.x, t.y);
+    return {(mx - b.minx) / (b.maxx - b.minx) * tiles::kTileSize, (b.maxy - my) / (b.maxy - b.miny) * tiles::kTileSize};
+}
+
+bool well_inside(const std::pair<double, double>& px, double margin) {
+    return px.first >= margin && px.second >= margin && px.first < tiles::kTileSize - margin &&
+           px.second < tiles::kTileSize - margin;
+}
+
+// Pixels of `img` with alpha > 128 within `radius` pixels of (px.first, px.second).
+int drawn_near(const tiles::Rgba& img, const std::pair<double, double>& px, int radius = 3) {
+    int n = 0;
+    const int cx = int(px.first), cy = int(px.second);
+    for (int y = cy - radius; y <= cy + radius; ++y)
+        for (int x = cx - radius; x <= cx + radius; ++x) {
+            if (x < 0 || y < 0 || x >= img.width || y >= img.height) continue;
+            if ((x - cx) * (x - cx) + (y - cy) * (y - cy) > radius * radius) continue;
+            n += img.pixels[(size_t(y) * img.width + x) * 4 + 3] > 128;
+        }
+    return n;
+}
+
+// Every fixture subject of `risks` (all when empty) well inside tile t has its marker
+// drawn (a 9 px dot covers the whole 3 px disc around its position: 29 pixels); returns
+// how many were checked, so that a caller can insist that some were.
+int expect_subjects_drawn(const tiles::Rgba& img, const tiles::TileId& t, const std::string& what,
+                          std::vector<int> risks = {}) {
+    int checked = 0;
+    for (const auto& s : fixture_subjects()) {
+        if (!risks.empty() && std::find(risks.begin(), risks.end(), s.risk) == risks.end()) continue;
+        const auto px = pixel_in(t, s.lon, s.lat);
+        if (!well_inside(px, 6)) continue;
+        ++checked;
+        EXPECT_GE(drawn_near(img, px), 20) << what << ": no marker at " << s.lon << "," << s.lat << " (pixel "
+                                           << px.first << "," << px.second << ")";
+    }
+    return checked;
 }
 
 struct Diff {
@@ -196,7 +251,8 @@ TEST_F(TilesApi, BadRequestsAreJsonErrorsNever500) {
 }
 
 TEST_F(TilesApi, TileIsAPngWithETagAndOneRenderServesItsWholeMetatile) {
-    const auto t = tile_at(106.56, 29.555, 14);
+    // The z14 tile that holds subjects 0..9 (10 and 11 are in the tile above it).
+    const auto t = tile_at(106.56, 29.551, 14);
     auto r = call("GET", url("objects", t));
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.content_type, "image/png");
@@ -208,7 +264,8 @@ TEST_F(TilesApi, TileIsAPngWithETagAndOneRenderServesItsWholeMetatile) {
     EXPECT_EQ(img.width, 256);
     long long opaque = 0;
     for (size_t i = 3; i < img.pixels.size(); i += 4) opaque += img.pixels[i] > 0;
-    EXPECT_GT(opaque, 30) << "the subjects near 106.56,29.555 are drawn";
+    EXPECT_GT(opaque, 30) << "the subjects near 106.56,29.551 are drawn";
+    EXPECT_EQ(expect_subjects_drawn(img, t, "objects z14"), 10) << "subjects 0..9 are well inside the tile";
 
     // The 8×8 metatile was rendered once and cut: all 64 tiles are on disk.
     const auto m = tiles::metatile_of(t.z, t.x, t.y);
@@ -222,10 +279,23 @@ TEST_F(TilesApi, TileIsAPngWithETagAndOneRenderServesItsWholeMetatile) {
     EXPECT_TRUE(again.body.empty());
     EXPECT_EQ(header(again, "ETag"), etag);
 
-    // A filter is part of the key: only risk level 1 leaves fewer pixels drawn.
+    // A filter is part of the key: only risk level 1 leaves fewer pixels drawn — the
+    // risk-1 subjects keep their markers, the others' places are empty (nothing else is
+    // drawn within 3 px: the subjects stand 40 px apart), where the unfiltered tile has them.
     auto low = call("GET", url("objects", t, "risk=1"));
     ASSERT_EQ(low.status, 200);
     EXPECT_NE(header(low, "ETag"), etag);
+    const auto low_img = tiles::decode_png(low.body);
+    EXPECT_EQ(expect_subjects_drawn(low_img, t, "objects z14 risk=1", {1}), 3);  // subjects 0, 4 and 8
+    int filtered_out = 0;
+    for (const auto& s : fixture_subjects()) {
+        const auto px = pixel_in(t, s.lon, s.lat);
+        if (s.risk == 1 || !well_inside(px, 6)) continue;
+        ++filtered_out;
+        EXPECT_GE(drawn_near(img, px), 20) << "risk " << s.risk << " at " << s.lon << "," << s.lat << " unfiltered";
+        EXPECT_EQ(drawn_near(low_img, px), 0) << "risk " << s.risk << " at " << s.lon << "," << s.lat << " with risk=1";
+    }
+    EXPECT_EQ(filtered_out, 7);
 }
 
 TEST_F(TilesApi, MovingAnEnterpriseExpiresExactlyTheTilesItTouchesAtEveryZoom) {
@@ -293,9 +363,13 @@ TEST_F(TilesApi, RenderedTilesMatchTheReviewedReferences) {
     auto town = call("GET", url("base", tile_at(106.58, 29.558, 14)));
     ASSERT_EQ(town.status, 200);
     expect_matches_reference(town.body, "base-z14", 0.01);
-    auto objects = call("GET", url("objects", tile_at(106.56, 29.552, 15)));
+    // The objects tile is mostly transparent: an empty tile would differ from the reference
+    // in fewer pixels than the budget, so its subjects' markers are checked one by one.
+    const auto objects_tile = tile_at(106.56, 29.552, 15);
+    auto objects = call("GET", url("objects", objects_tile));
     ASSERT_EQ(objects.status, 200);
     expect_matches_reference(objects.body, "objects-z15", 0.01);
+    EXPECT_EQ(expect_subjects_drawn(tiles::decode_png(objects.body), objects_tile, "objects-z15"), 6);  // 2-4, 7-9
 }
 
 TEST_F(TilesApi, TwoByTwoTilesAcrossAMetatileEdgeAgreeWithOne512PixelRender) {
