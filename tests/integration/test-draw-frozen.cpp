@@ -9,9 +9,8 @@
 //   its personnel categories and every recusal from an object of the draw.
 // Without a task every test's drawer is 抽取员张三 (77); 监督员李四 (7801) witnesses and
 // 负责人王五 (7802) approves.
-#include "draw-fixture.hpp"
+#include "draw-api-fixture.hpp"
 
-#include "server/app.hpp"
 #include "workflows/draw-core.hpp"
 
 #include <array>
@@ -25,39 +24,17 @@ using namespace twindraw;
 using namespace twindraw::server;
 using nlohmann::json;
 using twindraw::testing::draw_body;
-using twindraw::testing::TempDatabase;
 
 namespace {
 
-class DrawFrozen : public ::testing::Test {
+class DrawFrozen : public twindraw::testing::DrawApiTest {
 protected:
-    void SetUp() override {
-        twindraw::testing::load_draw_city(db.url(), 800);
-        app = std::make_unique<App>(App{db.pool(), "", ""});
-        register_all(router, *app);
-    }
-
+    // As DrawApiTest::call, signed in as user, who may also approve changes and abandonments.
     Response call(const std::string& method, const std::string& target, const std::string& body = {},
                   long long user = 77) {
-        Request req;
-        req.method = method;
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = parse_query(target.substr(q + 1));
-        req.body = body;
-        req.headers["content-type"] = "application/json";
-        req.peer = "192.0.2.11";
-        Principal p;
-        p.user_id = user;
-        p.identity_id = 1;
-        p.unit_id = 900;
-        p.stage = "ok";
-        p.data_scope = "all";
-        p.permissions = {"draw.run", "draw.read", "draw.manage", "draw.change.approve", "draw.witness"};
-        req.principal = p;
-        return dispatch(router, "", req);
+        return DrawApiTest::call(method, target, body, true, user,
+                                 {"draw.run", "draw.read", "draw.manage", "draw.change.approve", "draw.witness"});
     }
-    static json parse(const Response& r) { return json::parse(r.body); }
     static std::string str(long long v) { return std::to_string(v); }
     long long commit(const std::string& body) {
         auto r = call("POST", "/api/draws", body);
@@ -73,12 +50,6 @@ protected:
                   200);
         auto r = call("POST", "/api/draws/" + str(id) + "/confirm", R"({"password":"Draw#2026"})");
         ASSERT_EQ(r.status, 200) << r.body;
-    }
-    void exec(const std::string& sql) {
-        pqxx::connection c(db.url());
-        pqxx::work tx(c);
-        tx.exec(sql);
-        tx.commit();
     }
     json log_body(long long draw, const std::string& kind) {
         pqxx::connection c(db.url());
@@ -116,9 +87,6 @@ protected:
         return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
     }
 
-    TempDatabase db;
-    std::unique_ptr<App> app;
-    Router router;
 };
 
 // Between commit and witness a leader joins the scope, one member is deactivated and
