@@ -95,30 +95,32 @@ void verbose_errors(pqxx::transaction_base& tx) {
 
 }  // namespace
 
-pqxx::result exec(pqxx::transaction_base& tx, const std::string& sql, const Params& params) {
+namespace {
+
+// exec_params with the text parameters of params, then extra (binary) ones; errors mapped.
+template <class... Extra>
+pqxx::result exec_mapped(pqxx::transaction_base& tx, const std::string& sql, const Params& params,
+                         const Extra&... extra) {
     std::vector<const char*> raw;
     raw.reserve(params.size());
     for (const auto& v : params.values()) raw.push_back(v ? v->c_str() : nullptr);
     verbose_errors(tx);
     try {
-        return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(raw));
+        return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(raw), extra...);
     } catch (const pqxx::sql_error& e) {
         rethrow_sql_error(e);
     }
 }
 
+}  // namespace
+
+pqxx::result exec(pqxx::transaction_base& tx, const std::string& sql, const Params& params) {
+    return exec_mapped(tx, sql, params);
+}
+
 pqxx::result exec_binary_last(pqxx::transaction_base& tx, const std::string& sql, const Params& params,
                               const std::string& binary) {
-    std::vector<const char*> raw;
-    raw.reserve(params.size());
-    for (const auto& v : params.values()) raw.push_back(v ? v->c_str() : nullptr);
-    verbose_errors(tx);
-    try {
-        return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(raw),
-                              pqxx::binarystring(binary.data(), binary.size()));
-    } catch (const pqxx::sql_error& e) {
-        rethrow_sql_error(e);
-    }
+    return exec_mapped(tx, sql, params, pqxx::binarystring(binary.data(), binary.size()));
 }
 
 std::string quote_ident(std::string_view name) {
