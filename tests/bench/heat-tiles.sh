@@ -29,6 +29,7 @@
 #   category=07 50 / 148 (1.43 / 0.26); task 10 / 101 (0.30 / 0.18); yz_admin category=01
 #   88 / 775 against 16 / 52 (5.7 / 15.0).
 set -euo pipefail
+. "$(dirname "$0")/lib/serve-port.sh"
 BIN=$(realpath "$1")
 N=${2:-100000}
 POINTS=${3:-10000000}
@@ -145,17 +146,8 @@ run() {  # $1: name, $2: layer, $3: query string, $4: account (admin); prints on
   "$BIN" --database "dbname=$DB" serve --address 127.0.0.1 --port 0 \
     --data-dir "$WORK/data-$1" --threads 2 >"$WORK/serve-$1.log" 2>&1 &
   local pid=$!
-  # serve binds port 0 (the kernel's choice: no collision with another run) and logs it.
-  # Up to a minute (a loaded box, e.g. scripts/test next to builds); a server that never
-  # answers fails the run here instead of at the login below.
-  local port=""
-  for _ in $(seq 600); do
-    port=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$WORK/serve-$1.log" 2>/dev/null || true)
-    [ -n "$port" ] && curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break
-    sleep 0.1
-  done
-  [ -n "$port" ] && curl -fs "http://127.0.0.1:$port/healthz" >/dev/null \
-    || { echo "serve did not start:" >&2; cat "$WORK/serve-$1.log" >&2; exit 1; }
+  local port
+  port=$(serve_port "$WORK/serve-$1.log")
   local token
   token=$(curl -fs -H 'Content-Type: application/json' \
     -d '{"account":"'"${4:-admin}"'","password":"Twindraw@2026","client":"mobile"}' \

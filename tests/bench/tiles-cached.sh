@@ -22,6 +22,7 @@
 #     same tiles (0.18), /healthz 13,308 (0.20); again with the final build (load ~3 to ~9):
 #     tile port 74,471, nginx 70,006, ratio 1.06; main port 13,740 (0.20). docs/map-tiles.md.
 set -euo pipefail
+. "$(dirname "$0")/lib/serve-port.sh"
 BIN=$(realpath "$1")
 N=${2:-20000}
 SECONDS_RUN=${3:-30}
@@ -52,17 +53,8 @@ psql -qAt -d "$DB" -c "UPDATE app_user SET must_change_password = false WHERE ac
 "$BIN" --database "dbname=$DB" serve --address 127.0.0.1 --port 0 --tile-port 0 \
   --tile-threads "$WORKERS" --data-dir "$WORK/data" \
   --threads "$WORKERS" --pool-size $((WORKERS * 2)) >"$WORK/serve.log" 2>&1 &
-# Up to a minute (a loaded box, e.g. scripts/test next to builds); a server that never
-# answers fails the run here instead of at the login below.
-TD_PORT="" TILE_PORT=""
-for _ in $(seq 600); do
-  TD_PORT=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$WORK/serve.log" 2>/dev/null || true)
-  TILE_PORT=$(sed -n 's/.*"msg":"listening".*"tile_port":\([0-9]*\).*/\1/p' "$WORK/serve.log" 2>/dev/null || true)
-  [ -n "$TD_PORT" ] && curl -fs "http://127.0.0.1:$TD_PORT/healthz" >/dev/null && break
-  sleep 0.1
-done
-[ -n "$TD_PORT" ] && [ -n "$TILE_PORT" ] && curl -fs "http://127.0.0.1:$TD_PORT/healthz" >/dev/null \
-  || { echo "serve did not start:" >&2; cat "$WORK/serve.log" >&2; exit 1; }
+TD_PORT=$(serve_port "$WORK/serve.log")
+TILE_PORT=$(serve_port "$WORK/serve.log" tile_port)
 TOKEN=$(curl -fs -H 'Content-Type: application/json' \
   -d '{"account":"admin","password":"Twindraw@2026","client":"mobile"}' \
   "http://127.0.0.1:$TD_PORT/api/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')

@@ -29,6 +29,7 @@
 # buffer is 4x a tile's area, 1.27x a metatile's) and 63 of 64 palette computations; the
 # PNG encoding and the writing of 64 tiles remain per tile in both modes.
 set -euo pipefail
+. "$(dirname "$0")/lib/serve-port.sh"
 BIN=$(realpath "$1")
 BENCH=$(dirname "$BIN")/twindraw_bench_tiles
 [ -x "$BENCH" ] || { echo "build it first: cmake --build $(dirname "$BIN") --target twindraw_bench_tiles" >&2; exit 2; }
@@ -76,17 +77,8 @@ run() {  # $1: metatile size; prints seconds
   TWINDRAW_TILE_METATILE=$1 "$BIN" --database "dbname=$DB" serve --address 127.0.0.1 --port 0 \
     --data-dir "$WORK/data-$1" --threads 2 >"$WORK/serve-$1.log" 2>&1 &
   local pid=$!
-  # serve binds port 0 (the kernel's choice: no collision with another run) and logs it.
-  # Up to a minute (a loaded box, e.g. scripts/test next to builds); a server that never
-  # answers fails the run here instead of at the login below.
-  local port=""
-  for _ in $(seq 600); do
-    port=$(sed -n 's/.*"msg":"listening".*"port":\([0-9]*\).*/\1/p' "$WORK/serve-$1.log" 2>/dev/null || true)
-    [ -n "$port" ] && curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break
-    sleep 0.1
-  done
-  [ -n "$port" ] && curl -fs "http://127.0.0.1:$port/healthz" >/dev/null \
-    || { echo "serve did not start:" >&2; cat "$WORK/serve-$1.log" >&2; exit 1; }
+  local port
+  port=$(serve_port "$WORK/serve-$1.log")
   local token
   token=$(curl -fs -H 'Content-Type: application/json' \
     -d '{"account":"admin","password":"Twindraw@2026","client":"mobile"}' \
