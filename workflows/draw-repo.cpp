@@ -623,13 +623,6 @@ void attempt_ok(pqxx::transaction_base& tx, const std::string& action, long long
                  .add(params.is_null() ? std::nullopt : std::optional<std::string>(params.dump())));
 }
 
-std::string sha256_hex(const std::string& text) {
-    const auto raw = accounts::sha256(text);
-    Digest d;
-    std::copy(raw.begin(), raw.end(), d.begin());
-    return to_hex(d);
-}
-
 // The attempt as the flow needs it, locked.
 struct AttemptRow {
     std::string status;
@@ -762,7 +755,7 @@ void reveal_in(pqxx::work& tx, long long id) {
                      {"beacon", rec.beacon ? json(*rec.beacon) : json()},
                      {"seed", to_hex(rec.seed)},
                      {"inspector_digest", to_hex(rec.inspector_digest)},
-                     {"result_digest", sha256_hex(result.dump())}});
+                     {"result_digest", files::sha256_hex(result.dump())}});
     attempt_ok(tx, "reveal", id, req.task_id,
                "揭示：抽取 " + std::to_string(objects.size()) + " 个对象、" + std::to_string(rec.groups) + " 个组");
 }
@@ -886,7 +879,7 @@ json run(pg::Pool& pool, const DrawRequest& req) {
                                                 {"format", "twindraw-draw/2"},
                                                 {"task_id", req.task_id ? json(*req.task_id) : json()},
                                                 {"object_kind", req.object_kind},
-                                                {"params_digest", sha256_hex(req.raw.dump())},
+                                                {"params_digest", files::sha256_hex(req.raw.dump())},
                                                 {"quotas", quota},
                                                 {"cap_bp", cap.cap_bp ? json(*cap.cap_bp) : json()},
                                                 {"groups", rec.groups},
